@@ -1,0 +1,78 @@
+# Soundtime. `make dev` runs the whole service on one machine; `make test` runs every test.
+# Tools the local stack needs are installed into the repository by `make tools` (git-ignored).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO            ?= go
+TOOLS         := $(CURDIR)/.tools
+VERSITY_MOD   := github.com/versity/versitygw
+VERSITY_VER   := v1.8.0
+# The module's go.sum hash: checked before the build, on top of the checksum database.
+VERSITY_SUM   := h1:au+wI+aybno/STsQiSm35Uu6Q6iK5MWReQxgO6SEMFc=
+VERSITYGW     := $(TOOLS)/bin/versitygw
+DYNALITE      := node_modules/dynalite/cli.js
+
+export VERSITYGW_BIN := $(VERSITYGW)
+export DYNALITE_CLI  := $(CURDIR)/$(DYNALITE)
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: dev
+dev: tools ## run the whole service on http://127.0.0.1:8080 (Ctrl-C stops it)
+	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime
+	exec $(TOOLS)/bin/soundtime
+
+.PHONY: test
+test: tools ## run every test: unit, adapters against the local servers, end to end
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+.PHONY: bench
+bench: tools ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: tools
+tools: $(VERSITYGW) node_modules/.installed ## install the local servers (Versity S3 Gateway, dynalite)
+
+$(VERSITYGW):
+	@got=$$($(GO) mod download -json $(VERSITY_MOD)@$(VERSITY_VER) | sed -n 's/.*"Sum": "\(.*\)".*/\1/p'); \
+	if [ "$$got" != "$(VERSITY_SUM)" ]; then echo "versitygw $(VERSITY_VER): checksum $$got, want $(VERSITY_SUM)" >&2; exit 1; fi
+	@echo "building versitygw $(VERSITY_VER) (a few minutes, once)"
+	GOBIN=$(TOOLS)/bin GOFLAGS=-trimpath $(GO) install $(VERSITY_MOD)/cmd/versitygw@$(VERSITY_VER)
+
+# npm ci installs exactly the lockfile, whose integrity hashes it verifies. Install scripts are
+# not needed: dynalite's LevelDB binding ships prebuilt.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# Lambda builds, called by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap
+
+.PHONY: build-UploadFunction build-TrackFunction build-DownloadFunction build-ProcessFunction
+build-UploadFunction:
+	$(LAMBDA_BUILD) ./functions/upload
+build-TrackFunction:
+	$(LAMBDA_BUILD) ./functions/track
+build-DownloadFunction:
+	$(LAMBDA_BUILD) ./functions/download
+build-ProcessFunction:
+	$(LAMBDA_BUILD) ./functions/process
+
+.PHONY: lambdas
+lambdas: ## cross-compile every function for Lambda (arm64) into .aws-sam-check/, as sam build would
+	@for f in upload track download process; do \
+	  $(MAKE) --no-print-directory ARTIFACTS_DIR=$(CURDIR)/.aws-sam-check/$$f build-$$(echo $${f^})Function; done
+	@ls -l .aws-sam-check/*/bootstrap
+
+.PHONY: deploy
+deploy: ## build and deploy with the AWS SAM CLI (needs an AWS account)
+	sam build && sam deploy
+
+.PHONY: clean
+clean: ## remove build output and local state (keeps the installed tools)
+	rm -rf .local .aws-sam .aws-sam-check

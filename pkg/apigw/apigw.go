@@ -1,0 +1,127 @@
+// Package apigw adapts API Gateway HTTP API (payload format 2.0) events to a net/http Handler, so
+// that the functions run the very handlers the local runner serves.
+package apigw
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// RequestIDHeader is set on the request from the event's request ID, for the handler's logs.
+const RequestIDHeader = "X-Request-Id"
+
+// Handler returns a Lambda handler that serves each event with h. An event that cannot be turned
+// into a request is an error (API Gateway answers 500); a handler's errors are its responses.
+func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return func(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		r, err := Request(ctx, e)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		w := newResponseWriter()
+		h.ServeHTTP(w, r)
+		return w.response(), nil
+	}
+}
+
+// Request builds the *http.Request that e describes.
+func Request(ctx context.Context, e events.APIGatewayV2HTTPRequest) (*http.Request, error) {
+	body := []byte(e.Body)
+	if e.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(e.Body); err != nil {
+			return nil, fmt.Errorf("apigw: decode body: %w", err)
+		}
+	}
+	path := e.RawPath
+	if path == "" {
+		path = e.RequestContext.HTTP.Path
+	}
+	host := e.RequestContext.DomainName
+	if h := e.Headers["host"]; h != "" {
+		host = h
+	}
+	u := &url.URL{Scheme: "https", Host: host, RawQuery: e.RawQueryString}
+	// RawPath keeps percent-encoding as the client sent it; Path is its decoded form.
+	p, err := url.PathUnescape(path)
+	if err != nil {
+		return nil, fmt.Errorf("apigw: bad path %q: %w", path, err)
+	}
+	u.Path, u.RawPath = p, path
+	method := e.RequestContext.HTTP.Method
+	r, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("apigw: build request: %w", err)
+	}
+	for k, v := range e.Headers {
+		// API Gateway joins repeated headers with commas, which is also what HTTP allows.
+		r.Header.Set(k, v)
+	}
+	if len(e.Cookies) > 0 {
+		r.Header.Set("Cookie", strings.Join(e.Cookies, "; "))
+	}
+	r.Host = host
+	r.ContentLength = int64(len(body))
+	r.RemoteAddr = e.RequestContext.HTTP.SourceIP
+	r.RequestURI = u.RequestURI()
+	if e.RequestContext.RequestID != "" {
+		r.Header.Set(RequestIDHeader, e.RequestContext.RequestID)
+	}
+	return r, nil
+}
+
+type responseWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newResponseWriter() *responseWriter { return &responseWriter{header: http.Header{}} }
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(b)
+}
+
+func (w *responseWriter) response() events.APIGatewayV2HTTPResponse {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	res := events.APIGatewayV2HTTPResponse{StatusCode: w.status, Headers: map[string]string{}}
+	for k, vs := range w.header {
+		if http.CanonicalHeaderKey(k) == "Set-Cookie" {
+			res.Cookies = append(res.Cookies, vs...)
+			continue
+		}
+		res.Headers[k] = strings.Join(vs, ", ")
+	}
+	if w.body.Len() > 0 && (!textual(w.header.Get("Content-Type")) || !utf8.Valid(w.body.Bytes())) {
+		res.Body = base64.StdEncoding.EncodeToString(w.body.Bytes())
+		res.IsBase64Encoded = true
+	} else {
+		res.Body = w.body.String()
+	}
+	return res
+}
+
+func textual(ct string) bool {
+	ct = strings.ToLower(ct)
+	return strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") ||
+		strings.Contains(ct, "xml") || strings.Contains(ct, "javascript") || strings.Contains(ct, "mpegurl")
+}

@@ -1,0 +1,120 @@
+// Package config reads Soundtime's configuration from the environment, with the names and
+// defaults of API.md. Every function and the local runner parse it once, in main, through Load:
+// a malformed value, or a missing one that has no default, fails at start with its name.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// Config is the whole configuration; each program uses the part it needs.
+type Config struct {
+	PublicBaseURL string // PUBLIC_BASE_URL, no trailing slash
+	Track         track.Config
+	MaxDuration   time.Duration // MAX_DURATION
+
+	TableName   string // TABLE_NAME
+	MediaBucket string // MEDIA_BUCKET
+
+	// The local runner only.
+	Addr             string        // SOUNDTIME_ADDR
+	DataDir          string        // SOUNDTIME_DATA_DIR
+	TTLSweepInterval time.Duration // TTL_SWEEP_INTERVAL
+}
+
+// Mode says where a program runs, which decides what may be defaulted.
+type Mode int
+
+const (
+	// Lambda: the deployed functions. The origin, table and bucket come from the template and
+	// have no default: a function wired wrong must fail at start, not sign URLs for localhost.
+	Lambda Mode = iota
+	// Local: `make dev` and the tests, where every value has a default.
+	Local
+)
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in tests).
+func Load(getenv func(string) string, mode Mode) (Config, error) {
+	p := parser{getenv: getenv}
+	var c Config
+	local := mode == Local
+	c.Addr = p.str("SOUNDTIME_ADDR", "127.0.0.1:8080", local)
+	c.PublicBaseURL = strings.TrimRight(p.str("PUBLIC_BASE_URL", "http://"+c.Addr, local), "/")
+	c.TableName = p.str("TABLE_NAME", "tracks", local)
+	c.MediaBucket = p.str("MEDIA_BUCKET", "soundtime-media", local)
+	c.DataDir = p.str("SOUNDTIME_DATA_DIR", ".local", local)
+	c.Track = track.Config{
+		Retention:      p.duration("RETENTION", 336*time.Hour),
+		PendingTTL:     p.duration("PENDING_TTL", 10*time.Minute),
+		FailedTTL:      p.duration("FAILED_TTL", 24*time.Hour),
+		MaxUploadBytes: p.bytes("MAX_UPLOAD_BYTES", 2<<30),
+		UploadURLTTL:   p.duration("UPLOAD_URL_TTL", 10*time.Minute),
+		MediaURLTTL:    p.duration("MEDIA_URL_TTL", 30*time.Minute),
+	}
+	c.MaxDuration = p.duration("MAX_DURATION", 4*time.Hour)
+	c.TTLSweepInterval = p.duration("TTL_SWEEP_INTERVAL", 30*time.Second)
+	if u, err := url.Parse(c.PublicBaseURL); c.PublicBaseURL != "" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
+		p.fail("PUBLIC_BASE_URL", c.PublicBaseURL, "an absolute http(s) URL")
+	}
+	// Presigned URLs signed with SigV4 live at most 7 days.
+	for name, d := range map[string]time.Duration{"UPLOAD_URL_TTL": c.Track.UploadURLTTL, "MEDIA_URL_TTL": c.Track.MediaURLTTL} {
+		if d > 7*24*time.Hour {
+			p.fail(name, d.String(), "at most 168h (the SigV4 limit for presigned URLs)")
+		}
+	}
+	return c, errors.Join(p.errs...)
+}
+
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, value, want string) {
+	p.errs = append(p.errs, fmt.Errorf("config: %s=%q: want %s", name, value, want))
+}
+
+func (p *parser) str(name, def string, defaulted bool) string {
+	v := strings.TrimSpace(p.getenv(name))
+	if v != "" {
+		return v
+	}
+	if !defaulted {
+		p.errs = append(p.errs, fmt.Errorf("config: %s is required", name))
+		return ""
+	}
+	return def
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.fail(name, v, "a positive Go duration such as 336h or 30s")
+		return def
+	}
+	return d
+}
+
+func (p *parser) bytes(name string, def int64) int64 {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		p.fail(name, v, "a positive number of bytes")
+		return def
+	}
+	return n
+}

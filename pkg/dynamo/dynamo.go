@@ -1,0 +1,164 @@
+// Package dynamo stores tracks in a DynamoDB table keyed by id. It owns the narrow API interface
+// of the SDK calls it makes and translates the SDK's errors into track's sentinels, so nothing
+// above it sees an AWS type.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// API is the part of *dynamodb.Client the store uses.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+// Store implements track.Store on one table.
+type Store struct {
+	API   API
+	Table string
+}
+
+// New returns a Store on table.
+func New(api API, table string) *Store { return &Store{API: api, Table: table} }
+
+var _ track.Store = (*Store)(nil)
+
+// Create implements track.Store: a conditional put that never overwrites.
+func (s *Store) Create(ctx context.Context, t *track.Track) error {
+	av, err := Marshal(t)
+	if err != nil {
+		return err
+	}
+	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           &s.Table,
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(id)"),
+	})
+	if isConditionFailed(err) {
+		return track.ErrIDTaken
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: put %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Get implements track.Store with a strongly consistent read: a track just created or moved must
+// be seen by the next request whichever replica answers.
+func (s *Store) Get(ctx context.Context, id string) (*track.Track, error) {
+	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &s.Table,
+		Key:            key(id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: get %s: %w", id, err)
+	}
+	if len(out.Item) == 0 {
+		return nil, track.ErrNotFound
+	}
+	return Unmarshal(out.Item)
+}
+
+// Replace implements track.Store.
+func (s *Store) Replace(ctx context.Context, t *track.Track, from track.Status) error {
+	av, err := Marshal(t)
+	if err != nil {
+		return err
+	}
+	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                &s.Table,
+		Item:                     av,
+		ConditionExpression:      aws.String("attribute_exists(id) AND #status = :from"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":from": &types.AttributeValueMemberS{Value: string(from)},
+		},
+	})
+	if isConditionFailed(err) {
+		return track.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: replace %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Touch implements track.Store.
+func (s *Store) Touch(ctx context.Context, id string, from, to time.Time) error {
+	_, err := s.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.Table,
+		Key:                      key(id),
+		UpdateExpression:         aws.String("SET #ttl = :to"),
+		ConditionExpression:      aws.String("#status = :ready AND #ttl = :from"),
+		ExpressionAttributeNames: map[string]string{"#ttl": "ttl", "#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":to":    epoch(to),
+			":from":  epoch(from),
+			":ready": &types.AttributeValueMemberS{Value: string(track.StatusReady)},
+		},
+	})
+	if isConditionFailed(err) {
+		return track.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: touch %s: %w", id, err)
+	}
+	return nil
+}
+
+// Delete implements track.Store.
+func (s *Store) Delete(ctx context.Context, id, tokenHash string) (*track.Track, error) {
+	out, err := s.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 &s.Table,
+		Key:                       key(id),
+		ConditionExpression:       aws.String("attribute_exists(id) AND deleteTokenHash = :h"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: tokenHash}},
+		ReturnValues:              types.ReturnValueAllOld,
+		// Tell "gone" from "wrong token" without a second read.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) > 0 {
+			return nil, track.ErrConflict
+		}
+		// Servers that ignore ReturnValuesOnConditionCheckFailure (dynalite) leave us to look.
+		if _, err := s.Get(ctx, id); err != nil {
+			return nil, err
+		}
+		return nil, track.ErrConflict
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: delete %s: %w", id, err)
+	}
+	if len(out.Attributes) == 0 {
+		return nil, track.ErrNotFound
+	}
+	return Unmarshal(out.Attributes)
+}
+
+func key(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}
+}
+
+func epoch(t time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(t.Unix())}
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}

@@ -1,0 +1,95 @@
+package dynamo
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// item is a track as stored. Times are epoch seconds: `ttl` must be, for DynamoDB's TTL to act on
+// it, and the others follow for one convention. Empty attributes are omitted, so an item stays
+// small and a stream image shows only what exists.
+type item struct {
+	ID           string `dynamodbav:"id"`
+	Status       string `dynamodbav:"status"`
+	Filename     string `dynamodbav:"filename"`
+	Type         string `dynamodbav:"type"`
+	Size         int64  `dynamodbav:"size"`
+	MD5          string `dynamodbav:"md5"`
+	Downloadable bool   `dynamodbav:"downloadable"`
+	Public       bool   `dynamodbav:"public"`
+
+	CreatedAt  int64 `dynamodbav:"createdAt"`
+	UploadedAt int64 `dynamodbav:"uploadedAt,omitempty"`
+	TTL        int64 `dynamodbav:"ttl"`
+
+	OriginalKey     string `dynamodbav:"originalKey"`
+	DeleteTokenHash string `dynamodbav:"deleteTokenHash"`
+
+	FailureCode    string `dynamodbav:"failureCode,omitempty"`
+	FailureMessage string `dynamodbav:"failureMessage,omitempty"`
+
+	Duration    float64      `dynamodbav:"duration,omitempty"`
+	Audio       *track.Audio `dynamodbav:"audio,omitempty"`
+	Tags        *track.Tags  `dynamodbav:"tags,omitempty"`
+	CoverKey    string       `dynamodbav:"coverKey,omitempty"`
+	CoverType   string       `dynamodbav:"coverType,omitempty"`
+	PreviewKey  string       `dynamodbav:"previewKey,omitempty"`
+	PlaylistKey string       `dynamodbav:"playlistKey,omitempty"`
+	WaveformKey string       `dynamodbav:"waveformKey,omitempty"`
+}
+
+// Marshal returns the attribute map of t.
+func Marshal(t *track.Track) (map[string]types.AttributeValue, error) {
+	it := item{
+		ID: t.ID, Status: string(t.Status), Filename: t.Filename, Type: t.Type, Size: t.Size,
+		MD5: t.MD5, Downloadable: t.Downloadable, Public: t.Public,
+		CreatedAt: unix(t.CreatedAt), UploadedAt: unix(t.UploadedAt), TTL: unix(t.ExpiresAt),
+		OriginalKey: t.OriginalKey, DeleteTokenHash: t.DeleteTokenHash,
+		FailureCode: t.FailureCode, FailureMessage: t.FailureMessage,
+		Duration: t.Duration, Audio: t.Audio, Tags: t.Tags,
+		CoverKey: t.CoverKey, CoverType: t.CoverType, PreviewKey: t.PreviewKey,
+		PlaylistKey: t.PlaylistKey, WaveformKey: t.WaveformKey,
+	}
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: marshal %s: %w", t.ID, err)
+	}
+	return av, nil
+}
+
+// Unmarshal returns the track of an attribute map: an item read, or a stream record's image.
+func Unmarshal(av map[string]types.AttributeValue) (*track.Track, error) {
+	var it item
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, fmt.Errorf("dynamo: unmarshal item: %w", err)
+	}
+	return &track.Track{
+		ID: it.ID, Status: track.Status(it.Status), Filename: it.Filename, Type: it.Type,
+		Size: it.Size, MD5: it.MD5, Downloadable: it.Downloadable, Public: it.Public,
+		CreatedAt: fromUnix(it.CreatedAt), UploadedAt: fromUnix(it.UploadedAt), ExpiresAt: fromUnix(it.TTL),
+		OriginalKey: it.OriginalKey, DeleteTokenHash: it.DeleteTokenHash,
+		FailureCode: it.FailureCode, FailureMessage: it.FailureMessage,
+		Duration: it.Duration, Audio: it.Audio, Tags: it.Tags,
+		CoverKey: it.CoverKey, CoverType: it.CoverType, PreviewKey: it.PreviewKey,
+		PlaylistKey: it.PlaylistKey, WaveformKey: it.WaveformKey,
+	}, nil
+}
+
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func fromUnix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}

@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// EMethodNotAllowed answers a known path with a method it does not serve.
+const EMethodNotAllowed = "method_not_allowed"
+
+// statusByCode is the one place where error codes meet HTTP status codes.
+var statusByCode = map[string]int{
+	track.EInvalidRequest:  http.StatusBadRequest,
+	track.EInvalidFilename: http.StatusBadRequest,
+	track.EUnsupportedType: http.StatusBadRequest,
+	track.EInvalidSize:     http.StatusBadRequest,
+	track.EInvalidMD5:      http.StatusBadRequest,
+	track.ETooLarge:        http.StatusRequestEntityTooLarge,
+	track.ERateLimited:     http.StatusTooManyRequests,
+	track.ENotFound:        http.StatusNotFound,
+	track.EForbidden:       http.StatusForbidden,
+	track.ENotDownloadable: http.StatusForbidden,
+	track.ENotUploaded:     http.StatusConflict,
+	track.ENotReady:        http.StatusConflict,
+	track.ETrackFailed:     http.StatusConflict,
+	EMethodNotAllowed:      http.StatusMethodNotAllowed,
+	track.EInternal:        http.StatusInternalServerError,
+}
+
+// StatusFor returns the HTTP status of an error code; unknown codes are server errors, so that a
+// code added without a mapping fails loudly instead of passing as success.
+func StatusFor(code string) int {
+	if s, ok := statusByCode[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// writeError answers with err's code and user-safe message. A server error is logged here, once,
+// with its cause; its body says only "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := track.ErrorCode(err)
+	status := StatusFor(code)
+	msg := track.ErrorMessage(err)
+	if status >= 500 {
+		code, msg = track.EInternal, "internal error"
+		s.logger(r).Error("request failed", slog.String("error", err.Error()))
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}

@@ -1,0 +1,147 @@
+// Package httpapi serves Soundtime's HTTP API (API.md) with net/http. Each Lambda function mounts
+// the route group it has the permissions for; the local runner mounts them all on one origin.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Tracks  *track.Service
+	BaseURL string // PUBLIC_BASE_URL, no trailing slash
+	Log     *slog.Logger
+	// Health reports whether storage and table answer; nil means healthy.
+	Health func(context.Context) error
+}
+
+// Group is a set of routes that one function serves.
+type Group func(s *Server, mux *http.ServeMux)
+
+// Uploads: starting an upload (the upload function).
+func Uploads(s *Server, mux *http.ServeMux) {
+	mux.Handle("/api/tracks", methods{http.MethodPost: s.createTrack})
+	mux.Handle("/api/getuploadurl", methods{http.MethodGet: s.v1GetUploadURL})
+}
+
+// Tracks: reading and deleting tracks (the track function).
+func Tracks(s *Server, mux *http.ServeMux) {
+	mux.Handle("/api/tracks/{id}", methods{http.MethodGet: s.getTrack, http.MethodDelete: s.deleteTrack})
+	mux.Handle("/api/gettrackinfo", methods{http.MethodGet: s.v1GetTrackInfo})
+	mux.Handle("/healthz", methods{http.MethodGet: s.healthz})
+}
+
+// Downloads: signing originals (the download function).
+func Downloads(s *Server, mux *http.ServeMux) {
+	mux.Handle("/api/tracks/{id}/download", methods{http.MethodGet: s.download})
+	mux.Handle("/api/getdownloadurl", methods{http.MethodGet: s.v1GetDownloadURL})
+}
+
+// Handler returns the routes of groups behind the common middleware: request IDs, access logs,
+// panic recovery, JSON 404s and case-insensitive v1 paths.
+func (s *Server) Handler(groups ...Group) http.Handler {
+	mux := http.NewServeMux()
+	for _, g := range groups {
+		g(s, mux)
+	}
+	mux.Handle("/api/", http.HandlerFunc(s.notFound))
+	return s.middleware(mux)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: track.ENotFound, Message: "no such endpoint"}})
+}
+
+// methods dispatches on the request method and answers others with a JSON 405, which the
+// ServeMux's own method patterns would answer in plain text.
+type methods map[string]http.HandlerFunc
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, ok := m[r.Method]
+	if !ok && r.Method == http.MethodHead {
+		h, ok = m[http.MethodGet]
+	}
+	if !ok {
+		allow := make([]string, 0, len(m))
+		for k := range m {
+			allow = append(allow, k)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: EMethodNotAllowed, Message: r.Method + " is not allowed here"}})
+		return
+	}
+	h(w, r)
+}
+
+type ctxKey struct{}
+
+// RequestIDHeader carries a request ID set by a proxy (API Gateway's, through pkg/apigw).
+const RequestIDHeader = "X-Request-Id"
+
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(RequestIDHeader)
+		if id == "" || len(id) > 128 {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set(RequestIDHeader, id)
+		log := s.Log.With(slog.String("requestId", id))
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, log))
+		// Soundtime v1 clients call /api/getUploadURL and friends in any case.
+		if p := strings.ToLower(r.URL.Path); strings.HasPrefix(p, "/api/get") {
+			r.URL.Path, r.URL.RawPath = p, ""
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				if !rec.wrote {
+					s.writeError(rec, r, track.Errorf(track.EInternal, "internal error"))
+				}
+			}
+			// The path, not the URL: query strings can carry file names and MD5s.
+			log.Info("request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (s *Server) logger(r *http.Request) *slog.Logger {
+	if l, ok := r.Context().Value(ctxKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return s.Log
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,246 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// maxRequestBody bounds a JSON request: a create request is a few hundred bytes.
+const maxRequestBody = 64 << 10
+
+// createRequest mirrors track.UploadRequest with pointers and a json.Number, so that a missing
+// field (invalid_request) is told apart from an empty or wrong one (invalid_filename, …).
+type createRequest struct {
+	Filename     *string      `json:"filename"`
+	Type         *string      `json:"type"`
+	Size         *json.Number `json:"size"`
+	MD5          *string      `json:"md5"`
+	Downloadable *bool        `json:"downloadable"`
+	Public       *bool        `json:"public"`
+}
+
+func (s *Server) createTrack(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeCreate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.Tracks.Create(r.Context(), req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/tracks/"+c.Track.ID)
+	writeJSON(w, http.StatusCreated, createdJSON{
+		ID: c.Track.ID, URL: s.shareURL(c.Track.ID), Status: string(c.Track.Status),
+		Upload: uploadJSON{
+			Method: c.Upload.Method, URL: c.Upload.URL,
+			ExpiresAt: rfc3339(c.Upload.ExpiresAt), Headers: c.Upload.Headers,
+		},
+		DeleteToken: c.DeleteToken,
+		ExpiresAt:   rfc3339(c.Track.ExpiresAt),
+	})
+}
+
+func decodeCreate(r *http.Request) (track.UploadRequest, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	if err != nil {
+		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "could not read the request body")
+	}
+	if len(body) > maxRequestBody {
+		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the request body is too large")
+	}
+	var cr createRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&cr); err != nil {
+		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the body must be a JSON object: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the body must hold one JSON object")
+	}
+	var missing []string
+	for name, v := range map[string]bool{"filename": cr.Filename == nil, "type": cr.Type == nil, "size": cr.Size == nil, "md5": cr.MD5 == nil} {
+		if v {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "missing field: %s", strings.Join(missing, ", "))
+	}
+	size, err := cr.Size.Int64()
+	if err != nil {
+		return track.UploadRequest{}, track.Errorf(track.EInvalidSize, "size must be a whole number of bytes")
+	}
+	return track.UploadRequest{
+		Filename: *cr.Filename, Type: *cr.Type, Size: size, MD5: *cr.MD5,
+		Downloadable: cr.Downloadable, Public: cr.Public,
+	}, nil
+}
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		return "field " + te.Field + " has the wrong type"
+	case errors.As(err, &te):
+		return "expected an object"
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return "malformed JSON"
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	}
+	return "malformed JSON"
+}
+
+func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Tracks.Listen(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.trackJSON(t))
+}
+
+func (s *Server) deleteTrack(w http.ResponseWriter, r *http.Request) {
+	token, _ := bearer(r)
+	if _, err := s.Tracks.Delete(r.Context(), r.PathValue("id"), token); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func bearer(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	t, p, err := s.Tracks.Download(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if v := r.URL.Query().Get("redirect"); v == "1" || v == "true" {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, p.URL, http.StatusFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, downloadJSON{URL: p.URL, Filename: t.Filename, ExpiresAt: rfc3339(p.ExpiresAt)})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.Health != nil {
+		if err := s.Health(r.Context()); err != nil {
+			s.logger(r).Error("health check failed", "error", err.Error())
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ok": false})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+func (s *Server) shareURL(id string) string { return s.BaseURL + "/t/" + id }
+
+type createdJSON struct {
+	ID          string     `json:"id"`
+	URL         string     `json:"url"`
+	Status      string     `json:"status"`
+	Upload      uploadJSON `json:"upload"`
+	DeleteToken string     `json:"deleteToken"`
+	ExpiresAt   string     `json:"expiresAt"`
+}
+
+type uploadJSON struct {
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	ExpiresAt string            `json:"expiresAt"`
+	Headers   map[string]string `json:"headers"`
+}
+
+type downloadJSON struct {
+	URL       string `json:"url"`
+	Filename  string `json:"filename"`
+	ExpiresAt string `json:"expiresAt"`
+}
+
+// trackJSONBody is what a listener sees. Fields of things that do not exist are omitted.
+type trackJSONBody struct {
+	ID           string       `json:"id"`
+	URL          string       `json:"url"`
+	Status       string       `json:"status"`
+	Filename     string       `json:"filename"`
+	Type         string       `json:"type"`
+	Size         int64        `json:"size"`
+	CreatedAt    string       `json:"createdAt"`
+	UploadedAt   string       `json:"uploadedAt,omitempty"`
+	ExpiresAt    string       `json:"expiresAt"`
+	Downloadable bool         `json:"downloadable"`
+	Public       bool         `json:"public"`
+	Duration     float64      `json:"duration,omitempty"`
+	Audio        *audioJSON   `json:"audio,omitempty"`
+	Tags         *tagsJSON    `json:"tags,omitempty"`
+	Cover        string       `json:"cover,omitempty"`
+	Preview      string       `json:"preview,omitempty"`
+	Stream       string       `json:"stream,omitempty"`
+	Waveform     string       `json:"waveform,omitempty"`
+	Error        *errorDetail `json:"error,omitempty"`
+}
+
+type audioJSON struct {
+	Codec      string `json:"codec,omitempty"`
+	Bitrate    int    `json:"bitrate,omitempty"`
+	SampleRate int    `json:"sampleRate,omitempty"`
+	Channels   int    `json:"channels,omitempty"`
+}
+
+type tagsJSON struct {
+	Title  string `json:"title,omitempty"`
+	Artist string `json:"artist,omitempty"`
+	Album  string `json:"album,omitempty"`
+	Year   int    `json:"year,omitempty"`
+	Track  int    `json:"track,omitempty"`
+	Genre  string `json:"genre,omitempty"`
+}
+
+func (s *Server) trackJSON(t *track.Track) trackJSONBody {
+	b := trackJSONBody{
+		ID: t.ID, URL: s.shareURL(t.ID), Status: string(t.Status),
+		Filename: t.Filename, Type: t.Type, Size: t.Size,
+		CreatedAt: rfc3339(t.CreatedAt), UploadedAt: rfc3339(t.UploadedAt), ExpiresAt: rfc3339(t.ExpiresAt),
+		Downloadable: t.Downloadable, Public: t.Public, Duration: t.Duration,
+	}
+	if a := t.Audio; a != nil {
+		b.Audio = &audioJSON{Codec: a.Codec, Bitrate: a.Bitrate, SampleRate: a.SampleRate, Channels: a.Channels}
+	}
+	if g := t.Tags; g != nil && *g != (track.Tags{}) {
+		b.Tags = &tagsJSON{Title: g.Title, Artist: g.Artist, Album: g.Album, Year: g.Year, Track: g.Track, Genre: g.Genre}
+	}
+	if t.Status == track.StatusFailed {
+		b.Error = &errorDetail{Code: t.FailureCode, Message: t.FailureMessage}
+	}
+	return b
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

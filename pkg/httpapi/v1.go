@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// The Soundtime v1 routes keep existing clients working: same validation and rules as the
+// current API, the v1 response shapes, and v1's error body {"errorMessage": …}.
+
+type v1Error struct {
+	ErrorMessage string `json:"errorMessage"`
+}
+
+func (s *Server) v1Error(w http.ResponseWriter, r *http.Request, err error) {
+	code := track.ErrorCode(err)
+	status := StatusFor(code)
+	msg := track.ErrorMessage(err)
+	switch {
+	case status >= 500:
+		s.logger(r).Error("request failed", "error", err.Error())
+		msg = "internal error"
+	case code == track.ENotFound:
+		msg = "File was not found"
+	case status == http.StatusRequestEntityTooLarge:
+		// v1 clients know 400 and 404 only.
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, v1Error{ErrorMessage: msg})
+}
+
+func (s *Server) v1GetUploadURL(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var missing []string
+	for _, name := range []string{"filename", "type", "size", "md5"} {
+		if !q.Has(name) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		s.v1Error(w, r, track.Errorf(track.EInvalidRequest, "missing parameter: %s", strings.Join(missing, ", ")))
+		return
+	}
+	size, err := strconv.ParseInt(q.Get("size"), 10, 64)
+	if err != nil {
+		s.v1Error(w, r, track.Errorf(track.EInvalidSize, "size must be a whole number of bytes"))
+		return
+	}
+	// A '+' of base64 sent without percent-encoding arrives as a space.
+	md5 := strings.ReplaceAll(q.Get("md5"), " ", "+")
+	c, err := s.Tracks.Create(r.Context(), track.UploadRequest{
+		Filename: q.Get("filename"), Type: q.Get("type"), Size: size, MD5: md5,
+	})
+	if err != nil {
+		s.v1Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ID  string `json:"id"`
+		URL string `json:"url"`
+	}{c.Track.ID, c.Upload.URL})
+}
+
+type v1TrackInfo struct {
+	Filename   string  `json:"filename,omitempty"`
+	FileType   string  `json:"fileType,omitempty"`
+	Size       string  `json:"size,omitempty"`
+	UploadDate string  `json:"uploadDate,omitempty"`
+	Preview    string  `json:"preview,omitempty"`
+	Tags       *v1Tags `json:"tags,omitempty"`
+}
+
+type v1Tags struct {
+	Artist string `json:"artist,omitempty"`
+	Title  string `json:"title,omitempty"`
+	Album  string `json:"album,omitempty"`
+	Image  string `json:"image,omitempty"`
+}
+
+func (s *Server) v1GetTrackInfo(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Tracks.Listen(r.Context(), r.URL.Query().Get("id"))
+	if err != nil {
+		s.v1Error(w, r, err)
+		return
+	}
+	info := v1TrackInfo{
+		Filename: t.Filename, FileType: t.Type, Size: strconv.FormatInt(t.Size, 10),
+		UploadDate: rfc3339(t.UploadedAt),
+	}
+	if g := t.Tags; g != nil && (g.Artist != "" || g.Title != "" || g.Album != "") {
+		info.Tags = &v1Tags{Artist: g.Artist, Title: g.Title, Album: g.Album}
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+func (s *Server) v1GetDownloadURL(w http.ResponseWriter, r *http.Request) {
+	_, p, err := s.Tracks.Download(r.Context(), r.URL.Query().Get("id"))
+	if err != nil {
+		s.v1Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		URL string `json:"url"`
+	}{p.URL})
+}

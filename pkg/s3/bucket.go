@@ -1,0 +1,37 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// EnsureBucket creates the bucket if it is missing and sets its CORS rules so that pages served
+// from origin may PUT uploads and GET media straight from the bucket. In AWS the template does
+// this; here it serves the local stack and the tests, and it is idempotent.
+func EnsureBucket(ctx context.Context, c *s3.Client, name, origin string) error {
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name})
+	var owned *types.BucketAlreadyOwnedByYou
+	var exists *types.BucketAlreadyExists
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+		return fmt.Errorf("s3: create bucket %s: %w", name, err)
+	}
+	_, err = c.PutBucketCors(ctx, &s3.PutBucketCorsInput{
+		Bucket: &name,
+		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
+			AllowedOrigins: []string{origin},
+			AllowedMethods: []string{"PUT", "GET", "HEAD"},
+			AllowedHeaders: []string{"Content-Type", "Content-MD5", "Range"},
+			ExposeHeaders:  []string{"ETag", "Content-Length", "Content-Range"},
+			MaxAgeSeconds:  aws.Int32(3600),
+		}}},
+	})
+	if err != nil {
+		return fmt.Errorf("s3: put CORS on %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/localaws"
+	s3store "github.com/soundtime/soundtime/pkg/s3"
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+func md5b64(b []byte) string {
+	sum := md5.Sum(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func newBucket(t *testing.T) *s3store.Bucket {
+	t.Helper()
+	st := localaws.StartTest(t, "")
+	c := st.S3()
+	if err := s3store.EnsureBucket(context.Background(), c, "media", "http://127.0.0.1:8080"); err != nil {
+		t.Fatal(err)
+	}
+	// A second call must be harmless: the runner calls it at every start.
+	if err := s3store.EnsureBucket(context.Background(), c, "media", "http://127.0.0.1:8080"); err != nil {
+		t.Fatalf("EnsureBucket is not idempotent: %v", err)
+	}
+	return s3store.New(c, "media")
+}
+
+func do(t *testing.T, method, url string, headers map[string]string, body []byte) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header
+}
+
+// TestPresignedPutBinds proves against a real S3 implementation that the signature of an upload
+// URL binds the bytes (Content-MD5), the type and the length, and expires.
+func TestPresignedPutBinds(t *testing.T) {
+	b := newBucket(t)
+	ctx := context.Background()
+	body := []byte("ID3 this stands in for an mp3 file")
+	sum := md5b64(body)
+
+	sign := func(t *testing.T, key string, ttl time.Duration) track.Presigned {
+		p, err := b.PresignPut(ctx, key, "audio/mpeg", int64(len(body)), sum, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Method != http.MethodPut || p.Headers["Content-Type"] != "audio/mpeg" || p.Headers["Content-MD5"] != sum {
+			t.Fatalf("presigned = %+v", p)
+		}
+		if strings.Contains(p.URL, "x-amz-checksum") || strings.Contains(p.URL, "x-amz-sdk-checksum") {
+			t.Fatalf("URL carries an SDK checksum the client cannot send: %s", p.URL)
+		}
+		return p
+	}
+
+	other := bytes.Repeat([]byte("x"), len(body))
+	otherSum := md5b64(other)
+	cases := []struct {
+		name    string
+		headers func(p track.Presigned) map[string]string
+		body    []byte
+		want    int
+		errCode string
+	}{
+		{"right bytes", func(p track.Presigned) map[string]string { return p.Headers }, body, 200, ""},
+		{"other bytes, same MD5 header", func(p track.Presigned) map[string]string { return p.Headers }, other, 400, "BadDigest"},
+		{"other bytes with their own MD5", func(p track.Presigned) map[string]string {
+			return map[string]string{"Content-Type": "audio/mpeg", "Content-MD5": otherSum}
+		}, other, 403, "SignatureDoesNotMatch"},
+		{"other Content-Type", func(p track.Presigned) map[string]string {
+			return map[string]string{"Content-Type": "text/html", "Content-MD5": sum}
+		}, body, 403, "SignatureDoesNotMatch"},
+		{"missing Content-MD5", func(p track.Presigned) map[string]string {
+			return map[string]string{"Content-Type": "audio/mpeg"}
+		}, body, 403, "SignatureDoesNotMatch"},
+		{"longer body", func(p track.Presigned) map[string]string { return p.Headers }, append(append([]byte{}, body...), '!'), 403, ""},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			key := "uploads/Ab3dEf9Z/" + string(rune('a'+i))
+			p := sign(t, key, time.Minute)
+			status, resp, _ := do(t, p.Method, p.URL, c.headers(p), c.body)
+			if status != c.want || (c.errCode != "" && !strings.Contains(resp, c.errCode)) {
+				t.Fatalf("PUT = %d %s, want %d %s", status, resp, c.want, c.errCode)
+			}
+			_, err := b.Head(ctx, key)
+			if c.want == 200 && err != nil {
+				t.Fatalf("accepted object not there: %v", err)
+			}
+			if c.want != 200 && !errors.Is(err, track.ErrNotFound) {
+				t.Fatalf("refused upload left an object (Head err = %v)", err)
+			}
+		})
+	}
+
+	t.Run("expired", func(t *testing.T) {
+		p := sign(t, "uploads/Ab3dEf9Z/expired", time.Second)
+		time.Sleep(2100 * time.Millisecond)
+		status, resp, _ := do(t, p.Method, p.URL, p.Headers, body)
+		if status != 403 || !strings.Contains(resp, "expired") {
+			t.Fatalf("PUT after expiry = %d %s, want 403 expired", status, resp)
+		}
+	})
+}
+
+func TestHeadAndPresignedGet(t *testing.T) {
+	b := newBucket(t)
+	ctx := context.Background()
+	body := []byte("original bytes")
+	p, err := b.PresignPut(ctx, "uploads/Ab3dEf9Z/x", "audio/flac", int64(len(body)), md5b64(body), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, resp, _ := do(t, p.Method, p.URL, p.Headers, body); status != 200 {
+		t.Fatalf("PUT = %d %s", status, resp)
+	}
+	info, err := b.Head(ctx, "uploads/Ab3dEf9Z/x")
+	if err != nil || info.Size != int64(len(body)) || info.ContentType != "audio/flac" {
+		t.Fatalf("Head = %+v, %v", info, err)
+	}
+	if _, err := b.Head(ctx, "uploads/Ab3dEf9Z/none"); !errors.Is(err, track.ErrNotFound) {
+		t.Fatalf("Head of a missing key = %v, want ErrNotFound", err)
+	}
+
+	name := "Söng \"live\"; a,b.flac"
+	disp := track.ContentDisposition(name)
+	g, err := b.PresignGet(ctx, "uploads/Ab3dEf9Z/x", track.GetOptions{ContentDisposition: disp, ContentType: "audio/flac"}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(g.ExpiresAt); d < 50*time.Second || d > 61*time.Second {
+		t.Fatalf("ExpiresAt %v is not about a minute away", g.ExpiresAt)
+	}
+	status, got, h := do(t, http.MethodGet, g.URL, nil, nil)
+	if status != 200 || got != string(body) {
+		t.Fatalf("GET = %d %q", status, got)
+	}
+	if h.Get("Content-Disposition") != disp {
+		t.Fatalf("Content-Disposition = %q, want %q", h.Get("Content-Disposition"), disp)
+	}
+
+	// A tampered signature is refused.
+	bad := strings.Replace(g.URL, "X-Amz-Signature=", "X-Amz-Signature=0", 1)
+	if status, _, _ := do(t, http.MethodGet, bad, nil, nil); status != 403 {
+		t.Fatalf("tampered GET = %d, want 403", status)
+	}
+}

@@ -1,0 +1,109 @@
+// Package track is Soundtime's domain: what a track is, the rules of its life, and the service that
+// applies them through two narrow interfaces, Store (the table) and Blobs (the media bucket). It
+// imports no AWS package; the adapters in pkg/dynamo and pkg/s3 implement the interfaces.
+package track
+
+import (
+	"strings"
+	"time"
+)
+
+// Status is where a track is in its life.
+type Status string
+
+const (
+	// StatusPending: the ID is allocated and the upload URL handed out; no bytes yet.
+	StatusPending Status = "pending"
+	// StatusProcessing: the original is in the bucket and verified; derived media is being made.
+	StatusProcessing Status = "processing"
+	// StatusReady: playable; lives RETENTION after its last listen.
+	StatusReady Status = "ready"
+	// StatusFailed: the upload could not be used; the reason stays visible for FAILED_TTL.
+	StatusFailed Status = "failed"
+)
+
+// Track is one uploaded file and everything known about it. Fields of things that do not exist
+// (a cover, a preview) are empty.
+type Track struct {
+	ID           string
+	Status       Status
+	Filename     string // as the uploader gave it: display and download name
+	Type         string // normalised MIME type, without parameters
+	Size         int64
+	MD5          string // base64 of the raw 16-byte digest, as in Content-MD5
+	Downloadable bool
+	Public       bool
+
+	CreatedAt  time.Time
+	UploadedAt time.Time // zero until the original is in the bucket
+	ExpiresAt  time.Time // the item's ttl: past it, the track is gone for every reader
+
+	OriginalKey     string // uploads/{id}/{uuid}
+	DeleteTokenHash string // hex SHA-256 of the delete token; the token itself is never stored
+
+	FailureCode    string
+	FailureMessage string
+
+	// Filled in by processing.
+	Duration    float64 // seconds
+	Audio       *Audio
+	Tags        *Tags
+	CoverKey    string
+	CoverType   string
+	PreviewKey  string
+	PlaylistKey string
+	WaveformKey string
+}
+
+// Audio describes the original's first audio stream.
+type Audio struct {
+	Codec      string
+	Bitrate    int
+	SampleRate int
+	Channels   int
+}
+
+// Tags are the original's metadata tags; empty fields were absent.
+type Tags struct {
+	Title  string
+	Artist string
+	Album  string
+	Year   int
+	Track  int
+	Genre  string
+}
+
+// Expired reports whether t is past its life at now: such a track is gone for every reader even
+// while its item still exists.
+func (t *Track) Expired(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
+}
+
+// Prefixes of the media bucket. Every object of a track lives under one of them followed by its ID
+// and a slash, so a track's objects are found from its ID alone, and an object's track from its key.
+const (
+	UploadsPrefix = "uploads/"
+	DerivedPrefix = "derived/"
+)
+
+// OriginalKey returns the key of an original upload.
+func OriginalKey(id, unique string) string { return UploadsPrefix + id + "/" + unique }
+
+// IDFromKey returns the track ID of an object key under UploadsPrefix or DerivedPrefix, and false
+// for any other key.
+func IDFromKey(key string) (string, bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(key, UploadsPrefix):
+		rest = key[len(UploadsPrefix):]
+	case strings.HasPrefix(key, DerivedPrefix):
+		rest = key[len(DerivedPrefix):]
+	default:
+		return "", false
+	}
+	id, tail, ok := strings.Cut(rest, "/")
+	if !ok || tail == "" || !ValidID(id) {
+		return "", false
+	}
+	return id, true
+}

@@ -1,0 +1,153 @@
+package track
+
+import (
+	"encoding/base64"
+	"mime"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// UploadRequest is what an uploader asks for. Downloadable and Public are pointers so that an
+// absent field takes its default (true and false).
+type UploadRequest struct {
+	Filename     string `json:"filename"`
+	Type         string `json:"type"`
+	Size         int64  `json:"size"`
+	MD5          string `json:"md5"`
+	Downloadable *bool  `json:"downloadable"`
+	Public       *bool  `json:"public"`
+}
+
+// MaxFilenameBytes bounds a file name (the longest name most file systems accept).
+const MaxFilenameBytes = 255
+
+// allowedTypes is the MIME allow-list of API.md; everything else is refused before any byte is
+// uploaded.
+var allowedTypes = map[string]bool{
+	"audio/mpeg": true, "audio/mp3": true, "audio/ogg": true, "audio/opus": true,
+	"audio/flac": true, "audio/x-flac": true, "audio/wav": true, "audio/x-wav": true,
+	"audio/wave": true, "audio/vnd.wave": true, "audio/mp4": true, "audio/x-m4a": true,
+	"audio/m4a": true, "audio/aac": true, "audio/webm": true, "audio/aiff": true, "audio/x-aiff": true,
+}
+
+// Upload is a validated UploadRequest.
+type Upload struct {
+	Filename     string
+	Type         string // lower case, parameters dropped
+	Size         int64
+	MD5          string // canonical base64 of 16 bytes
+	Downloadable bool
+	Public       bool
+}
+
+// Validate checks r against the contract and returns the normalised upload, or an *Error whose
+// code names the first bad field. maxBytes is MAX_UPLOAD_BYTES.
+func Validate(r UploadRequest, maxBytes int64) (Upload, error) {
+	if err := ValidateFilename(r.Filename); err != nil {
+		return Upload{}, err
+	}
+	typ, err := NormalizeType(r.Type)
+	if err != nil {
+		return Upload{}, err
+	}
+	if r.Size <= 0 {
+		return Upload{}, Errorf(EInvalidSize, "size must be a positive number of bytes")
+	}
+	if r.Size > maxBytes {
+		return Upload{}, Errorf(ETooLarge, "the file is larger than the %s limit", FormatBytes(maxBytes))
+	}
+	sum, err := NormalizeMD5(r.MD5)
+	if err != nil {
+		return Upload{}, err
+	}
+	u := Upload{Filename: r.Filename, Type: typ, Size: r.Size, MD5: sum, Downloadable: true}
+	if r.Downloadable != nil {
+		u.Downloadable = *r.Downloadable
+	}
+	if r.Public != nil {
+		u.Public = *r.Public
+	}
+	return u, nil
+}
+
+// ValidateFilename accepts 1 to 255 bytes of valid UTF-8 without control characters.
+func ValidateFilename(name string) error {
+	switch {
+	case name == "":
+		return Errorf(EInvalidFilename, "filename is required")
+	case len(name) > MaxFilenameBytes:
+		return Errorf(EInvalidFilename, "filename is longer than %d bytes", MaxFilenameBytes)
+	case !utf8.ValidString(name):
+		return Errorf(EInvalidFilename, "filename is not valid UTF-8")
+	}
+	for _, r := range name {
+		// C0 and C1 controls and DEL: they break headers, logs and terminals.
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+			return Errorf(EInvalidFilename, "filename contains control characters")
+		}
+	}
+	return nil
+}
+
+// NormalizeType returns the lower-case media type of an allowed audio MIME type, dropping any
+// parameters ("audio/ogg; codecs=opus" is "audio/ogg").
+func NormalizeType(typ string) (string, error) {
+	if strings.TrimSpace(typ) == "" {
+		return "", Errorf(EUnsupportedType, "type is required")
+	}
+	mt, _, err := mime.ParseMediaType(typ)
+	if err != nil {
+		// A parameter we ignore anyway may be malformed; the media type before it still counts.
+		mt = strings.ToLower(strings.TrimSpace(strings.SplitN(typ, ";", 2)[0]))
+	}
+	if !allowedTypes[mt] {
+		return "", Errorf(EUnsupportedType, "%q is not a supported audio type", truncate(typ, 64))
+	}
+	return mt, nil
+}
+
+// NormalizeMD5 accepts the base64 (standard or URL alphabet, padded or not) of a 16-byte digest
+// and returns its canonical padded standard base64, the form Content-MD5 takes.
+func NormalizeMD5(s string) (string, error) {
+	s = strings.TrimRight(strings.TrimSpace(s), "=")
+	if s == "" {
+		return "", Errorf(EInvalidMD5, "md5 is required: the base64 of the file's 16-byte MD5 digest")
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil {
+		raw, err = base64.RawURLEncoding.DecodeString(s)
+	}
+	if err != nil || len(raw) != 16 {
+		return "", Errorf(EInvalidMD5, "md5 must be the base64 of the file's 16-byte MD5 digest")
+	}
+	return base64.StdEncoding.EncodeToString(raw), nil
+}
+
+// FormatBytes renders n in binary units for messages ("2 GiB").
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
+	units := []string{"KiB", "MiB", "GiB", "TiB"}
+	v, i := float64(n)/unit, 0
+	for v >= unit && i < len(units)-1 {
+		v /= unit
+		i++
+	}
+	if v == float64(int64(v)) {
+		return strconv.FormatInt(int64(v), 10) + " " + units[i]
+	}
+	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(v, 'f', 1, 64), "0"), ".") + " " + units[i]
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
