@@ -141,3 +141,16 @@ func translate(context string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", context, err)
 }
+
+// Ping reports whether the bucket answers. It asks for an object that never exists: any S3
+// answer (404, or 403 for a role that may not list) proves the bucket is reachable, without
+// needing s3:ListBucket.
+func (b *Bucket) Ping(ctx context.Context) error {
+	key := track.DerivedPrefix + ".healthz"
+	_, err := b.API.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.Name, Key: &key})
+	var re interface{ HTTPStatusCode() int }
+	if err == nil || errors.As(err, &re) && re.HTTPStatusCode() < 500 {
+		return nil
+	}
+	return fmt.Errorf("s3: ping %s: %w", b.Name, err)
+}

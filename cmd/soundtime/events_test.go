@@ -1,0 +1,59 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// TestToS3EventMatchesAWS normalises a notification captured from Versity and compares the fields
+// the process function reads with the same notification as AWS sends it.
+func TestToS3EventMatchesAWS(t *testing.T) {
+	raw, err := os.ReadFile("testdata/versity-put.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := toS3Event(raw)
+	if err != nil || !ok {
+		t.Fatalf("toS3Event: ok=%v err=%v", ok, err)
+	}
+	awsRaw, err := os.ReadFile("testdata/s3-put-aws.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want events.S3Event
+	if err := json.Unmarshal(awsRaw, &want); err != nil {
+		t.Fatal(err)
+	}
+	g, w := got.Records[0], want.Records[0]
+	for _, c := range []struct{ name, got, want string }{
+		{"eventName", g.EventName, w.EventName},
+		{"eventSource", g.EventSource, w.EventSource},
+		{"bucket", g.S3.Bucket.Name, w.S3.Bucket.Name},
+		{"bucket ARN", g.S3.Bucket.Arn, w.S3.Bucket.Arn},
+		{"key", g.S3.Object.Key, w.S3.Object.Key},
+		{"decoded key", g.S3.Object.URLDecodedKey, w.S3.Object.URLDecodedKey},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if g.S3.Object.URLDecodedKey != "uploads/a b+c/ü x" {
+		t.Errorf("decoded key = %q", g.S3.Object.URLDecodedKey)
+	}
+	if g.S3.Object.Size != w.S3.Object.Size || g.EventTime.IsZero() {
+		t.Errorf("size %d, time %v", g.S3.Object.Size, g.EventTime)
+	}
+}
+
+func TestToS3EventIgnoresTestEvent(t *testing.T) {
+	_, ok, err := toS3Event([]byte(`{"Bucket":"Test-Bucket","Event":"s3:TestEvent","Service":"S3","Time":"2026-11-23T09:10:48Z"}`))
+	if err != nil || ok {
+		t.Fatalf("test event: ok=%v err=%v, want ignored", ok, err)
+	}
+	if _, _, err := toS3Event([]byte(`not json`)); err == nil {
+		t.Fatal("garbage accepted")
+	}
+}

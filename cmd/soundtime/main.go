@@ -1,0 +1,35 @@
+// Command soundtime runs the whole service on one machine (`make dev`): the local S3 and
+// DynamoDB servers, the API and pages on one origin, and the event-driven functions in the
+// background, with the same handler code as in Lambda. It is never deployed.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/soundtime/soundtime/pkg/config"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := config.Load(os.Getenv, config.Local)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := Start(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "soundtime:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "\n  Soundtime is running on %s  (Ctrl-C stops it)\n\n", cfg.PublicBaseURL)
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "soundtime: stopping")
+	r.Close()
+}

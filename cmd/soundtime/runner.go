@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/config"
+	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/httpapi"
+	"github.com/soundtime/soundtime/pkg/lambdaenv"
+	"github.com/soundtime/soundtime/pkg/localaws"
+	"github.com/soundtime/soundtime/pkg/process"
+	s3store "github.com/soundtime/soundtime/pkg/s3"
+)
+
+// Runner is a running local stack.
+type Runner struct {
+	URL string // where the API listens
+
+	cfg   config.Config
+	log   *slog.Logger
+	stack *localaws.Stack
+	env   *lambdaenv.Env
+	api   *http.Server
+	hook  *http.Server
+	proc  *process.Handler
+
+	work   sync.WaitGroup // background invocations
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// Start brings the stack up: the event receiver first (Versity posts a test event at start),
+// then the servers, the bucket and table (idempotently, so state survives restarts), then the API.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, error) {
+	r := &Runner{cfg: cfg, log: log}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+
+	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("event receiver: %w", err)
+	}
+	r.hook = &http.Server{Handler: http.HandlerFunc(r.receiveS3Events), ReadHeaderTimeout: 5 * time.Second}
+	go r.hook.Serve(hookLn)
+
+	r.stack, err = localaws.Start(ctx, localaws.Options{
+		Dir:        cfg.DataDir,
+		WebhookURL: "http://" + hookLn.Addr().String() + "/",
+		Output:     newLogWriter(log, "local server"),
+	})
+	if err != nil {
+		r.hook.Close()
+		return nil, err
+	}
+	fail := func(err error) (*Runner, error) { r.Close(); return nil, err }
+
+	s3c, ddb := r.stack.S3(), r.stack.DynamoDB()
+	if err := s3store.EnsureBucket(ctx, s3c, cfg.MediaBucket, origin(cfg.PublicBaseURL)); err != nil {
+		return fail(err)
+	}
+	if err := dynamo.EnsureTable(ctx, ddb, cfg.TableName); err != nil {
+		return fail(err)
+	}
+	r.env = lambdaenv.New(cfg, log, s3c, ddb)
+	r.proc = &process.Handler{Tracks: r.env.Tracks, Log: log.With(slog.String("function", "process")), Bucket: cfg.MediaBucket}
+
+	srv := &httpapi.Server{Tracks: r.env.Tracks, BaseURL: cfg.PublicBaseURL, Log: log, Health: r.env.Health}
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads))
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fail(fmt.Errorf("listen on %s (SOUNDTIME_ADDR): %w", cfg.Addr, err))
+	}
+	r.URL = "http://" + ln.Addr().String()
+	r.api = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := r.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("api server", slog.String("error", err.Error()))
+		}
+	}()
+	log.Info("started", slog.String("url", r.URL), slog.String("s3", r.stack.S3Endpoint),
+		slog.String("dynamodb", r.stack.DynamoEndpoint), slog.String("dataDir", cfg.DataDir))
+	return r, nil
+}
+
+// Close stops accepting requests, lets background work finish (bounded), then stops the servers.
+func (r *Runner) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if r.api != nil {
+		r.api.Shutdown(ctx)
+	}
+	if r.hook != nil {
+		r.hook.Shutdown(ctx)
+	}
+	done := make(chan struct{})
+	go func() { r.work.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.cancel()
+		<-done
+	}
+	r.cancel()
+	if r.stack != nil {
+		r.stack.Close()
+	}
+}
+
+// origin returns the scheme://host[:port] of a URL, the form CORS rules compare.
+func origin(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	return u.Scheme + "://" + u.Host
+}

@@ -1,0 +1,64 @@
+// Package lambdaenv builds what every function's main needs from its environment: the
+// configuration, a JSON logger and the AWS clients. It keeps each main to its wiring.
+package lambdaenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/soundtime/soundtime/pkg/config"
+	"github.com/soundtime/soundtime/pkg/dynamo"
+	s3store "github.com/soundtime/soundtime/pkg/s3"
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// Env is a function's dependencies.
+type Env struct {
+	Config config.Config
+	Log    *slog.Logger
+	Tracks *track.Service
+	Store  *dynamo.Store
+	Bucket *s3store.Bucket
+}
+
+// Load reads the configuration and builds the clients. A configuration error ends the process
+// at start, with the offending names in the log, before Lambda sends any event.
+func Load(ctx context.Context) *Env {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	cfg, err := config.Load(os.Getenv, config.Lambda)
+	if err != nil {
+		log.Error("bad configuration", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("aws configuration", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	return New(cfg, log, s3.NewFromConfig(awsCfg, s3store.Options), dynamodb.NewFromConfig(awsCfg))
+}
+
+// New builds an Env on given clients; the local runner passes clients of the local servers.
+func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Client) *Env {
+	store := dynamo.New(ddb, cfg.TableName)
+	bucket := s3store.New(s3c, cfg.MediaBucket)
+	return &Env{Config: cfg, Log: log, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
+}
+
+// Health checks that the table and the bucket answer.
+func (e *Env) Health(ctx context.Context) error {
+	if _, err := e.Store.Get(ctx, "healthz0"); err != nil && !errors.Is(err, track.ErrNotFound) {
+		return fmt.Errorf("table: %w", err)
+	}
+	if err := e.Bucket.Ping(ctx); err != nil {
+		return fmt.Errorf("bucket: %w", err)
+	}
+	return nil
+}

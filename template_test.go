@@ -1,0 +1,1264 @@
+package soundtime_test
+
+// Offline checks of template.yaml, samconfig.toml's stack name and the sample events in events/.
+// There is no AWS account, sam CLI or Docker where this runs, so these tests are what stands
+// between a template edit and a failed (or, worse, over-privileged) deploy.
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"gopkg.in/yaml.v3"
+)
+
+const (
+	templatePath = "template.yaml"
+	// go test runs in the package directory, which is the repository root: this is the
+	// Makefile sam build calls for BuildMethod: makefile.
+	makefilePath  = "Makefile"
+	samconfigPath = "samconfig.toml"
+	eventsDir     = "events"
+
+	tableID  = "TracksTable"
+	bucketID = "MediaBucket"
+	apiID    = "HttpApi"
+	queueID  = "ProcessFailureQueue"
+
+	// The media bucket's name is derived, not generated, so that policies can name it without
+	// a Ref (see NOTES.md: a Ref from a triggered function's role to its bucket is a cycle).
+	bucketNameSub = "${AWS::StackName}-media-${AWS::AccountId}-${AWS::Region}"
+	bucketArnSub  = "arn:${AWS::Partition}:s3:::" + bucketNameSub
+)
+
+// The design's functions, by logical ID. The Makefile's build-<LogicalId> targets and the
+// functions/<name> directories follow these names.
+var functionIDs = []string{"UploadFunction", "TrackFunction", "DownloadFunction", "ProcessFunction"}
+
+// ---------------------------------------------------------------------------------------------
+// A small CloudFormation value model. yaml.v3 keeps short-form intrinsics (!Ref, !Sub, !GetAtt…)
+// as node tags; every tagged node and every long-form {"Ref": …}/{"Fn::…": …} map becomes an
+// intrinsic, so the tests never care which of the two spellings the template uses.
+
+type intrinsic struct {
+	Fn  string // "Ref", "Fn::GetAtt", "Fn::Sub", …
+	Arg any
+}
+
+func toValue(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return toValue(n.Content[0])
+	case yaml.AliasNode:
+		return toValue(n.Alias)
+	}
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		plain := *n
+		plain.Tag = ""
+		arg, err := toValue(&plain)
+		if err != nil {
+			return nil, err
+		}
+		fn := "Fn::" + strings.TrimPrefix(n.Tag, "!")
+		if n.Tag == "!Ref" {
+			fn = "Ref"
+		}
+		return newIntrinsic(fn, arg), nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if _, dup := m[k]; dup {
+				// YAML parsers disagree on duplicate keys; CloudFormation rejects them.
+				return nil, fmt.Errorf("line %d: duplicate key %q", n.Content[i].Line, k)
+			}
+			v, err := toValue(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+		}
+		if len(m) == 1 {
+			for k, v := range m {
+				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
+					return newIntrinsic(k, v), nil
+				}
+			}
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		l := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := toValue(c)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		return l, nil
+	default:
+		if n.Tag == "!!null" {
+			return nil, nil
+		}
+		// Scalars stay strings: CloudFormation compares "900" and 900 alike, and so do we.
+		return n.Value, nil
+	}
+}
+
+func newIntrinsic(fn string, arg any) intrinsic {
+	if s, ok := arg.(string); ok && fn == "Fn::GetAtt" {
+		// !GetAtt A.B is the short spelling of [A, B].
+		if i := strings.Index(s, "."); i > 0 {
+			arg = []any{s[:i], s[i+1:]}
+		}
+	}
+	return intrinsic{Fn: fn, Arg: arg}
+}
+
+func get(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// asList accepts CloudFormation's "one value or a list of them" (Action, Resource, Events…).
+func asList(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	default:
+		return []any{x}
+	}
+}
+
+func isRef(v any, target string) bool {
+	in, ok := v.(intrinsic)
+	return ok && in.Fn == "Ref" && in.Arg == target
+}
+
+func getAtt(v any) (resource, attr string, ok bool) {
+	in, isIn := v.(intrinsic)
+	if !isIn || in.Fn != "Fn::GetAtt" {
+		return "", "", false
+	}
+	l, isList := in.Arg.([]any)
+	if !isList || len(l) != 2 {
+		return "", "", false
+	}
+	return str(l[0]), str(l[1]), true
+}
+
+// subString returns the template string of a !Sub (either form).
+func subString(v any) (string, bool) {
+	in, ok := v.(intrinsic)
+	if !ok || in.Fn != "Fn::Sub" {
+		return "", false
+	}
+	switch a := in.Arg.(type) {
+	case string:
+		return a, true
+	case []any:
+		if len(a) > 0 {
+			s, ok := a[0].(string)
+			return s, ok
+		}
+	}
+	return "", false
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
+
+// references lists every logical ID that v points at through Ref, GetAtt or a ${Id}/${Id.Attr}
+// inside a Sub: these are exactly the edges CloudFormation uses to order resources.
+func references(v any) []string {
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case intrinsic:
+			switch x.Fn {
+			case "Ref":
+				out = append(out, str(x.Arg))
+			case "Fn::GetAtt":
+				if r, _, ok := getAtt(x); ok {
+					out = append(out, r)
+				}
+			case "Fn::Sub":
+				if s, ok := subString(x); ok {
+					for _, m := range subVar.FindAllStringSubmatch(s, -1) {
+						name, _, _ := strings.Cut(m[1], ".")
+						if !strings.Contains(name, "::") {
+							out = append(out, name)
+						}
+					}
+				}
+			}
+			walk(x.Arg)
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// describe renders a value compactly for failure messages.
+func describe(v any) string {
+	switch x := v.(type) {
+	case intrinsic:
+		return "!" + strings.TrimPrefix(x.Fn, "Fn::") + " " + describe(x.Arg)
+	case string:
+		return strconv.Quote(x)
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		return string(b)
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type cfnTemplate struct {
+	root      map[string]any
+	resources map[string]map[string]any
+}
+
+func loadTemplate(t *testing.T) *cfnTemplate {
+	t.Helper()
+	raw, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatalf("read %s: %v", templatePath, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("parse %s: %v", templatePath, err)
+	}
+	v, err := toValue(&doc)
+	if err != nil {
+		t.Fatalf("%s: %v", templatePath, err)
+	}
+	root, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s: top level is not a mapping", templatePath)
+	}
+	tp := &cfnTemplate{root: root, resources: map[string]map[string]any{}}
+	res, _ := root["Resources"].(map[string]any)
+	if len(res) == 0 {
+		t.Fatalf("%s: no Resources", templatePath)
+	}
+	for id, r := range res {
+		m, ok := r.(map[string]any)
+		if !ok {
+			t.Fatalf("resource %s is not a mapping", id)
+		}
+		tp.resources[id] = m
+	}
+	return tp
+}
+
+func (tp *cfnTemplate) typeOf(id string) string { return str(tp.resources[id]["Type"]) }
+
+func (tp *cfnTemplate) props(id string) map[string]any {
+	p, _ := tp.resources[id]["Properties"].(map[string]any)
+	return p
+}
+
+func (tp *cfnTemplate) ofType(typ string) []string {
+	var ids []string
+	for id := range tp.resources {
+		if tp.typeOf(id) == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (tp *cfnTemplate) parameter(name string) map[string]any {
+	p, _ := get(tp.root, "Parameters", name).(map[string]any)
+	return p
+}
+
+// function returns a function's properties as SAM sees them after merging Globals: maps merge
+// key by key, lists concatenate, anything else (intrinsics included) is replaced by the local
+// value. Checking the merged view catches, for example, a local Architectures that SAM would
+// append to the global one.
+func (tp *cfnTemplate) function(id string) map[string]any {
+	global, _ := get(tp.root, "Globals", "Function").(map[string]any)
+	merged, _ := mergeSAM(global, tp.props(id)).(map[string]any)
+	return merged
+}
+
+func mergeSAM(global, local any) any {
+	if global == nil {
+		return local
+	}
+	if local == nil {
+		return global
+	}
+	gm, gok := global.(map[string]any)
+	lm, lok := local.(map[string]any)
+	if gok && lok {
+		out := make(map[string]any, len(gm)+len(lm))
+		for k, v := range gm {
+			out[k] = v
+		}
+		for k, v := range lm {
+			out[k] = mergeSAM(gm[k], v)
+		}
+		return out
+	}
+	gl, gok := global.([]any)
+	ll, lok := local.([]any)
+	if gok && lok {
+		return append(slices.Clone(gl), ll...)
+	}
+	return local
+}
+
+type route struct{ Function, Method, Path string }
+
+func (r route) key() string { return r.Method + " " + r.Path }
+
+// routes maps "METHOD /path" (an HTTP API route key) to the route's function.
+func (tp *cfnTemplate) routes(t *testing.T) map[string]route {
+	t.Helper()
+	out := map[string]route{}
+	for _, fn := range tp.ofType("AWS::Serverless::Function") {
+		evs, _ := tp.props(fn)["Events"].(map[string]any)
+		for name, e := range evs {
+			if str(get(e, "Type")) != "HttpApi" {
+				continue
+			}
+			r := route{fn, strings.ToUpper(str(get(e, "Properties", "Method"))), str(get(e, "Properties", "Path"))}
+			if prev, dup := out[r.key()]; dup {
+				t.Errorf("route %q is on both %s and %s.%s", r.key(), prev.Function, fn, name)
+			}
+			out[r.key()] = r
+		}
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------------------------
+
+func TestTemplateIsSAM(t *testing.T) {
+	tp := loadTemplate(t)
+	if got := describe(tp.root["Transform"]); !strings.Contains(got, "AWS::Serverless-2016-10-31") {
+		t.Errorf("Transform = %s, want AWS::Serverless-2016-10-31", got)
+	}
+	got := tp.ofType("AWS::Serverless::Function")
+	want := slices.Sorted(slices.Values(functionIDs))
+	if !slices.Equal(got, want) {
+		t.Errorf("functions = %v, want %v (other functions come with later issues)", got, want)
+	}
+}
+
+func TestTemplateFunctionGlobals(t *testing.T) {
+	tp := loadTemplate(t)
+	global, _ := get(tp.root, "Globals", "Function").(map[string]any)
+
+	// Runtime, architecture and handler are set once, so a new function cannot silently
+	// come out x86 or on a deprecated runtime.
+	t.Run("Globals", func(t *testing.T) {
+		for k, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "Active", "AutoPublishAlias": "live"} {
+			if got := str(global[k]); got != want {
+				t.Errorf("Globals.Function.%s = %q, want %q", k, got, want)
+			}
+		}
+		if got := asList(global["Architectures"]); !reflect.DeepEqual(got, []any{"arm64"}) {
+			t.Errorf("Globals.Function.Architectures = %s, want [arm64]", describe(got))
+		}
+		dt := get(global, "DeploymentPreference", "Type")
+		if !isRef(dt, "DeploymentType") {
+			t.Errorf("Globals.Function.DeploymentPreference.Type = %s, want !Ref DeploymentType", describe(dt))
+		}
+		if got := str(get(tp.parameter("DeploymentType"), "Default")); got != "Canary10Percent5Minutes" {
+			t.Errorf("DeploymentType default = %q, want Canary10Percent5Minutes", got)
+		}
+	})
+
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		t.Run(id, func(t *testing.T) {
+			fn := tp.function(id)
+			for k, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "Active", "AutoPublishAlias": "live", "CodeUri": "."} {
+				if got := describe(fn[k]); got != strconv.Quote(want) {
+					t.Errorf("%s = %s, want %q", k, got, want)
+				}
+			}
+			if got := asList(fn["Architectures"]); !reflect.DeepEqual(got, []any{"arm64"}) {
+				t.Errorf("Architectures = %s after merging Globals, want [arm64]", describe(got))
+			}
+			if got := str(get(tp.resources[id], "Metadata", "BuildMethod")); got != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %q, want makefile", got)
+			}
+			if !isRef(get(fn, "DeploymentPreference", "Type"), "DeploymentType") {
+				t.Errorf("DeploymentPreference.Type = %s, want !Ref DeploymentType", describe(get(fn, "DeploymentPreference", "Type")))
+			}
+			// A canary without an alarm shifts all traffic whatever the new version does.
+			alarms := asList(get(fn, "DeploymentPreference", "Alarms"))
+			if len(alarms) == 0 {
+				t.Fatalf("DeploymentPreference has no Alarms")
+			}
+			for _, a := range alarms {
+				in, ok := a.(intrinsic)
+				if !ok || in.Fn != "Ref" || tp.typeOf(str(in.Arg)) != "AWS::CloudWatch::Alarm" {
+					t.Errorf("alarm %s is not a !Ref to an AWS::CloudWatch::Alarm", describe(a))
+					continue
+				}
+				checkAliasErrorAlarm(t, tp, str(in.Arg), id)
+			}
+		})
+	}
+}
+
+// checkAliasErrorAlarm makes sure the alarm watches this function's live alias errors, the
+// metric a bad canary moves.
+func checkAliasErrorAlarm(t *testing.T, tp *cfnTemplate, alarm, fn string) {
+	t.Helper()
+	p := tp.props(alarm)
+	if str(p["Namespace"]) != "AWS/Lambda" || str(p["MetricName"]) != "Errors" {
+		t.Errorf("%s watches %s/%s, want AWS/Lambda/Errors", alarm, str(p["Namespace"]), str(p["MetricName"]))
+	}
+	var fnDim, resDim bool
+	for _, d := range asList(p["Dimensions"]) {
+		switch str(get(d, "Name")) {
+		case "FunctionName":
+			fnDim = isRef(get(d, "Value"), fn)
+		case "Resource":
+			s, _ := subString(get(d, "Value"))
+			resDim = s == "${"+fn+"}:live"
+		}
+	}
+	if !fnDim || !resDim {
+		t.Errorf("%s dimensions must be FunctionName=!Ref %s and Resource=!Sub '${%s}:live'", alarm, fn, fn)
+	}
+}
+
+// The configuration names of API.md; every function gets every one so that pkg/config can
+// load one struct everywhere, in Lambda as under make dev.
+var configParams = []struct{ env, param, def string }{
+	{"PUBLIC_BASE_URL", "PublicBaseUrl", "https://soundtime.example"},
+	{"RETENTION", "Retention", "336h"},
+	{"PENDING_TTL", "PendingTtl", "10m"},
+	{"FAILED_TTL", "FailedTtl", "24h"},
+	{"MAX_UPLOAD_BYTES", "MaxUploadBytes", "2147483648"},
+	{"MAX_DURATION", "MaxDuration", "4h"},
+	{"UPLOAD_URL_TTL", "UploadUrlTtl", "10m"},
+	{"MEDIA_URL_TTL", "MediaUrlTtl", "30m"},
+}
+
+func TestTemplateEnvironment(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		t.Run(id, func(t *testing.T) {
+			vars, _ := get(tp.function(id), "Environment", "Variables").(map[string]any)
+			for _, c := range configParams {
+				v, ok := vars[c.env]
+				if !ok {
+					t.Errorf("%s missing", c.env)
+					continue
+				}
+				if !isRef(v, c.param) {
+					t.Errorf("%s = %s, want !Ref %s", c.env, describe(v), c.param)
+					continue
+				}
+				if got := str(get(tp.parameter(c.param), "Default")); got != c.def {
+					t.Errorf("parameter %s default = %q, want %q", c.param, got, c.def)
+				}
+			}
+			if v := vars["TABLE_NAME"]; !isRef(v, tableID) {
+				t.Errorf("TABLE_NAME = %s, want !Ref %s", describe(v), tableID)
+			}
+			if s, _ := subString(vars["MEDIA_BUCKET"]); s != bucketNameSub {
+				t.Errorf("MEDIA_BUCKET = %s, want !Sub %q (never a !Ref: see the circular dependency test)", describe(vars["MEDIA_BUCKET"]), bucketNameSub)
+			}
+		})
+	}
+}
+
+func TestTemplateParameters(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, name := range []string{"PublicBaseUrl", "DeploymentType", "ThrottlingBurstLimit", "ThrottlingRateLimit"} {
+		if tp.parameter(name) == nil {
+			t.Errorf("parameter %s missing", name)
+		}
+	}
+	for _, name := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit", "MaxUploadBytes"} {
+		if got := str(get(tp.parameter(name), "Type")); got != "Number" {
+			t.Errorf("parameter %s Type = %q, want Number", name, got)
+		}
+	}
+	// A duration the functions' time.ParseDuration rejects would fail every cold start, and a
+	// default that breaks its own AllowedPattern fails every deploy that keeps it.
+	for _, c := range configParams {
+		p := tp.parameter(c.param)
+		def := str(get(p, "Default"))
+		if pat := str(get(p, "AllowedPattern")); pat != "" {
+			if re, err := regexp.Compile("^(?:" + pat + ")$"); err != nil {
+				t.Errorf("%s AllowedPattern %q: %v", c.param, pat, err)
+			} else if !re.MatchString(def) {
+				t.Errorf("%s default %q does not match its AllowedPattern %q", c.param, def, pat)
+			}
+		}
+		if strings.HasSuffix(c.env, "_TTL") || c.env == "RETENTION" || c.env == "MAX_DURATION" {
+			if _, err := time.ParseDuration(def); err != nil {
+				t.Errorf("%s default %q: %v", c.param, def, err)
+			}
+		}
+	}
+}
+
+// grant is one (action, resource) pair of an IAM statement; resource is rendered by describe.
+type grant struct{ action, resource string }
+
+func TestTemplatePolicies(t *testing.T) {
+	tp := loadTemplate(t)
+	table := describe(intrinsic{"Fn::GetAtt", []any{tableID, "Arn"}})
+	objects := func(prefix string) string {
+		return describe(intrinsic{"Fn::Sub", bucketArnSub + "/" + prefix + "*"})
+	}
+	// Least privilege, from DESIGN.md: exactly these pairs, nothing more and nothing less (a
+	// missing s3:PutObject breaks presigned uploads as surely as an extra one widens them).
+	want := map[string][]grant{
+		"UploadFunction": {
+			{"dynamodb:PutItem", table},
+			{"s3:PutObject", objects("uploads/")},
+		},
+		"TrackFunction": {
+			{"dynamodb:GetItem", table},
+			{"dynamodb:UpdateItem", table},
+			{"dynamodb:DeleteItem", table},
+			{"s3:GetObject", objects("derived/")},
+		},
+		"DownloadFunction": {
+			{"dynamodb:GetItem", table},
+			{"dynamodb:UpdateItem", table},
+			{"s3:GetObject", objects("uploads/")},
+		},
+		"ProcessFunction": {
+			{"dynamodb:GetItem", table},
+			{"dynamodb:PutItem", table},
+			{"dynamodb:UpdateItem", table},
+			{"s3:GetObject", objects("uploads/")},
+			{"s3:PutObject", objects("derived/")},
+		},
+	}
+	if _, ok := get(tp.root, "Globals", "Function").(map[string]any)["Policies"]; ok {
+		t.Errorf("Globals.Function.Policies: grants must be per function")
+	}
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		t.Run(id, func(t *testing.T) {
+			expected, known := want[id]
+			if !known {
+				t.Fatalf("no least-privilege list for %s in this test: add one", id)
+			}
+			fn := tp.function(id)
+			if _, ok := fn["Role"]; ok {
+				t.Fatalf("Role is set: SAM would ignore Policies and this test could not see the grants")
+			}
+			granted := map[grant]bool{}
+			for i, pol := range asList(fn["Policies"]) {
+				stmts, ok := get(pol, "Statement").([]any)
+				if !ok {
+					// Managed policy names and SAM policy templates hide their grants (and most
+					// grant far more than one prefix or one table).
+					t.Errorf("Policies[%d] = %s: only inline policy documents with a Statement list", i, describe(pol))
+					continue
+				}
+				for j, st := range stmts {
+					where := fmt.Sprintf("Policies[%d].Statement[%d]", i, j)
+					if str(get(st, "Effect")) != "Allow" {
+						t.Errorf("%s: Effect %q, want Allow", where, str(get(st, "Effect")))
+					}
+					for _, k := range []string{"NotAction", "NotResource", "Principal"} {
+						if get(st, k) != nil {
+							t.Errorf("%s: %s widens the grant", where, k)
+						}
+					}
+					actions, resources := asList(get(st, "Action")), asList(get(st, "Resource"))
+					if len(actions) == 0 || len(resources) == 0 {
+						t.Errorf("%s: needs Action and Resource", where)
+					}
+					for _, a := range actions {
+						if strings.Contains(str(a), "*") {
+							t.Errorf("%s: wildcard action %s", where, describe(a))
+						}
+						for _, r := range resources {
+							if s, ok := r.(string); ok && (s == "*" || strings.HasSuffix(s, ":*")) {
+								t.Errorf("%s: wildcard resource %q", where, s)
+							}
+							g := grant{str(a), describe(r)}
+							if !slices.Contains(expected, g) {
+								t.Errorf("%s grants %s on %s: not in the design", where, g.action, g.resource)
+							}
+							granted[g] = true
+						}
+					}
+				}
+			}
+			for _, g := range expected {
+				if !granted[g] {
+					t.Errorf("missing grant %s on %s", g.action, g.resource)
+				}
+			}
+		})
+	}
+}
+
+func TestTemplateS3Trigger(t *testing.T) {
+	tp := loadTemplate(t)
+	var found []string
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		evs, _ := tp.props(id)["Events"].(map[string]any)
+		for name, e := range evs {
+			if str(get(e, "Type")) != "S3" {
+				continue
+			}
+			found = append(found, id+"."+name)
+			t.Run(id+"."+name, func(t *testing.T) {
+				if id != "ProcessFunction" {
+					t.Errorf("S3 trigger on %s, want only ProcessFunction", id)
+				}
+				p := get(e, "Properties")
+				if !isRef(get(p, "Bucket"), bucketID) {
+					t.Errorf("Bucket = %s, want !Ref %s (SAM requires a bucket of this template)", describe(get(p, "Bucket")), bucketID)
+				}
+				if evNames := asList(get(p, "Events")); !slices.Contains(evNames, any("s3:ObjectCreated:*")) {
+					t.Errorf("Events = %s, want s3:ObjectCreated:*", describe(evNames))
+				}
+				// Outputs go to derived/: with this filter processing can never trigger itself.
+				rules := asList(get(p, "Filter", "S3Key", "Rules"))
+				if len(rules) != 1 || !strings.EqualFold(str(get(rules[0], "Name")), "prefix") || str(get(rules[0], "Value")) != "uploads/" {
+					t.Errorf("Filter.S3Key.Rules = %s, want exactly [{Name: prefix, Value: uploads/}]", describe(rules))
+				}
+			})
+		}
+	}
+	if len(found) != 1 {
+		t.Errorf("S3 triggers = %v, want exactly one (ProcessFunction on uploads/)", found)
+	}
+}
+
+// A function whose role (or anything else outside Events) refers to the bucket whose
+// notification invokes it cannot be created: bucket -> permission -> function -> role -> bucket.
+func TestTemplateNoCircularBucketReference(t *testing.T) {
+	tp := loadTemplate(t)
+	triggered := map[string]bool{bucketID: true}
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		evs, _ := tp.props(id)["Events"].(map[string]any)
+		for _, e := range evs {
+			if b, ok := get(e, "Properties", "Bucket").(intrinsic); ok && str(get(e, "Type")) == "S3" {
+				triggered[str(b.Arg)] = true
+			}
+		}
+	}
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		t.Run(id, func(t *testing.T) {
+			for k, v := range tp.function(id) {
+				if k == "Events" {
+					continue // the S3 event itself must !Ref the bucket; SAM wires it the safe way
+				}
+				for _, ref := range references(v) {
+					if triggered[ref] {
+						t.Errorf("%s refers to %s: circular dependency; use the !Sub bucket name %q", k, ref, bucketNameSub)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestTemplateTable(t *testing.T) {
+	tp := loadTemplate(t)
+	if got := tp.typeOf(tableID); got != "AWS::DynamoDB::Table" {
+		t.Fatalf("%s type = %q, want AWS::DynamoDB::Table", tableID, got)
+	}
+	p := tp.props(tableID)
+	checks := []struct {
+		name string
+		got  any
+		want string
+	}{
+		{"BillingMode", p["BillingMode"], "PAY_PER_REQUEST"},
+		{"KeySchema[0].AttributeName", get(first(p["KeySchema"]), "AttributeName"), "id"},
+		{"KeySchema[0].KeyType", get(first(p["KeySchema"]), "KeyType"), "HASH"},
+		{"AttributeDefinitions[0].AttributeName", get(first(p["AttributeDefinitions"]), "AttributeName"), "id"},
+		{"AttributeDefinitions[0].AttributeType", get(first(p["AttributeDefinitions"]), "AttributeType"), "S"},
+		// pkg/ writes the expiry to `ttl`; the expire function reads the old image.
+		{"TimeToLiveSpecification.AttributeName", get(p, "TimeToLiveSpecification", "AttributeName"), "ttl"},
+		{"TimeToLiveSpecification.Enabled", get(p, "TimeToLiveSpecification", "Enabled"), "true"},
+		{"StreamSpecification.StreamViewType", get(p, "StreamSpecification", "StreamViewType"), "OLD_IMAGE"},
+		{"PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled", get(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"), "true"},
+		{"SSESpecification.SSEEnabled", get(p, "SSESpecification", "SSEEnabled"), "true"},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if str(c.got) != c.want {
+				t.Errorf("%s = %s, want %q", c.name, describe(c.got), c.want)
+			}
+		})
+	}
+	t.Run("TableName", func(t *testing.T) {
+		if s, _ := subString(p["TableName"]); s != "${AWS::StackName}-tracks" {
+			t.Errorf("TableName = %s, want !Sub '${AWS::StackName}-tracks'", describe(p["TableName"]))
+		}
+	})
+}
+
+func first(v any) any {
+	if l := asList(v); len(l) > 0 {
+		return l[0]
+	}
+	return nil
+}
+
+func TestTemplateMediaBucket(t *testing.T) {
+	tp := loadTemplate(t)
+	if got := tp.typeOf(bucketID); got != "AWS::S3::Bucket" {
+		t.Fatalf("%s type = %q, want AWS::S3::Bucket", bucketID, got)
+	}
+	p := tp.props(bucketID)
+
+	t.Run("Name", func(t *testing.T) {
+		if s, _ := subString(p["BucketName"]); s != bucketNameSub {
+			t.Errorf("BucketName = %s, want !Sub %q (policies build ARNs from it)", describe(p["BucketName"]), bucketNameSub)
+		}
+	})
+	t.Run("BlockPublicAccess", func(t *testing.T) {
+		for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+			if got := str(get(p, "PublicAccessBlockConfiguration", k)); got != "true" {
+				t.Errorf("PublicAccessBlockConfiguration.%s = %q, want true", k, got)
+			}
+		}
+		if got := str(get(first(get(p, "OwnershipControls", "Rules")), "ObjectOwnership")); got != "BucketOwnerEnforced" {
+			t.Errorf("OwnershipControls = %q, want BucketOwnerEnforced (no ACLs at all)", got)
+		}
+	})
+	t.Run("Encryption", func(t *testing.T) {
+		rule := first(get(p, "BucketEncryption", "ServerSideEncryptionConfiguration"))
+		if got := str(get(rule, "ServerSideEncryptionByDefault", "SSEAlgorithm")); got != "AES256" {
+			t.Errorf("SSEAlgorithm = %q, want AES256", got)
+		}
+	})
+	t.Run("CORS", func(t *testing.T) {
+		// The browser PUTs with the signed Content-Type and Content-MD5 headers and reads the
+		// ETag; a preflight that does not allow them fails every upload.
+		rules := asList(get(p, "CorsConfiguration", "CorsRules"))
+		if len(rules) == 0 {
+			t.Fatal("no CorsRules")
+		}
+		r := rules[0]
+		for _, m := range []string{"PUT", "GET"} {
+			if !slices.Contains(asList(get(r, "AllowedMethods")), any(m)) {
+				t.Errorf("AllowedMethods lacks %s", m)
+			}
+		}
+		origins := asList(get(r, "AllowedOrigins"))
+		if len(origins) != 1 || !isRef(origins[0], "PublicBaseUrl") {
+			t.Errorf("AllowedOrigins = %s, want [!Ref PublicBaseUrl]", describe(origins))
+		}
+		for _, h := range []string{"Content-Type", "Content-MD5", "Content-Length"} {
+			if !slices.ContainsFunc(asList(get(r, "AllowedHeaders")), func(v any) bool { return strings.EqualFold(str(v), h) }) {
+				t.Errorf("AllowedHeaders lacks %s", h)
+			}
+		}
+		if !slices.Contains(asList(get(r, "ExposedHeaders")), any("ETag")) {
+			t.Errorf("ExposedHeaders lacks ETag")
+		}
+	})
+	t.Run("AbortIncompleteMultipartUploads", func(t *testing.T) {
+		ok := false
+		for _, r := range asList(get(p, "LifecycleConfiguration", "Rules")) {
+			d, err := strconv.Atoi(str(get(r, "AbortIncompleteMultipartUpload", "DaysAfterInitiation")))
+			if err == nil && d == 1 && str(get(r, "Status")) == "Enabled" {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("no enabled lifecycle rule aborting incomplete multipart uploads after 1 day")
+		}
+	})
+	t.Run("DenyInsecureTransport", func(t *testing.T) {
+		ok := false
+		for _, pol := range tp.ofType("AWS::S3::BucketPolicy") {
+			pp := tp.props(pol)
+			if !isRef(pp["Bucket"], bucketID) {
+				continue
+			}
+			for _, st := range asList(get(pp, "PolicyDocument", "Statement")) {
+				if str(get(st, "Effect")) == "Deny" && str(get(st, "Condition", "Bool", "aws:SecureTransport")) == "false" &&
+					len(asList(get(st, "Resource"))) >= 2 {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			t.Errorf("no bucket policy denying aws:SecureTransport=false on the bucket and its objects")
+		}
+	})
+}
+
+func TestTemplateRoutes(t *testing.T) {
+	tp := loadTemplate(t)
+	want := map[string]string{
+		"POST /api/tracks":                 "UploadFunction",
+		"GET /api/getuploadurl":            "UploadFunction",
+		"GET /api/tracks/{id}":             "TrackFunction",
+		"DELETE /api/tracks/{id}":          "TrackFunction",
+		"GET /api/tracks/{id}/stream.m3u8": "TrackFunction",
+		"GET /api/gettrackinfo":            "TrackFunction",
+		"GET /healthz":                     "TrackFunction",
+		"GET /api/tracks/{id}/download":    "DownloadFunction",
+		"GET /api/getdownloadurl":          "DownloadFunction",
+	}
+	got := tp.routes(t)
+	for k, fn := range want {
+		t.Run(k, func(t *testing.T) {
+			r, ok := got[k]
+			if !ok {
+				t.Fatalf("route missing")
+			}
+			if r.Function != fn {
+				t.Errorf("route on %s, want %s", r.Function, fn)
+			}
+		})
+	}
+	for k, r := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected route %q on %s", k, r.Function)
+		}
+	}
+	t.Run("EventWiring", func(t *testing.T) {
+		for _, fn := range tp.ofType("AWS::Serverless::Function") {
+			evs, _ := tp.props(fn)["Events"].(map[string]any)
+			for name, e := range evs {
+				if str(get(e, "Type")) != "HttpApi" {
+					continue
+				}
+				// Without ApiId SAM creates a second, unthrottled implicit API.
+				if !isRef(get(e, "Properties", "ApiId"), apiID) {
+					t.Errorf("%s.%s: ApiId = %s, want !Ref %s", fn, name, describe(get(e, "Properties", "ApiId")), apiID)
+				}
+				// The handlers decode events.APIGatewayV2HTTPRequest.
+				if v := get(e, "Properties", "PayloadFormatVersion"); v != nil && str(v) != "2.0" {
+					t.Errorf("%s.%s: PayloadFormatVersion = %s, want 2.0", fn, name, describe(v))
+				}
+			}
+		}
+	})
+	t.Run("Throttling", func(t *testing.T) {
+		if got := tp.typeOf(apiID); got != "AWS::Serverless::HttpApi" {
+			t.Fatalf("%s type = %q, want AWS::Serverless::HttpApi", apiID, got)
+		}
+		s := get(tp.props(apiID), "DefaultRouteSettings")
+		for _, k := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit"} {
+			if !isRef(get(s, k), k) {
+				t.Errorf("DefaultRouteSettings.%s = %s, want !Ref %s", k, describe(get(s, k)), k)
+			}
+		}
+	})
+}
+
+func TestTemplateProcessFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	fn := tp.function("ProcessFunction")
+	checks := []struct {
+		name string
+		got  any
+		want string
+	}{
+		{"Timeout", fn["Timeout"], "900"},
+		{"MemorySize", fn["MemorySize"], "3008"},
+		{"EphemeralStorage.Size", get(fn, "EphemeralStorage", "Size"), "10240"},
+		{"EventInvokeConfig.MaximumRetryAttempts", get(fn, "EventInvokeConfig", "MaximumRetryAttempts"), "2"},
+		{"EventInvokeConfig.DestinationConfig.OnFailure.Type", get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Type"), "SQS"},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if str(c.got) != c.want {
+				t.Errorf("%s = %s, want %s", c.name, describe(c.got), c.want)
+			}
+		})
+	}
+	t.Run("FailureQueue", func(t *testing.T) {
+		dest := get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")
+		if r, a, ok := getAtt(dest); !ok || r != queueID || a != "Arn" {
+			t.Errorf("OnFailure.Destination = %s, want !GetAtt %s.Arn", describe(dest), queueID)
+		}
+		if got := tp.typeOf(queueID); got != "AWS::SQS::Queue" {
+			t.Fatalf("%s type = %q, want AWS::SQS::Queue", queueID, got)
+		}
+		q := tp.props(queueID)
+		if got := str(q["MessageRetentionPeriod"]); got != "1209600" {
+			t.Errorf("MessageRetentionPeriod = %q, want 1209600 (14 days)", got)
+		}
+		if str(q["SqsManagedSseEnabled"]) != "true" && q["KmsMasterKeyId"] == nil {
+			t.Errorf("queue is not encrypted")
+		}
+	})
+}
+
+func TestTemplateOutputs(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, k := range []string{"ApiUrl", "MediaBucketName", "TableName"} {
+		if get(tp.root, "Outputs", k, "Value") == nil {
+			t.Errorf("output %s missing", k)
+		}
+	}
+}
+
+// sam build runs `make build-<LogicalId>` for BuildMethod: makefile; a missing target only
+// shows up at deploy time otherwise.
+func TestTemplateMakefileTargets(t *testing.T) {
+	tp := loadTemplate(t)
+	raw, err := os.ReadFile(makefilePath)
+	if err != nil {
+		t.Fatalf("read %s: %v", makefilePath, err)
+	}
+	targets := makeTargets(string(raw))
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		if str(get(tp.resources[id], "Metadata", "BuildMethod")) != "makefile" {
+			continue
+		}
+		t.Run(id, func(t *testing.T) {
+			if !targets["build-"+id] {
+				t.Errorf("%s has no target build-%s", makefilePath, id)
+			}
+		})
+	}
+}
+
+// makeTargets returns the explicit targets of a Makefile's rule lines ("a b: deps").
+func makeTargets(src string) map[string]bool {
+	out := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(src))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "\t") || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		lhs, rest, ok := strings.Cut(line, ":")
+		if !ok || strings.HasPrefix(rest, "=") || strings.Contains(lhs, "=") {
+			continue // an assignment (:=, ::=), not a rule
+		}
+		for _, f := range strings.Fields(lhs) {
+			out[f] = true
+		}
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sample events for `sam local invoke -e`. They must decode into the aws-lambda-go types the
+// handlers take and agree with the template (route keys, bucket name, trigger prefix).
+
+func eventFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(eventsDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"s3-put.json", "apigw-create.json", "apigw-get.json", "apigw-getuploadurl.json"} {
+		if !slices.Contains(files, filepath.Join(eventsDir, want)) {
+			t.Errorf("%s/%s missing", eventsDir, want)
+		}
+	}
+	return files
+}
+
+func TestEvents(t *testing.T) {
+	tp := loadTemplate(t)
+	routes := tp.routes(t)
+	for _, f := range eventFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch base := filepath.Base(f); {
+			case strings.HasPrefix(base, "s3-"):
+				var ev events.S3Event
+				if err := json.Unmarshal(raw, &ev); err != nil {
+					t.Fatalf("decode as events.S3Event: %v", err)
+				}
+				checkS3Event(t, tp, ev)
+			case strings.HasPrefix(base, "apigw-"):
+				var ev events.APIGatewayV2HTTPRequest
+				if err := json.Unmarshal(raw, &ev); err != nil {
+					t.Fatalf("decode as events.APIGatewayV2HTTPRequest: %v", err)
+				}
+				checkHTTPEvent(t, routes, ev)
+			default:
+				t.Fatalf("unknown event kind: name files s3-*.json or apigw-*.json")
+			}
+		})
+	}
+}
+
+// stackName reads [default.global.parameters] stack_name, the stack the sample bucket belongs to.
+func stackName(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile(samconfigPath)
+	if err != nil {
+		t.Fatalf("read %s: %v", samconfigPath, err)
+	}
+	m := regexp.MustCompile(`(?s)\[default\.global\.parameters\][^\[]*?stack_name\s*=\s*"([^"]+)"`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatalf("%s: no stack_name in [default.global.parameters]", samconfigPath)
+	}
+	return string(m[1])
+}
+
+func checkS3Event(t *testing.T, tp *cfnTemplate, ev events.S3Event) {
+	t.Helper()
+	if len(ev.Records) == 0 {
+		t.Fatal("no Records")
+	}
+	prefix := ""
+	for _, r := range asList(get(tp.props("ProcessFunction"), "Events", "Uploaded", "Properties", "Filter", "S3Key", "Rules")) {
+		if strings.EqualFold(str(get(r, "Name")), "prefix") {
+			prefix = str(get(r, "Value"))
+		}
+	}
+	for i, r := range ev.Records {
+		where := fmt.Sprintf("Records[%d]", i)
+		if r.EventSource != "aws:s3" || !strings.HasPrefix(r.EventVersion, "2.") {
+			t.Errorf("%s: eventSource %q eventVersion %q, want aws:s3 2.x", where, r.EventSource, r.EventVersion)
+		}
+		// AWS sends "ObjectCreated:Put"; only local gateways prefix it with "s3:".
+		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
+			t.Errorf("%s: eventName %q, want ObjectCreated:*", where, r.EventName)
+		}
+		if r.AWSRegion == "" || r.EventTime.IsZero() || r.PrincipalID.PrincipalID == "" || r.RequestParameters.SourceIPAddress == "" {
+			t.Errorf("%s: awsRegion, eventTime, userIdentity and requestParameters must be set", where)
+		}
+		if r.ResponseElements["x-amz-request-id"] == "" || r.ResponseElements["x-amz-id-2"] == "" {
+			t.Errorf("%s: responseElements lacks x-amz-request-id or x-amz-id-2", where)
+		}
+		b, o := r.S3.Bucket, r.S3.Object
+		wantBucket := strings.NewReplacer("${AWS::StackName}", stackName(t), "${AWS::AccountId}", "123456789012", "${AWS::Region}", r.AWSRegion).Replace(bucketNameSub)
+		if b.Name != wantBucket {
+			t.Errorf("%s: bucket %q, want %q (the template's name for the sample stack)", where, b.Name, wantBucket)
+		}
+		if b.Arn != "arn:aws:s3:::"+b.Name {
+			t.Errorf("%s: bucket arn %q does not match its name", where, b.Arn)
+		}
+		if r.S3.SchemaVersion != "1.0" || r.S3.ConfigurationID == "" || b.OwnerIdentity.PrincipalID == "" {
+			t.Errorf("%s: s3SchemaVersion, configurationId and bucket ownerIdentity must be set", where)
+		}
+		if prefix == "" || !strings.HasPrefix(o.URLDecodedKey, prefix) {
+			t.Errorf("%s: key %q would not pass the trigger's prefix filter %q", where, o.URLDecodedKey, prefix)
+		}
+		if o.Size <= 0 || o.Sequencer == "" {
+			t.Errorf("%s: object size and sequencer must be set", where)
+		}
+		if _, err := hex.DecodeString(o.ETag); err != nil || len(o.ETag) != 32 {
+			t.Errorf("%s: eTag %q is not the hex MD5 of a single-part PUT", where, o.ETag)
+		}
+	}
+}
+
+// routeParam matches a {name} segment after regexp.QuoteMeta escaped its braces.
+var routeParam = regexp.MustCompile(`\\\{(\w+)\\\}`)
+
+func checkHTTPEvent(t *testing.T, routes map[string]route, ev events.APIGatewayV2HTTPRequest) {
+	t.Helper()
+	rc := ev.RequestContext
+	if ev.Version != "2.0" {
+		t.Errorf("version %q, want 2.0", ev.Version)
+	}
+	r, ok := routes[ev.RouteKey]
+	if !ok {
+		t.Fatalf("routeKey %q is not a route of template.yaml", ev.RouteKey)
+	}
+	if rc.RouteKey != ev.RouteKey || rc.HTTP.Method != r.Method {
+		t.Errorf("requestContext routeKey %q method %q disagree with routeKey %q", rc.RouteKey, rc.HTTP.Method, ev.RouteKey)
+	}
+	if ev.RawPath == "" || rc.HTTP.Path != ev.RawPath {
+		t.Errorf("rawPath %q and requestContext.http.path %q must be equal and set", ev.RawPath, rc.HTTP.Path)
+	}
+	if net.ParseIP(rc.HTTP.SourceIP) == nil || rc.HTTP.Protocol == "" || rc.HTTP.UserAgent == "" {
+		t.Errorf("requestContext.http sourceIp %q, protocol and userAgent must be set", rc.HTTP.SourceIP)
+	}
+	if rc.AccountID == "" || rc.APIID == "" || rc.RequestID == "" || rc.Stage != "$default" {
+		t.Errorf("requestContext accountId, apiId, requestId must be set and stage $default")
+	}
+	if !strings.HasPrefix(rc.DomainName, rc.APIID+".execute-api.") || !strings.HasSuffix(rc.DomainName, ".amazonaws.com") || rc.DomainPrefix != rc.APIID {
+		t.Errorf("domainName %q / domainPrefix %q do not belong to api %q", rc.DomainName, rc.DomainPrefix, rc.APIID)
+	}
+	if ts, err := time.Parse("02/Jan/2006:15:04:05 -0700", rc.Time); err != nil || ts.Unix() != rc.TimeEpoch/1000 {
+		t.Errorf("time %q and timeEpoch %d disagree", rc.Time, rc.TimeEpoch)
+	}
+
+	// HTTP APIs lower-case header names; handlers look them up that way.
+	for k := range ev.Headers {
+		if k != strings.ToLower(k) {
+			t.Errorf("header %q is not lower case", k)
+		}
+	}
+	if ev.Headers["host"] != rc.DomainName {
+		t.Errorf("host header %q, want %q", ev.Headers["host"], rc.DomainName)
+	}
+	if !strings.Contains(ev.Headers["x-forwarded-for"], rc.HTTP.SourceIP) {
+		t.Errorf("x-forwarded-for %q lacks sourceIp %q", ev.Headers["x-forwarded-for"], rc.HTTP.SourceIP)
+	}
+
+	// Path parameters are what the route template captures from rawPath.
+	expr := routeParam.ReplaceAllString(regexp.QuoteMeta(r.Path), `(?P<$1>[^/]+)`)
+	re := regexp.MustCompile("^" + expr + "$")
+	if m := re.FindStringSubmatch(ev.RawPath); m == nil {
+		t.Errorf("rawPath %q does not match route path %q", ev.RawPath, r.Path)
+	} else {
+		want := map[string]string{}
+		for i, name := range re.SubexpNames() {
+			if name != "" {
+				want[name] = m[i]
+			}
+		}
+		if !mapsEqual(ev.PathParameters, want) {
+			t.Errorf("pathParameters %v, want %v", ev.PathParameters, want)
+		}
+	}
+
+	// queryStringParameters are rawQueryString percent-decoded ('+' is left alone, as API
+	// Gateway does), duplicates joined with commas.
+	wantQ := map[string]string{}
+	if ev.RawQueryString != "" {
+		for _, kv := range strings.Split(ev.RawQueryString, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			dk, err1 := url.PathUnescape(k)
+			dv, err2 := url.PathUnescape(v)
+			if err1 != nil || err2 != nil {
+				t.Errorf("rawQueryString %q is not valid percent-encoding", ev.RawQueryString)
+			}
+			if prev, ok := wantQ[dk]; ok {
+				dv = prev + "," + dv
+			}
+			wantQ[dk] = dv
+		}
+	}
+	if !mapsEqual(ev.QueryStringParameters, wantQ) {
+		t.Errorf("queryStringParameters %v, want %v from rawQueryString", ev.QueryStringParameters, wantQ)
+	}
+
+	if ev.Body != "" {
+		if ev.IsBase64Encoded {
+			if _, err := base64.StdEncoding.DecodeString(ev.Body); err != nil {
+				t.Errorf("isBase64Encoded but body is not base64: %v", err)
+			}
+		} else {
+			if cl := ev.Headers["content-length"]; cl != strconv.Itoa(len(ev.Body)) {
+				t.Errorf("content-length %q, body has %d bytes", cl, len(ev.Body))
+			}
+			if strings.HasPrefix(ev.Headers["content-type"], "application/json") && !json.Valid([]byte(ev.Body)) {
+				t.Errorf("body is not valid JSON")
+			}
+		}
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// The samples tell one story — create, upload, read — so that running them in sequence
+// against a local stack exercises one track: same file, same ID.
+func TestEventsDescribeOneUpload(t *testing.T) {
+	read := func(name string, v any) {
+		t.Helper()
+		raw, err := os.ReadFile(filepath.Join(eventsDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	var create, getURL, getTrack events.APIGatewayV2HTTPRequest
+	var put events.S3Event
+	read("apigw-create.json", &create)
+	read("apigw-getuploadurl.json", &getURL)
+	read("apigw-get.json", &getTrack)
+	read("s3-put.json", &put)
+
+	var body struct {
+		Filename string `json:"filename"`
+		Type     string `json:"type"`
+		Size     int64  `json:"size"`
+		MD5      string `json:"md5"`
+	}
+	if err := json.Unmarshal([]byte(create.Body), &body); err != nil {
+		t.Fatalf("apigw-create.json body: %v", err)
+	}
+	if body.Filename == "" || body.Type == "" || body.Size <= 0 || body.MD5 == "" {
+		t.Fatalf("apigw-create.json body lacks filename, type, size or md5: %+v", body)
+	}
+	q := getURL.QueryStringParameters
+	if q["filename"] != body.Filename || q["type"] != body.Type || q["size"] != strconv.FormatInt(body.Size, 10) || q["md5"] != body.MD5 {
+		t.Errorf("getuploadurl query %v does not describe the same file as the create body %+v", q, body)
+	}
+	if len(put.Records) == 0 {
+		t.Fatal("s3-put.json has no records")
+	}
+	obj := put.Records[0].S3.Object
+	md5, err := base64.StdEncoding.DecodeString(body.MD5)
+	if err != nil || len(md5) != 16 {
+		t.Fatalf("md5 %q is not base64 of 16 bytes", body.MD5)
+	}
+	if obj.ETag != hex.EncodeToString(md5) || obj.Size != body.Size {
+		t.Errorf("s3-put.json object (eTag %s, size %d) is not the declared upload (md5 %x, size %d)", obj.ETag, obj.Size, md5, body.Size)
+	}
+	id := getTrack.PathParameters["id"]
+	if id == "" || !strings.HasPrefix(obj.URLDecodedKey, "uploads/"+id+"/") {
+		t.Errorf("s3-put.json key %q is not under uploads/%s/ (apigw-get.json's id)", obj.URLDecodedKey, id)
+	}
+}
