@@ -67,6 +67,11 @@ func newStack(dir string) (*testStack, error) {
 var shared *testStack
 
 func TestMain(m *testing.M) {
+	// TestInterruptStopsEverything runs this binary as the real program.
+	if os.Getenv("SOUNDTIME_TEST_RUN_MAIN") == "1" {
+		main()
+		return
+	}
 	dir, err := os.MkdirTemp("", "soundtime-e2e-")
 	if err == nil {
 		shared, err = newStack(dir)

@@ -45,11 +45,11 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	p := parser{getenv: getenv}
 	var c Config
 	local := mode == Local
-	c.Addr = p.str("SOUNDTIME_ADDR", "127.0.0.1:8080", local)
+	c.Addr = p.str("SOUNDTIME_ADDR", "127.0.0.1:8080", true) // the runner only
 	c.PublicBaseURL = strings.TrimRight(p.str("PUBLIC_BASE_URL", "http://"+c.Addr, local), "/")
 	c.TableName = p.str("TABLE_NAME", "tracks", local)
 	c.MediaBucket = p.str("MEDIA_BUCKET", "soundtime-media", local)
-	c.DataDir = p.str("SOUNDTIME_DATA_DIR", ".local", local)
+	c.DataDir = p.str("SOUNDTIME_DATA_DIR", ".local", true) // the runner only
 	c.Track = track.Config{
 		Retention:      p.duration("RETENTION", 336*time.Hour),
 		PendingTTL:     p.duration("PENDING_TTL", 10*time.Minute),

@@ -1,0 +1,92 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/config"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsLocal(t *testing.T) {
+	c, err := config.Load(env(nil), config.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"PublicBaseURL": "http://127.0.0.1:8080", "Addr": "127.0.0.1:8080", "DataDir": ".local",
+		"Retention": 336 * time.Hour, "PendingTTL": 10 * time.Minute, "FailedTTL": 24 * time.Hour,
+		"MaxUploadBytes": int64(2147483648), "MaxDuration": 4 * time.Hour,
+		"UploadURLTTL": 10 * time.Minute, "MediaURLTTL": 30 * time.Minute, "TTLSweepInterval": 30 * time.Second,
+	}
+	got := map[string]any{
+		"PublicBaseURL": c.PublicBaseURL, "Addr": c.Addr, "DataDir": c.DataDir,
+		"Retention": c.Track.Retention, "PendingTTL": c.Track.PendingTTL, "FailedTTL": c.Track.FailedTTL,
+		"MaxUploadBytes": c.Track.MaxUploadBytes, "MaxDuration": c.MaxDuration,
+		"UploadURLTTL": c.Track.UploadURLTTL, "MediaURLTTL": c.Track.MediaURLTTL, "TTLSweepInterval": c.TTLSweepInterval,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	c, err := config.Load(env(map[string]string{
+		"RETENTION": "30s", "PENDING_TTL": "8s", "FAILED_TTL": "10s", "TTL_SWEEP_INTERVAL": "1s",
+		"SOUNDTIME_ADDR": "127.0.0.1:9999", "PUBLIC_BASE_URL": "https://sound.example/", "MAX_UPLOAD_BYTES": "1000",
+	}), config.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Track.Retention != 30*time.Second || c.Track.PendingTTL != 8*time.Second || c.Track.FailedTTL != 10*time.Second ||
+		c.TTLSweepInterval != time.Second || c.Track.MaxUploadBytes != 1000 {
+		t.Fatalf("overrides not applied: %+v", c)
+	}
+	if c.PublicBaseURL != "https://sound.example" {
+		t.Fatalf("PublicBaseURL = %q, want the trailing slash trimmed", c.PublicBaseURL)
+	}
+	// Without PUBLIC_BASE_URL the local origin follows the listen address.
+	c, _ = config.Load(env(map[string]string{"SOUNDTIME_ADDR": "127.0.0.1:9999"}), config.Local)
+	if c.PublicBaseURL != "http://127.0.0.1:9999" {
+		t.Fatalf("PublicBaseURL = %q", c.PublicBaseURL)
+	}
+}
+
+func TestErrorsNameTheVariable(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		mode config.Mode
+		want []string
+	}{
+		{"lambda needs origin, table, bucket", nil, config.Lambda, []string{"PUBLIC_BASE_URL", "TABLE_NAME", "MEDIA_BUCKET"}},
+		{"bad duration", map[string]string{"RETENTION": "two weeks"}, config.Local, []string{"RETENTION"}},
+		{"negative duration", map[string]string{"PENDING_TTL": "-1m"}, config.Local, []string{"PENDING_TTL"}},
+		{"zero duration", map[string]string{"TTL_SWEEP_INTERVAL": "0s"}, config.Local, []string{"TTL_SWEEP_INTERVAL"}},
+		{"bad bytes", map[string]string{"MAX_UPLOAD_BYTES": "2GB"}, config.Local, []string{"MAX_UPLOAD_BYTES"}},
+		{"relative origin", map[string]string{"PUBLIC_BASE_URL": "soundtime.example"}, config.Local, []string{"PUBLIC_BASE_URL"}},
+		{"ftp origin", map[string]string{"PUBLIC_BASE_URL": "ftp://x.example"}, config.Local, []string{"PUBLIC_BASE_URL"}},
+		{"URL past SigV4's week", map[string]string{"MEDIA_URL_TTL": "200h"}, config.Local, []string{"MEDIA_URL_TTL"}},
+		{"two at once", map[string]string{"FAILED_TTL": "x", "MAX_DURATION": "y"}, config.Local, []string{"FAILED_TTL", "MAX_DURATION"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := config.Load(env(c.env), c.mode)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, name := range c.want {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("error %q does not name %s", err, name)
+				}
+			}
+		})
+	}
+	if _, err := config.Load(env(map[string]string{"PUBLIC_BASE_URL": "https://s.example", "TABLE_NAME": "t", "MEDIA_BUCKET": "b"}), config.Lambda); err != nil {
+		t.Fatalf("a complete Lambda environment: %v", err)
+	}
+}
