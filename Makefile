@@ -13,9 +13,22 @@ VERSITY_VER   := v1.8.0
 VERSITY_SUM   := h1:au+wI+aybno/STsQiSm35Uu6Q6iK5MWReQxgO6SEMFc=
 VERSITYGW     := $(TOOLS)/bin/versitygw
 DYNALITE      := node_modules/dynalite/cli.js
+# The static ffmpeg the tests and `make dev` run: the x86_64 npm build pinned in
+# layers/ffmpeg/pins.mk, the same one the layer Makefile checks (see "## ffmpeg" in README.md).
+include layers/ffmpeg/pins.mk
+FFMPEG        := node_modules/@ffmpeg-installer/linux-x64/ffmpeg
 
 export VERSITYGW_BIN := $(VERSITYGW)
 export DYNALITE_CLI  := $(CURDIR)/$(DYNALITE)
+ifeq ($(shell uname -sm),Linux x86_64)
+# Overrides the environment; `make test FFMPEG_PATH=/other/ffmpeg` still wins.
+export FFMPEG_PATH   := $(CURDIR)/$(FFMPEG)
+FFMPEG_STAMP         := node_modules/.ffmpeg-verified
+else
+# The pinned static build is x86-64 Linux only (an optional npm dependency, skipped elsewhere):
+# other machines bring their own ffmpeg, through FFMPEG_PATH or on PATH.
+FFMPEG_STAMP         :=
+endif
 
 .PHONY: help
 help: ## list the targets
@@ -38,7 +51,7 @@ bench: tools ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: tools
-tools: $(VERSITYGW) node_modules/.installed ## install the local servers (Versity S3 Gateway, dynalite)
+tools: $(VERSITYGW) node_modules/.installed $(FFMPEG_STAMP) ## install the local servers (Versity S3 Gateway, dynalite) and ffmpeg
 
 $(VERSITYGW):
 	@got=$$($(GO) mod download -json $(VERSITY_MOD)@$(VERSITY_VER) | sed -n 's/.*"Sum": "\(.*\)".*/\1/p'); \
@@ -52,7 +65,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
+# The lockfile pins the ffmpeg package's tarball; this pins the binary itself. --ignore-scripts
+# skipped the package's postinstall, which only makes it executable.
+node_modules/.ffmpeg-verified: node_modules/.installed layers/ffmpeg/pins.mk
+	@got=$$(sha256sum $(FFMPEG) | cut -d' ' -f1); \
+	if [ "$$got" != "$(FFMPEG_NPM_SHA256_X86_64)" ]; then \
+	  echo "$(FFMPEG): SHA-256 $$got, want $(FFMPEG_NPM_SHA256_X86_64) (layers/ffmpeg/pins.mk): not the pinned ffmpeg build" >&2; exit 1; fi
+	chmod +x $(FFMPEG)
+	touch $@
+
 # Lambda builds, called by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
+# The arm64 ffmpeg in the layer: the pinned one, or the operator's (see layers/ffmpeg/Makefile).
+FFMPEG_LAYER_SHA256 = $(or $(FFMPEG_SHA256_ARM64),$(FFMPEG_NPM_SHA256_ARM64))
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap
 
 .PHONY: build-UploadFunction build-TrackFunction build-DownloadFunction build-ProcessFunction
@@ -64,12 +88,20 @@ build-DownloadFunction:
 	$(LAMBDA_BUILD) ./functions/download
 build-ProcessFunction:
 	$(LAMBDA_BUILD) ./functions/process
+	@# The layer's ffmpeg checksum goes into the code, so a layer-only change still publishes a
+	@# version under AutoPublishAlias, canary included (SAM leaves Layers out of the version hash:
+	@# aws/serverless-application-model#3610).
+	printf '%s  /opt/bin/ffmpeg\n' '$(FFMPEG_LAYER_SHA256)' > $(ARTIFACTS_DIR)/ffmpeg.sha256
 
 .PHONY: lambdas
 lambdas: ## cross-compile every function for Lambda (arm64) into .aws-sam-check/, as sam build would
 	@for f in upload track download process; do \
 	  $(MAKE) --no-print-directory ARTIFACTS_DIR=$(CURDIR)/.aws-sam-check/$$f build-$$(echo $${f^})Function; done
 	@ls -l .aws-sam-check/*/bootstrap
+
+.PHONY: layer
+layer: ## build the ffmpeg Lambda layers (arm64, x86_64) into layers/ffmpeg/build/
+	$(MAKE) -C layers/ffmpeg
 
 .PHONY: deploy
 deploy: ## build and deploy with the AWS SAM CLI (needs an AWS account)

@@ -5,6 +5,7 @@ package soundtime_test
 // between a template edit and a failed (or, worse, over-privileged) deploy.
 
 import (
+	"archive/zip"
 	"bufio"
 	"encoding/base64"
 	"encoding/hex"
@@ -39,6 +40,18 @@ const (
 	bucketID = "MediaBucket"
 	apiID    = "HttpApi"
 	queueID  = "ProcessFailureQueue"
+	layerID  = "FfmpegLayer"
+
+	// The ffmpeg layer: sam build runs `make build-FfmpegLayer` in layerDir, which puts the
+	// binary where Lambda mounts it (/opt) plus bin/ffmpeg.
+	layerDir        = "layers/ffmpeg"
+	layerFFmpegPath = "/opt/bin/ffmpeg"
+	// Lambda's limit for a function and all its layers, unzipped, and what the layer may take of
+	// it (LAYER_MAX_BYTES in layers/ffmpeg/Makefile, which refuses a bigger layer).
+	lambdaUnzippedLimit = 250 << 20
+	layerBudgetBytes    = 200_000_000
+	// The pinned arm64 binary (layers/ffmpeg/pins.mk), in bytes: fixed by its SHA-256.
+	pinnedFFmpegArm64Bytes = 32_808_336
 
 	// The media bucket's name is derived, not generated, so that policies can name it without
 	// a Ref (see NOTES.md: a Ref from a triggered function's role to its bucket is a cycle).
@@ -392,6 +405,9 @@ func TestTemplateIsSAM(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("functions = %v, want %v (other functions come with later issues)", got, want)
 	}
+	if got := tp.ofType("AWS::Serverless::LayerVersion"); !slices.Equal(got, []string{layerID}) {
+		t.Errorf("layers = %v, want [%s]", got, layerID)
+	}
 }
 
 func TestTemplateFunctionGlobals(t *testing.T) {
@@ -486,6 +502,7 @@ var configParams = []struct{ env, param, def string }{
 	{"MAX_DURATION", "MaxDuration", "4h"},
 	{"UPLOAD_URL_TTL", "UploadUrlTtl", "10m"},
 	{"MEDIA_URL_TTL", "MediaUrlTtl", "30m"},
+	{"HLS_SEGMENT_SECONDS", "HlsSegmentSeconds", "10"},
 }
 
 func TestTemplateEnvironment(t *testing.T) {
@@ -524,10 +541,16 @@ func TestTemplateParameters(t *testing.T) {
 			t.Errorf("parameter %s missing", name)
 		}
 	}
-	for _, name := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit", "MaxUploadBytes"} {
+	for _, name := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit", "MaxUploadBytes", "HlsSegmentSeconds"} {
 		if got := str(get(tp.parameter(name), "Type")); got != "Number" {
 			t.Errorf("parameter %s Type = %q, want Number", name, got)
 		}
+	}
+	// ffmpeg's -hls_time: under 2 s the segment count (and S3 GETs) explodes for long tracks,
+	// over 30 s the first sound waits for a whole segment.
+	hls := tp.parameter("HlsSegmentSeconds")
+	if lo, hi := str(get(hls, "MinValue")), str(get(hls, "MaxValue")); lo != "2" || hi != "30" {
+		t.Errorf("HlsSegmentSeconds MinValue/MaxValue = %q/%q, want 2/30", lo, hi)
 	}
 	// A duration the functions' time.ParseDuration rejects would fail every cold start, and a
 	// default that breaks its own AllowedPattern fails every deploy that keeps it.
@@ -939,6 +962,130 @@ func TestTemplateProcessFunction(t *testing.T) {
 	})
 }
 
+// The ffmpeg layer: built by sam build for the functions' architecture and runtime, attached to
+// the process function only, within Lambda's size limit, and able to move the live alias.
+func TestTemplateFfmpegLayer(t *testing.T) {
+	tp := loadTemplate(t)
+	if got := tp.typeOf(layerID); got != "AWS::Serverless::LayerVersion" {
+		t.Fatalf("%s type = %q, want AWS::Serverless::LayerVersion", layerID, got)
+	}
+	p := tp.props(layerID)
+	global, _ := get(tp.root, "Globals", "Function").(map[string]any)
+
+	t.Run("Build", func(t *testing.T) {
+		md := get(tp.resources[layerID], "Metadata")
+		if str(get(md, "BuildMethod")) != "makefile" || str(get(md, "BuildArchitecture")) != "arm64" {
+			t.Errorf("Metadata = %s, want BuildMethod makefile, BuildArchitecture arm64", describe(md))
+		}
+		if got := strings.TrimSuffix(str(p["ContentUri"]), "/"); got != layerDir {
+			t.Errorf("ContentUri = %s, want %s/", describe(p["ContentUri"]), layerDir)
+		}
+		// The target must put the binary where FFMPEG_PATH says: ARTIFACTS_DIR becomes /opt.
+		raw, err := os.ReadFile(filepath.Join(layerDir, "Makefile"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipe := makeRecipe(string(raw), "build-"+layerID)
+		if !strings.Contains(recipe, "$(ARTIFACTS_DIR)/bin/ffmpeg") {
+			t.Errorf("build-%s does not lay out bin/ffmpeg under $(ARTIFACTS_DIR):\n%s", layerID, recipe)
+		}
+		if m := regexp.MustCompile(`(?m)^LAYER_MAX_BYTES\s*:=\s*(\d+)`).FindStringSubmatch(string(raw)); m == nil || m[1] != strconv.Itoa(layerBudgetBytes) {
+			t.Errorf("%s/Makefile LAYER_MAX_BYTES = %v, want %d (layerBudgetBytes)", layerDir, m, layerBudgetBytes)
+		}
+	})
+	t.Run("Compatibility", func(t *testing.T) {
+		if got := asList(p["CompatibleArchitectures"]); !reflect.DeepEqual(got, asList(global["Architectures"])) || !reflect.DeepEqual(got, []any{"arm64"}) {
+			t.Errorf("CompatibleArchitectures = %s, want [arm64] like the functions", describe(got))
+		}
+		if got := asList(p["CompatibleRuntimes"]); !reflect.DeepEqual(got, []any{global["Runtime"]}) || !reflect.DeepEqual(got, []any{"provided.al2023"}) {
+			t.Errorf("CompatibleRuntimes = %s, want [provided.al2023] like the functions", describe(got))
+		}
+	})
+	t.Run("License", func(t *testing.T) {
+		// The static builds are configured --enable-gpl --enable-version3.
+		if got := str(p["LicenseInfo"]); got != "GPL-3.0-or-later" {
+			t.Errorf("LicenseInfo = %q, want GPL-3.0-or-later", got)
+		}
+	})
+	t.Run("RetentionPolicy", func(t *testing.T) {
+		if got := str(p["RetentionPolicy"]); got != "Delete" {
+			t.Errorf("RetentionPolicy = %q, want Delete (functions keep a deleted version they use)", got)
+		}
+	})
+	t.Run("AttachedToProcessOnly", func(t *testing.T) {
+		if global["Layers"] != nil {
+			t.Errorf("Globals.Function.Layers = %s: ffmpeg belongs to the process function only", describe(global["Layers"]))
+		}
+		for _, id := range tp.ofType("AWS::Serverless::Function") {
+			fn := tp.function(id)
+			layers := asList(fn["Layers"])
+			vars, _ := get(fn, "Environment", "Variables").(map[string]any)
+			path, hasPath := vars["FFMPEG_PATH"]
+			if id == "ProcessFunction" {
+				if len(layers) != 1 || !isRef(layers[0], layerID) {
+					t.Errorf("%s Layers = %s, want [!Ref %s]", id, describe(layers), layerID)
+				}
+				if str(path) != layerFFmpegPath {
+					t.Errorf("%s FFMPEG_PATH = %s, want %q", id, describe(path), layerFFmpegPath)
+				}
+				continue
+			}
+			if len(layers) != 0 || hasPath {
+				t.Errorf("%s has Layers %s / FFMPEG_PATH %s: only ProcessFunction runs ffmpeg", id, describe(layers), describe(path))
+			}
+		}
+	})
+	t.Run("Size", func(t *testing.T) {
+		// The pinned binary, and the built layer if `make layer` ran: what an override adds is
+		// checked by the layer Makefile itself.
+		size := int64(pinnedFFmpegArm64Bytes)
+		if zr, err := zip.OpenReader(filepath.Join(layerDir, "build", "ffmpeg-arm64.zip")); err == nil {
+			size = 0
+			for _, f := range zr.File {
+				size += int64(f.UncompressedSize64)
+			}
+			zr.Close()
+		}
+		if size >= layerBudgetBytes {
+			t.Errorf("ffmpeg layer unzipped = %d bytes, want < %d", size, layerBudgetBytes)
+		}
+		// The rest of the 250 MB is the process function's own code (bootstrap: about 11 MB).
+		if left := lambdaUnzippedLimit - layerBudgetBytes; left < 40<<20 {
+			t.Errorf("layer budget leaves %d bytes for the function, want at least 40 MiB", left)
+		}
+	})
+	t.Run("VersionFollowsLayer", func(t *testing.T) {
+		// SAM leaves Layers out of the AutoPublishAlias version hash: a new ffmpeg alone would
+		// update $LATEST but never reach the live alias. The function's code carries the layer
+		// binary's checksum instead.
+		raw, err := os.ReadFile(makefilePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipe := makeRecipe(string(raw), "build-ProcessFunction")
+		if !strings.Contains(recipe, "FFMPEG_LAYER_SHA256") || !strings.Contains(recipe, "$(ARTIFACTS_DIR)/ffmpeg.sha256") {
+			t.Errorf("build-ProcessFunction does not write the layer's SHA-256 into $(ARTIFACTS_DIR)/ffmpeg.sha256:\n%s", recipe)
+		}
+	})
+}
+
+// makeRecipe returns the recipe lines of target's rule.
+func makeRecipe(src, target string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(src, "\n") {
+		switch {
+		case strings.HasPrefix(line, target+":"):
+			in = true
+		case in && strings.HasPrefix(line, "\t"):
+			b.WriteString(line + "\n")
+		case in:
+			return b.String()
+		}
+	}
+	return b.String()
+}
+
 func TestTemplateOutputs(t *testing.T) {
 	tp := loadTemplate(t)
 	for _, k := range []string{"ApiUrl", "MediaBucketName", "TableName"} {
@@ -964,6 +1111,22 @@ func TestTemplateMakefileTargets(t *testing.T) {
 		t.Run(id, func(t *testing.T) {
 			if !targets["build-"+id] {
 				t.Errorf("%s has no target build-%s", makefilePath, id)
+			}
+		})
+	}
+	// A layer's Makefile is the one in its ContentUri.
+	for _, id := range tp.ofType("AWS::Serverless::LayerVersion") {
+		if str(get(tp.resources[id], "Metadata", "BuildMethod")) != "makefile" {
+			continue
+		}
+		t.Run(id, func(t *testing.T) {
+			mk := filepath.Join(str(tp.props(id)["ContentUri"]), "Makefile")
+			raw, err := os.ReadFile(mk)
+			if err != nil {
+				t.Fatalf("read %s: %v", mk, err)
+			}
+			if !makeTargets(string(raw))["build-"+id] {
+				t.Errorf("%s has no target build-%s", mk, id)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/soundtime/soundtime/pkg/config"
+	"github.com/soundtime/soundtime/pkg/media/mediatest"
 )
 
 type testStack struct {
@@ -40,14 +40,20 @@ func startRunner(t *testing.T, dir string) *testStack {
 }
 
 // newStack starts a runner on a free port with its state in dir.
-func newStack(dir string) (*testStack, error) {
+func newStack(dir string) (*testStack, error) { return newStackWith(dir, nil) }
+
+// newStackWith starts a runner with extra environment.
+func newStackWith(dir string, env map[string]string) (*testStack, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	vars := map[string]string{"SOUNDTIME_ADDR": addr, "SOUNDTIME_DATA_DIR": dir, "MAX_UPLOAD_BYTES": "10485760"}
+	vars := map[string]string{"SOUNDTIME_ADDR": addr, "SOUNDTIME_DATA_DIR": dir, "MAX_UPLOAD_BYTES": "10485760", "MAX_DURATION": "1m"}
+	for k, v := range env {
+		vars[k] = v
+	}
 	cfg, err := config.Load(func(k string) string { return vars[k] }, config.Local)
 	if err != nil {
 		return nil, err
@@ -148,11 +154,13 @@ func (c client) postJSON(path string, v any) response {
 	return c.do(http.MethodPost, path, map[string]string{"Content-Type": "application/json"}, b)
 }
 
-func audioBytes(t *testing.T, n int) ([]byte, string) {
+// audioBytes returns a real MP3 of about seconds, and its Content-MD5.
+func audioBytes(t *testing.T, seconds float64) ([]byte, string) {
 	t.Helper()
-	b := make([]byte, n)
-	rand.Read(b)
-	copy(b, "ID3")
+	b, err := os.ReadFile(mediatest.Generate(t, mediatest.Dir(t), mediatest.Spec{Format: "mp3", Seconds: seconds}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	sum := md5.Sum(b)
 	return b, base64.StdEncoding.EncodeToString(sum[:])
 }
@@ -203,7 +211,7 @@ func (s *testStack) objectKeys(t *testing.T, prefix string) []string {
 // TestUploadShareDownloadDelete is the user's flow of the issue, with only HTTP.
 func TestUploadShareDownloadDelete(t *testing.T) {
 	c := shared.client(t)
-	body, sum := audioBytes(t, 200_000)
+	body, sum := audioBytes(t, 6)
 	name := "Söng \"live\"; take 2, final.mp3"
 	r := c.postJSON("/api/tracks", map[string]any{"filename": name, "type": "audio/mpeg", "size": len(body), "md5": sum})
 	if r.Status != http.StatusCreated {
@@ -228,7 +236,7 @@ func TestUploadShareDownloadDelete(t *testing.T) {
 	if r := c.do(up["method"].(string), up["url"].(string), headers, body); r.Status != 200 {
 		t.Fatalf("PUT = %d %s", r.Status, r.Body)
 	}
-	info := c.waitStatus(id, "processing")
+	info := c.waitStatus(id, "ready")
 	if info["filename"] != name || info["size"] != float64(len(body)) || info["type"] != "audio/mpeg" || info["uploadedAt"] == nil {
 		t.Fatalf("info = %v", info)
 	}
@@ -285,7 +293,7 @@ func TestUploadShareDownloadDelete(t *testing.T) {
 // Content-Type.
 func TestV1Client(t *testing.T) {
 	c := shared.client(t)
-	body, sum := audioBytes(t, 64_000)
+	body, sum := audioBytes(t, 3)
 	name := "My Song (demo) #1 & more.mp3"
 	q := "filename=" + url.QueryEscape(name) + "&type=audio/mpeg&size=" + fmt.Sprint(len(body)) + "&md5=" + url.QueryEscape(sum)
 	r := c.do("GET", "/api/getuploadurl?"+q, nil, nil)
@@ -300,7 +308,7 @@ func TestV1Client(t *testing.T) {
 	if r := c.do("PUT", put, map[string]string{"Content-MD5": sum, "Content-Type": "audio/mpeg"}, body); r.Status != 200 {
 		t.Fatalf("PUT = %d %s", r.Status, r.Body)
 	}
-	c.waitStatus(id, "processing")
+	c.waitStatus(id, "ready")
 	r = c.do("GET", "/api/getTrackInfo?id="+id, nil, nil)
 	info := r.json(t)
 	if r.Status != 200 || info["filename"] != name || info["fileType"] != "audio/mpeg" || info["size"] != fmt.Sprint(len(body)) || info["uploadDate"] == nil {
@@ -327,7 +335,7 @@ func TestV1Client(t *testing.T) {
 
 func TestStreamOnlyRefusesDownload(t *testing.T) {
 	c := shared.client(t)
-	body, sum := audioBytes(t, 10_000)
+	body, sum := audioBytes(t, 2)
 	r := c.postJSON("/api/tracks", map[string]any{"filename": "s.mp3", "type": "audio/mpeg", "size": len(body), "md5": sum, "downloadable": false})
 	created := r.json(t)
 	id := created["id"].(string)
@@ -335,14 +343,15 @@ func TestStreamOnlyRefusesDownload(t *testing.T) {
 	if r := c.do("PUT", up["url"].(string), map[string]string{"Content-Type": "audio/mpeg", "Content-MD5": sum}, body); r.Status != 200 {
 		t.Fatalf("PUT = %d", r.Status)
 	}
-	info := c.waitStatus(id, "processing")
+	info := c.waitStatus(id, "ready")
 	if info["downloadable"] != false {
 		t.Fatalf("downloadable = %v", info["downloadable"])
 	}
 	if r := c.do("GET", "/api/tracks/"+id+"/download", nil, nil); r.Status != 403 || r.errorCode(t) != "not_downloadable" {
 		t.Fatalf("download = %d %s", r.Status, r.Body)
 	}
-	if r := c.do("GET", "/api/getdownloadurl?id="+id, nil, nil); r.Status != 403 {
+	// v1 clients know 400 and 404 only.
+	if r := c.do("GET", "/api/getdownloadurl?id="+id, nil, nil); r.Status != 400 || r.json(t)["errorMessage"] == nil {
 		t.Fatalf("v1 download = %d %s", r.Status, r.Body)
 	}
 }
@@ -351,7 +360,7 @@ func TestStreamOnlyRefusesDownload(t *testing.T) {
 // bucket are exactly as before.
 func TestBadInputWritesNothing(t *testing.T) {
 	c := shared.client(t)
-	_, sum := audioBytes(t, 10)
+	_, sum := audioBytes(t, 1)
 	valid := func(mod func(m map[string]any)) []byte {
 		m := map[string]any{"filename": "a.mp3", "type": "audio/mpeg", "size": 10, "md5": sum}
 		mod(m)
@@ -406,7 +415,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 // signed, so nothing reaches the bucket and the track stays pending (and expires).
 func TestRefusedUploadLeavesTrackPending(t *testing.T) {
 	c := shared.client(t)
-	body, sum := audioBytes(t, 5000)
+	body, sum := audioBytes(t, 1)
 	created := c.postJSON("/api/tracks", map[string]any{"filename": "a.mp3", "type": "audio/mpeg", "size": len(body), "md5": sum}).json(t)
 	id := created["id"].(string)
 	put := created["upload"].(map[string]any)["url"].(string)
@@ -447,19 +456,19 @@ func TestStateSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	first := startRunner(t, dir)
 	c := first.client(t)
-	body, sum := audioBytes(t, 3000)
+	body, sum := audioBytes(t, 2)
 	created := c.postJSON("/api/tracks", map[string]any{"filename": "keep.mp3", "type": "audio/mpeg", "size": len(body), "md5": sum}).json(t)
 	id := created["id"].(string)
 	if r := c.do("PUT", created["upload"].(map[string]any)["url"].(string), map[string]string{"Content-Type": "audio/mpeg", "Content-MD5": sum}, body); r.Status != 200 {
 		t.Fatalf("PUT = %d", r.Status)
 	}
-	c.waitStatus(id, "processing")
+	c.waitStatus(id, "ready")
 	first.Close()
 
 	second := startRunner(t, dir)
 	defer second.Close()
 	c2 := second.client(t)
-	if m := c2.waitStatus(id, "processing"); m["filename"] != "keep.mp3" {
+	if m := c2.waitStatus(id, "ready"); m["filename"] != "keep.mp3" {
 		t.Fatalf("after restart: %v", m)
 	}
 	dl := c2.do("GET", "/api/tracks/"+id+"/download", nil, nil).json(t)

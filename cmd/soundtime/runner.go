@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -73,7 +74,15 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 		return fail(err)
 	}
 	r.env = lambdaenv.New(cfg, log, s3c, ddb)
-	r.proc = &process.Handler{Tracks: r.env.Tracks, Log: log.With(slog.String("function", "process")), Bucket: cfg.MediaBucket}
+	pm, err := r.env.ProcessMedia()
+	if err != nil {
+		return fail(err)
+	}
+	pm.TempDir = filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(pm.TempDir, 0o700); err != nil {
+		return fail(err)
+	}
+	r.proc = &process.Handler{Tracks: r.env.Tracks, Log: log.With(slog.String("function", "process")), Bucket: cfg.MediaBucket, Media: pm}
 
 	srv := &httpapi.Server{Tracks: r.env.Tracks, BaseURL: cfg.PublicBaseURL, Log: log, Health: r.env.Health}
 	mux := http.NewServeMux()

@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -12,6 +13,11 @@ import (
 
 func main() {
 	env := lambdaenv.Load(context.Background())
-	h := &process.Handler{Tracks: env.Tracks, Log: env.Log, Bucket: env.Config.MediaBucket}
+	m, err := env.ProcessMedia()
+	if err != nil {
+		env.Log.Error("media configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &process.Handler{Tracks: env.Tracks, Log: env.Log, Bucket: env.Config.MediaBucket, Media: m}
 	lambda.Start(h.Handle)
 }

@@ -49,13 +49,9 @@ func Request(ctx context.Context, e events.APIGatewayV2HTTPRequest) (*http.Reque
 	if h := e.Headers["host"]; h != "" {
 		host = h
 	}
-	u := &url.URL{Scheme: "https", Host: host, RawQuery: e.RawQueryString}
-	// RawPath keeps percent-encoding as the client sent it; Path is its decoded form.
-	p, err := url.PathUnescape(path)
-	if err != nil {
-		return nil, fmt.Errorf("apigw: bad path %q: %w", path, err)
-	}
-	u.Path, u.RawPath = p, path
+	// HTTP APIs deliver rawPath already percent-decoded (a client's /a%2Fb arrives as /a/b), so
+	// it is the decoded path: decoding it again would turn "100%25" into a broken escape.
+	u := &url.URL{Scheme: "https", Host: host, Path: path, RawQuery: e.RawQueryString}
 	method := e.RequestContext.HTTP.Method
 	r, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {

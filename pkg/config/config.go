@@ -19,6 +19,8 @@ type Config struct {
 	PublicBaseURL string // PUBLIC_BASE_URL, no trailing slash
 	Track         track.Config
 	MaxDuration   time.Duration // MAX_DURATION
+	// SegmentSeconds is the HLS segment length (HLS_SEGMENT_SECONDS, 2 to 30).
+	SegmentSeconds int
 
 	TableName   string // TABLE_NAME
 	MediaBucket string // MEDIA_BUCKET
@@ -59,6 +61,10 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 		MediaURLTTL:    p.duration("MEDIA_URL_TTL", 30*time.Minute),
 	}
 	c.MaxDuration = p.duration("MAX_DURATION", 4*time.Hour)
+	c.SegmentSeconds = int(p.bytes("HLS_SEGMENT_SECONDS", 10))
+	if c.SegmentSeconds < 2 || c.SegmentSeconds > 30 {
+		p.fail("HLS_SEGMENT_SECONDS", strconv.Itoa(c.SegmentSeconds), "a whole number of seconds from 2 to 30")
+	}
 	c.TTLSweepInterval = p.duration("TTL_SWEEP_INTERVAL", 30*time.Second)
 	if u, err := url.Parse(c.PublicBaseURL); c.PublicBaseURL != "" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
 		p.fail("PUBLIC_BASE_URL", c.PublicBaseURL, "an absolute http(s) URL")
@@ -113,7 +119,7 @@ func (p *parser) bytes(name string, def int64) int64 {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
-		p.fail(name, v, "a positive number of bytes")
+		p.fail(name, v, "a positive whole number")
 		return def
 	}
 	return n

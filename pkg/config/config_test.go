@@ -20,12 +20,14 @@ func TestDefaultsLocal(t *testing.T) {
 		"Retention": 336 * time.Hour, "PendingTTL": 10 * time.Minute, "FailedTTL": 24 * time.Hour,
 		"MaxUploadBytes": int64(2147483648), "MaxDuration": 4 * time.Hour,
 		"UploadURLTTL": 10 * time.Minute, "MediaURLTTL": 30 * time.Minute, "TTLSweepInterval": 30 * time.Second,
+		"SegmentSeconds": 10,
 	}
 	got := map[string]any{
 		"PublicBaseURL": c.PublicBaseURL, "Addr": c.Addr, "DataDir": c.DataDir,
 		"Retention": c.Track.Retention, "PendingTTL": c.Track.PendingTTL, "FailedTTL": c.Track.FailedTTL,
 		"MaxUploadBytes": c.Track.MaxUploadBytes, "MaxDuration": c.MaxDuration,
 		"UploadURLTTL": c.Track.UploadURLTTL, "MediaURLTTL": c.Track.MediaURLTTL, "TTLSweepInterval": c.TTLSweepInterval,
+		"SegmentSeconds": c.SegmentSeconds,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -71,6 +73,8 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{"relative origin", map[string]string{"PUBLIC_BASE_URL": "soundtime.example"}, config.Local, []string{"PUBLIC_BASE_URL"}},
 		{"ftp origin", map[string]string{"PUBLIC_BASE_URL": "ftp://x.example"}, config.Local, []string{"PUBLIC_BASE_URL"}},
 		{"URL past SigV4's week", map[string]string{"MEDIA_URL_TTL": "200h"}, config.Local, []string{"MEDIA_URL_TTL"}},
+		{"segment too short", map[string]string{"HLS_SEGMENT_SECONDS": "1"}, config.Local, []string{"HLS_SEGMENT_SECONDS"}},
+		{"segment not a number", map[string]string{"HLS_SEGMENT_SECONDS": "ten"}, config.Local, []string{"HLS_SEGMENT_SECONDS"}},
 		{"two at once", map[string]string{"FAILED_TTL": "x", "MAX_DURATION": "y"}, config.Local, []string{"FAILED_TTL", "MAX_DURATION"}},
 	}
 	for _, c := range cases {

@@ -36,6 +36,7 @@ func Uploads(s *Server, mux *http.ServeMux) {
 // Tracks: reading and deleting tracks (the track function).
 func Tracks(s *Server, mux *http.ServeMux) {
 	mux.Handle("/api/tracks/{id}", methods{http.MethodGet: s.getTrack, http.MethodDelete: s.deleteTrack})
+	mux.Handle("/api/tracks/{id}/stream.m3u8", methods{http.MethodGet: s.playlist})
 	mux.Handle("/api/gettrackinfo", methods{http.MethodGet: s.v1GetTrackInfo})
 	mux.Handle("/healthz", methods{http.MethodGet: s.healthz})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,12 +20,12 @@ const maxRequestBody = 64 << 10
 // createRequest mirrors track.UploadRequest with pointers and a json.Number, so that a missing
 // field (invalid_request) is told apart from an empty or wrong one (invalid_filename, …).
 type createRequest struct {
-	Filename     *string      `json:"filename"`
-	Type         *string      `json:"type"`
-	Size         *json.Number `json:"size"`
-	MD5          *string      `json:"md5"`
-	Downloadable *bool        `json:"downloadable"`
-	Public       *bool        `json:"public"`
+	Filename     *string         `json:"filename"`
+	Type         *string         `json:"type"`
+	Size         json.RawMessage `json:"size"`
+	MD5          *string         `json:"md5"`
+	Downloadable *bool           `json:"downloadable"`
+	Public       *bool           `json:"public"`
 }
 
 func (s *Server) createTrack(w http.ResponseWriter, r *http.Request) {
@@ -60,15 +61,15 @@ func decodeCreate(r *http.Request) (track.UploadRequest, error) {
 	}
 	var cr createRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
 	if err := dec.Decode(&cr); err != nil {
 		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the body must be a JSON object: %s", jsonProblem(err))
 	}
-	if dec.More() {
+	// More() says false before a stray ']' or '}', so ask for the next token: only EOF will do.
+	if _, err := dec.Token(); err != io.EOF {
 		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the body must hold one JSON object")
 	}
 	var missing []string
-	for name, v := range map[string]bool{"filename": cr.Filename == nil, "type": cr.Type == nil, "size": cr.Size == nil, "md5": cr.MD5 == nil} {
+	for name, v := range map[string]bool{"filename": cr.Filename == nil, "type": cr.Type == nil, "size": cr.Size == nil || string(cr.Size) == "null", "md5": cr.MD5 == nil} {
 		if v {
 			missing = append(missing, name)
 		}
@@ -77,7 +78,11 @@ func decodeCreate(r *http.Request) (track.UploadRequest, error) {
 		slices.Sort(missing)
 		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "missing field: %s", strings.Join(missing, ", "))
 	}
-	size, err := cr.Size.Int64()
+	// A JSON number only: "123" as a string is a client bug worth reporting, not guessing at.
+	if c := cr.Size[0]; c != '-' && (c < '0' || c > '9') {
+		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "field size has the wrong type")
+	}
+	size, err := strconv.ParseInt(string(cr.Size), 10, 64)
 	if err != nil {
 		return track.UploadRequest{}, track.Errorf(track.EInvalidSize, "size must be a whole number of bytes")
 	}
@@ -110,7 +115,26 @@ func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.trackJSON(t))
+	m, err := s.Tracks.Media(r.Context(), t)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.trackJSON(t, m))
+}
+
+func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
+	body, err := s.Tracks.Playlist(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/vnd.apple.mpegurl")
+	// The signed URLs inside are personal to this response and expire: no shared caching.
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.Write(body)
 }
 
 func (s *Server) deleteTrack(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +243,7 @@ type tagsJSON struct {
 	Genre  string `json:"genre,omitempty"`
 }
 
-func (s *Server) trackJSON(t *track.Track) trackJSONBody {
+func (s *Server) trackJSON(t *track.Track, m track.MediaURLs) trackJSONBody {
 	b := trackJSONBody{
 		ID: t.ID, URL: s.shareURL(t.ID), Status: string(t.Status),
 		Filename: t.Filename, Type: t.Type, Size: t.Size,
@@ -234,6 +258,10 @@ func (s *Server) trackJSON(t *track.Track) trackJSONBody {
 	}
 	if t.Status == track.StatusFailed {
 		b.Error = &errorDetail{Code: t.FailureCode, Message: t.FailureMessage}
+	}
+	b.Cover, b.Preview, b.Waveform = m.Cover, m.Preview, m.Waveform
+	if t.Status == track.StatusReady && t.PlaylistKey != "" {
+		b.Stream = s.BaseURL + "/api/tracks/" + t.ID + "/stream.m3u8"
 	}
 	return b
 }

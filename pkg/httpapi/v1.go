@@ -25,7 +25,7 @@ func (s *Server) v1Error(w http.ResponseWriter, r *http.Request, err error) {
 		msg = "internal error"
 	case code == track.ENotFound:
 		msg = "File was not found"
-	case status == http.StatusRequestEntityTooLarge:
+	case status != http.StatusNotFound:
 		// v1 clients know 400 and 404 only.
 		status = http.StatusBadRequest
 	}
@@ -90,8 +90,18 @@ func (s *Server) v1GetTrackInfo(w http.ResponseWriter, r *http.Request) {
 		Filename: t.Filename, FileType: t.Type, Size: strconv.FormatInt(t.Size, 10),
 		UploadDate: rfc3339(t.UploadedAt),
 	}
-	if g := t.Tags; g != nil && (g.Artist != "" || g.Title != "" || g.Album != "") {
-		info.Tags = &v1Tags{Artist: g.Artist, Title: g.Title, Album: g.Album}
+	m, err := s.Tracks.Media(r.Context(), t)
+	if err != nil {
+		s.v1Error(w, r, err)
+		return
+	}
+	info.Preview = m.Preview
+	tags := v1Tags{Image: m.Cover}
+	if g := t.Tags; g != nil {
+		tags.Artist, tags.Title, tags.Album = g.Artist, g.Title, g.Album
+	}
+	if tags != (v1Tags{}) {
+		info.Tags = &tags
 	}
 	writeJSON(w, http.StatusOK, info)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/soundtime/soundtime/pkg/config"
 	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/media"
+	"github.com/soundtime/soundtime/pkg/process"
 	s3store "github.com/soundtime/soundtime/pkg/s3"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -50,6 +53,19 @@ func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Clie
 	store := dynamo.New(ddb, cfg.TableName)
 	bucket := s3store.New(s3c, cfg.MediaBucket)
 	return &Env{Config: cfg, Log: log, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
+}
+
+// ProcessMedia returns the process function's media settings: ffmpeg from FFMPEG_PATH (the
+// layer's /opt/bin/ffmpeg in Lambda), temporary files in TMPDIR (Lambda's /tmp).
+func (e *Env) ProcessMedia() (process.Media, error) {
+	ff, err := media.FFmpegPath()
+	if err != nil {
+		return process.Media{}, err
+	}
+	return process.Media{
+		FFmpeg: ff, SegmentSeconds: e.Config.SegmentSeconds, MaxDuration: e.Config.MaxDuration,
+		Timeout: 14 * time.Minute, TempDir: os.TempDir(), Uploads: 16,
+	}, nil
 }
 
 // Health checks that the table and the bucket answer.

@@ -24,6 +24,7 @@ type Handler struct {
 	// Bucket is the media bucket. Events of any other bucket are ignored: the permission SAM
 	// grants S3 to invoke the function is scoped to the account, not to one bucket.
 	Bucket string
+	Media  Media
 }
 
 // Handle processes every record of e. It returns an error only for transient failures (the
@@ -41,23 +42,39 @@ func (h *Handler) Handle(ctx context.Context, e events.S3Event) error {
 			log.Warn("event of another bucket ignored", slog.String("bucket", r.S3.Bucket.Name))
 			continue
 		}
-		t, err := h.Tracks.MarkUploaded(ctx, key)
-		switch {
-		case err != nil:
+		if err := h.handleKey(ctx, key, log); err != nil {
 			log.Error("upload not handled; will retry", slog.String("error", err.Error()))
 			errs = append(errs, err)
-		case t == nil:
-			log.Info("nothing to do: duplicate event, late event or no such track")
-		case t.Status == track.StatusFailed:
-			log.Warn("upload refused", slog.String("id", t.ID), slog.String("code", t.FailureCode))
-		default:
-			log.Info("upload verified", slog.String("id", t.ID), slog.String("status", string(t.Status)))
 		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("process: %d of %d records failed: %w", len(errs), len(e.Records), errors.Join(errs...))
 	}
 	return nil
+}
+
+// handleKey verifies a new original (pending → processing) and processes it. An event for a
+// track that is already processing is a retry of an invocation that failed midway, or a
+// duplicate: either way processing again writes the same objects and one result is recorded.
+func (h *Handler) handleKey(ctx context.Context, key string, log *slog.Logger) error {
+	t, err := h.Tracks.MarkUploaded(ctx, key)
+	switch {
+	case err != nil:
+		return err
+	case t != nil && t.Status == track.StatusFailed:
+		log.Warn("upload refused", slog.String("id", t.ID), slog.String("code", t.FailureCode))
+		return nil
+	case t != nil:
+		log.Info("upload verified", slog.String("id", t.ID))
+	}
+	t, err = h.Tracks.BeginProcessing(ctx, key)
+	if err != nil || t == nil {
+		if t == nil && err == nil {
+			log.Info("nothing to do: duplicate event, late event or no such track")
+		}
+		return err
+	}
+	return h.process(ctx, t, log.With(slog.String("id", t.ID)))
 }
 
 // objectKey returns the decoded key of an event. S3 sends keys URL-encoded with '+' for spaces;

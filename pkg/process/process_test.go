@@ -2,16 +2,21 @@ package process_test
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"os"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/soundtime/soundtime/pkg/media/mediatest"
 	"github.com/soundtime/soundtime/pkg/process"
 	"github.com/soundtime/soundtime/pkg/track"
 	"github.com/soundtime/soundtime/pkg/track/tracktest"
@@ -32,8 +37,30 @@ func newFixture(t *testing.T) *fixture {
 		MaxUploadBytes: 1 << 30, UploadURLTTL: 10 * time.Minute, MediaURLTTL: 30 * time.Minute,
 	})
 	f.svc.Now = func() time.Time { return f.now }
-	f.h = &process.Handler{Tracks: f.svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Bucket: "media"}
+	f.h = &process.Handler{Tracks: f.svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Bucket: "media",
+		Media: process.Media{FFmpeg: mediatest.FFmpeg(t), SegmentSeconds: 2, MaxDuration: time.Minute, Timeout: time.Minute, TempDir: t.TempDir(), Uploads: 4}}
 	return f
+}
+
+// createWith creates a track announcing data and stores data as its upload.
+func (f *fixture) createWith(t *testing.T, data []byte, typ string) *track.Track {
+	t.Helper()
+	sum := md5.Sum(data)
+	c, err := f.svc.Create(context.Background(), track.UploadRequest{Filename: "a", Type: typ, Size: int64(len(data)), MD5: base64.StdEncoding.EncodeToString(sum[:])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.blobs.PutBytes(c.Track.OriginalKey, typ, data)
+	return c.Track
+}
+
+func song(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(mediatest.Generate(t, mediatest.Dir(t), mediatest.Spec{Format: "mp3", Seconds: 5, Tags: track.Tags{Title: "T", Artist: "A"}, Cover: "jpeg"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func (f *fixture) create(t *testing.T) *track.Track {
@@ -72,33 +99,83 @@ func (f *fixture) status(t *testing.T, id string) track.Status {
 	return got.Status
 }
 
-func TestUploadMovesToProcessing(t *testing.T) {
+func TestUploadBecomesReady(t *testing.T) {
 	f := newFixture(t)
-	tr := f.create(t)
-	f.blobs.Put(tr.OriginalKey, track.ObjectInfo{Size: 1234, ContentType: "audio/mpeg"})
+	tr := f.createWith(t, song(t), "audio/mpeg")
 	e := event(t, "media", tr.OriginalKey, "ObjectCreated:Put")
 	if err := f.h.Handle(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
-	if s := f.status(t, tr.ID); s != track.StatusProcessing {
-		t.Fatalf("status = %s", s)
+	got, _ := f.store.Get(context.Background(), tr.ID)
+	if got.Status != track.StatusReady || got.Tags == nil || got.Tags.Title != "T" || got.CoverType != "image/jpeg" ||
+		got.Duration < 4.9 || got.Duration > 5.1 || !got.ExpiresAt.Equal(f.now.Add(336*time.Hour)) {
+		t.Fatalf("after processing: %+v", got)
+	}
+	keys := f.blobs.Keys("derived/" + tr.ID + "/")
+	for _, want := range []string{track.PreviewKey(tr.ID), track.WaveformKey(tr.ID), track.PlaylistKey(tr.ID), track.CoverKey(tr.ID, "jpg"), track.SegmentKey(tr.ID, "seg00000.ts")} {
+		if !slices.Contains(keys, want) {
+			t.Errorf("no %s in %v", want, keys)
+		}
 	}
 	// The same event again, later: nothing changes.
-	before, _ := f.store.Get(context.Background(), tr.ID)
 	f.now = f.now.Add(time.Hour)
 	if err := f.h.Handle(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := f.store.Get(context.Background(), tr.ID)
-	if !after.UploadedAt.Equal(before.UploadedAt) || !after.ExpiresAt.Equal(before.ExpiresAt) {
-		t.Fatalf("a duplicate event changed the item: %+v → %+v", before, after)
+	again, _ := f.store.Get(context.Background(), tr.ID)
+	if !reflect.DeepEqual(got, again) || !slices.Equal(keys, f.blobs.Keys("derived/"+tr.ID+"/")) {
+		t.Fatalf("a duplicate event changed something:\n%+v\n%+v", got, again)
+	}
+}
+
+func TestNotAudioFails(t *testing.T) {
+	f := newFixture(t)
+	tr := f.createWith(t, []byte("#EXTM3U\n#EXTINF:10,\nhttp://127.0.0.1:9/x.ts\n"), "audio/mpeg")
+	if err := f.h.Handle(context.Background(), event(t, "media", tr.OriginalKey, "ObjectCreated:Put")); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.store.Get(context.Background(), tr.ID)
+	if got.Status != track.StatusFailed || got.FailureCode != track.ENotAudio || got.FailureMessage == "" {
+		t.Fatalf("got %+v", got)
+	}
+	if keys := f.blobs.Keys("derived/"); len(keys) != 0 {
+		t.Fatalf("a refused file left derived objects: %v", keys)
+	}
+}
+
+// failingPuts fails every Put, as an S3 outage would.
+type failingPuts struct{ *tracktest.MemBlobs }
+
+func (failingPuts) Put(context.Context, string, io.ReadSeeker, int64, track.PutOptions) error {
+	return errors.New("503 SlowDown")
+}
+
+// TestFailedPutIsRetried: a transient S3 failure while writing outputs fails the invocation (so
+// Lambda retries it) and leaves the track processing; the retry finishes the job.
+func TestFailedPutIsRetried(t *testing.T) {
+	f := newFixture(t)
+	tr := f.createWith(t, song(t), "audio/mpeg")
+	e := event(t, "media", tr.OriginalKey, "ObjectCreated:Put")
+	f.svc.Blobs = failingPuts{f.blobs}
+	if err := f.h.Handle(context.Background(), e); err == nil {
+		t.Fatal("a failed upload of outputs must fail the invocation")
+	}
+	if s := f.status(t, tr.ID); s != track.StatusProcessing {
+		t.Fatalf("status = %s, want processing", s)
+	}
+	f.svc.Blobs = f.blobs
+	if err := f.h.Handle(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if s := f.status(t, tr.ID); s != track.StatusReady {
+		t.Fatalf("status after the retry = %s", s)
 	}
 }
 
 func TestIgnoredEvents(t *testing.T) {
 	f := newFixture(t)
 	tr := f.create(t)
-	f.blobs.Put(tr.OriginalKey, track.ObjectInfo{Size: 1234, ContentType: "audio/mpeg"})
+	f.blobs.Add(tr.OriginalKey, track.ObjectInfo{Size: 1234, ContentType: "audio/mpeg"})
 	cases := []struct{ name, bucket, key, event string }{
 		{"another bucket", "not-ours", tr.OriginalKey, "ObjectCreated:Put"},
 		{"a removal", "media", tr.OriginalKey, "ObjectRemoved:Delete"},
@@ -121,7 +198,7 @@ func TestIgnoredEvents(t *testing.T) {
 func TestMismatchFailsTheTrack(t *testing.T) {
 	f := newFixture(t)
 	tr := f.create(t)
-	f.blobs.Put(tr.OriginalKey, track.ObjectInfo{Size: 1234, ContentType: "text/html"})
+	f.blobs.PutBytes(tr.OriginalKey, "text/html", make([]byte, 1234))
 	if err := f.h.Handle(context.Background(), event(t, "media", tr.OriginalKey, "ObjectCreated:Put")); err != nil {
 		t.Fatalf("a bad upload is not a handler error (Lambda would retry it): %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -23,6 +24,8 @@ import (
 // API is the part of *s3.Client the bucket uses.
 type API interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
 // Presigner is the part of *s3.PresignClient the bucket uses.
@@ -108,6 +111,31 @@ func (b *Bucket) Head(ctx context.Context, key string) (track.ObjectInfo, error)
 		return track.ObjectInfo{}, translate(fmt.Sprintf("s3: head %s", key), err)
 	}
 	return track.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType)}, nil
+}
+
+// Get implements track.Blobs.
+func (b *Bucket) Get(ctx context.Context, key string) (io.ReadCloser, track.ObjectInfo, error) {
+	out, err := b.API.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key})
+	if err != nil {
+		return nil, track.ObjectInfo{}, translate(fmt.Sprintf("s3: get %s", key), err)
+	}
+	return out.Body, track.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType)}, nil
+}
+
+// Put implements track.Blobs. The body is a ReadSeeker so that the SDK can hash it for the
+// signature and rewind it for a retry without buffering it in memory.
+func (b *Bucket) Put(ctx context.Context, key string, body io.ReadSeeker, size int64, opt track.PutOptions) error {
+	in := &s3.PutObjectInput{Bucket: &b.Name, Key: &key, Body: body, ContentLength: &size}
+	if opt.ContentType != "" {
+		in.ContentType = &opt.ContentType
+	}
+	if opt.CacheControl != "" {
+		in.CacheControl = &opt.CacheControl
+	}
+	if _, err := b.API.PutObject(ctx, in); err != nil {
+		return fmt.Errorf("s3: put %s: %w", key, err)
+	}
+	return nil
 }
 
 // expiresAt reads when a presigned URL dies from the URL itself (X-Amz-Date + X-Amz-Expires),

@@ -43,6 +43,16 @@ type Blobs interface {
 	PresignGet(ctx context.Context, key string, opt GetOptions, ttl time.Duration) (Presigned, error)
 	// Head returns an object's size and content type, or ErrNotFound.
 	Head(ctx context.Context, key string) (ObjectInfo, error)
+	// Get streams an object; the caller closes it. ErrNotFound if it does not exist.
+	Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error)
+	// Put writes size bytes from body (rewound and re-read on a retry) to key.
+	Put(ctx context.Context, key string, body io.ReadSeeker, size int64, opt PutOptions) error
+}
+
+// PutOptions are the headers stored with an object.
+type PutOptions struct {
+	ContentType  string
+	CacheControl string
 }
 
 // Presigned is a signed request: its method, URL and the headers it must carry.

@@ -4,9 +4,13 @@
 package tracktest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/url"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -122,18 +126,63 @@ func clone(t *track.Track) track.Track {
 type MemBlobs struct {
 	mu      sync.Mutex
 	Objects map[string]track.ObjectInfo
+	Data    map[string][]byte
 	Now     func() time.Time
 }
 
 // NewMemBlobs returns an empty bucket.
 func NewMemBlobs() *MemBlobs {
-	return &MemBlobs{Objects: map[string]track.ObjectInfo{}, Now: time.Now}
+	return &MemBlobs{Objects: map[string]track.ObjectInfo{}, Data: map[string][]byte{}, Now: time.Now}
+}
+
+// PutBytes stores an object with its bytes.
+func (b *MemBlobs) PutBytes(key, contentType string, data []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Objects[key] = track.ObjectInfo{Size: int64(len(data)), ContentType: contentType}
+	b.Data[key] = append([]byte(nil), data...)
+}
+
+func (b *MemBlobs) Get(_ context.Context, key string) (io.ReadCloser, track.ObjectInfo, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	info, ok := b.Objects[key]
+	if !ok {
+		return nil, track.ObjectInfo{}, track.ErrNotFound
+	}
+	return io.NopCloser(bytes.NewReader(b.Data[key])), info, nil
+}
+
+func (b *MemBlobs) Put(_ context.Context, key string, body io.ReadSeeker, size int64, opt track.PutOptions) error {
+	data, err := io.ReadAll(io.LimitReader(body, size+1))
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) != size {
+		return fmt.Errorf("tracktest: put %s: %d bytes, declared %d", key, len(data), size)
+	}
+	b.PutBytes(key, opt.ContentType, data)
+	return nil
+}
+
+// Keys returns the keys under prefix, sorted.
+func (b *MemBlobs) Keys(prefix string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var keys []string
+	for k := range b.Objects {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 var _ track.Blobs = (*MemBlobs)(nil)
 
-// Put records an object, as an upload would.
-func (b *MemBlobs) Put(key string, info track.ObjectInfo) {
+// Add records an object's size and type without bytes, as an upload would.
+func (b *MemBlobs) Add(key string, info track.ObjectInfo) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.Objects[key] = info
