@@ -47,8 +47,10 @@ test: tools ## run every test: unit, adapters against the local servers, end to 
 	$(GO) test -count=1 ./...
 
 .PHONY: bench
-bench: tools ## run the benchmarks
+bench: tools ## run the benchmarks (several minutes): handlers, peaks, and the process pipeline on one core
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) build -o $(TOOLS)/bin/benchpipeline ./cmd/benchpipeline
+	taskset -c 0 $(TOOLS)/bin/benchpipeline -minutes 10 -runs 3 -rss-short 1 -rss-long 60
 
 .PHONY: tools
 tools: $(VERSITYGW) node_modules/.installed $(FFMPEG_STAMP) ## install the local servers (Versity S3 Gateway, dynalite) and ffmpeg
@@ -79,7 +81,11 @@ node_modules/.ffmpeg-verified: node_modules/.installed layers/ffmpeg/pins.mk
 FFMPEG_LAYER_SHA256 = $(or $(FFMPEG_SHA256_ARM64),$(FFMPEG_NPM_SHA256_ARM64))
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap
 
-.PHONY: build-UploadFunction build-TrackFunction build-DownloadFunction build-ProcessFunction
+.PHONY: build-UploadFunction build-TrackFunction build-DownloadFunction build-ProcessFunction build-ExpireFunction build-ReconcileFunction
+build-ExpireFunction:
+	$(LAMBDA_BUILD) ./functions/expire
+build-ReconcileFunction:
+	$(LAMBDA_BUILD) ./functions/reconcile
 build-UploadFunction:
 	$(LAMBDA_BUILD) ./functions/upload
 build-TrackFunction:
@@ -95,7 +101,7 @@ build-ProcessFunction:
 
 .PHONY: lambdas
 lambdas: ## cross-compile every function for Lambda (arm64) into .aws-sam-check/, as sam build would
-	@for f in upload track download process; do \
+	@for f in upload track download process expire reconcile; do \
 	  $(MAKE) --no-print-directory ARTIFACTS_DIR=$(CURDIR)/.aws-sam-check/$$f build-$$(echo $${f^})Function; done
 	@ls -l .aws-sam-check/*/bootstrap
 

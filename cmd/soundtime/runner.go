@@ -13,8 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/soundtime/soundtime/pkg/config"
+
 	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/expire"
 	"github.com/soundtime/soundtime/pkg/httpapi"
 	"github.com/soundtime/soundtime/pkg/lambdaenv"
 	"github.com/soundtime/soundtime/pkg/localaws"
@@ -34,9 +37,15 @@ type Runner struct {
 	hook  *http.Server
 	proc  *process.Handler
 
-	work   sync.WaitGroup // background invocations
-	ctx    context.Context
+	expire *expire.Handler
+	stream chan events.DynamoDBEventRecord
+	seq    dynamo.SequenceNumbers
+
+	work   sync.WaitGroup  // background invocations and loops
+	ctx    context.Context // invocations: cancelled at the shutdown deadline
 	cancel context.CancelFunc
+	loops  context.Context // the sweeper and the stream consumer: cancelled first
+	stop   context.CancelFunc
 }
 
 // Start brings the stack up: the event receiver first (Versity posts a test event at start),
@@ -44,6 +53,7 @@ type Runner struct {
 func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, error) {
 	r := &Runner{cfg: cfg, log: log}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.loops, r.stop = context.WithCancel(r.ctx)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -83,10 +93,22 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 		return fail(err)
 	}
 	r.proc = &process.Handler{Tracks: r.env.Tracks, Log: log.With(slog.String("function", "process")), Bucket: cfg.MediaBucket, Media: pm}
+	r.expire = &expire.Handler{Blobs: r.env.Bucket, Log: log.With(slog.String("function", "expire"))}
+	r.env.Tracks.Store = recordingStore{Store: r.env.Store, emit: r.emit}
+	r.stream = make(chan events.DynamoDBEventRecord, 1024)
+	r.work.Add(2)
+	go r.consumeStream()
+	go r.sweep()
+	// Leftovers of a crash (a record lost when the runner stopped) go at start.
+	if _, err := r.reconcile(ctx); err != nil {
+		return fail(err)
+	}
 
 	srv := &httpapi.Server{Tracks: r.env.Tracks, BaseURL: cfg.PublicBaseURL, Log: log, Health: r.env.Health}
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads))
+	// The reconcile job on demand; in AWS an EventBridge schedule runs it.
+	mux.HandleFunc("/_local/reconcile", r.serveReconcile)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s (SOUNDTIME_ADDR): %w", cfg.Addr, err))
@@ -113,6 +135,9 @@ func (r *Runner) Close() {
 	if r.hook != nil {
 		r.hook.Shutdown(ctx)
 	}
+	// The sweeper and the stream consumer stop at once; an invocation under way finishes, up to
+	// the deadline. A record not handed over is caught by the reconcile at the next start.
+	r.stop()
 	done := make(chan struct{})
 	go func() { r.work.Wait(); close(done) }()
 	select {

@@ -138,7 +138,6 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 	}
 	args := []string{
 		"--port", "127.0.0.1:" + s3Port,
-		"--access", access, "--secret", secret,
 		"--region", Region,
 		"--health", "/_health",
 		"--quiet",
@@ -149,7 +148,9 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 	// A sidecar folder keeps object metadata (Content-Type, …) on file systems without
 	// extended attributes, such as some overlay and tmpfs mounts.
 	args = append(args, "posix", "--sidecar", filepath.Join(opt.Dir, "metadata"), filepath.Join(opt.Dir, "s3"))
-	if err := st.spawn(opt.Tools.Versity, args, opt.Output, "ROOT_ACCESS_KEY="+access); err != nil {
+	// The credentials go through the environment, not the arguments, which any local user can
+	// read with ps.
+	if err := st.spawn(opt.Tools.Versity, args, opt.Output, "ROOT_ACCESS_KEY_ID="+access, "ROOT_SECRET_ACCESS_KEY="+secret); err != nil {
 		return nil, err
 	}
 	st.S3Endpoint = "http://127.0.0.1:" + s3Port

@@ -127,6 +127,13 @@ func (h *Handler) process(ctx context.Context, t *track.Track, log *slog.Logger)
 		return err
 	}
 	if done == nil {
+		// A duplicate invocation finished first (its objects are these), or the track was
+		// deleted or expired while we worked: then what we just wrote is an orphan.
+		if _, err := h.Tracks.Store.Get(ctx, t.ID); errors.Is(err, track.ErrNotFound) {
+			n, err := track.Purge(ctx, h.Tracks.Blobs, t.ID)
+			log.Info("track gone while processing; outputs removed", slog.Int("objects", n))
+			return err
+		}
 		log.Info("track changed meanwhile; nothing recorded")
 		return nil
 	}

@@ -26,6 +26,8 @@ type API interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 }
 
 // Presigner is the part of *s3.PresignClient the bucket uses.
@@ -136,6 +138,60 @@ func (b *Bucket) Put(ctx context.Context, key string, body io.ReadSeeker, size i
 		return fmt.Errorf("s3: put %s: %w", key, err)
 	}
 	return nil
+}
+
+// List implements track.Blobs.
+func (b *Bucket) List(ctx context.Context, prefix string, fn func(key string) error) error {
+	p := s3.NewListObjectsV2Paginator(b.API, &s3.ListObjectsV2Input{Bucket: &b.Name, Prefix: &prefix})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("s3: list %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			if err := fn(aws.ToString(o.Key)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// DeletePrefix implements track.Blobs: it lists a page of keys and deletes them in one
+// DeleteObjects call (at most 1,000 keys, S3's limit), page after page.
+func (b *Bucket) DeletePrefix(ctx context.Context, prefix string) (int, error) {
+	if prefix == "" {
+		return 0, errors.New("s3: refusing to delete the whole bucket")
+	}
+	deleted := 0
+	for {
+		page, err := b.API.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &b.Name, Prefix: &prefix, MaxKeys: aws.Int32(1000)})
+		if err != nil {
+			return deleted, fmt.Errorf("s3: list %s: %w", prefix, err)
+		}
+		if len(page.Contents) == 0 {
+			return deleted, nil
+		}
+		ids := make([]types.ObjectIdentifier, 0, len(page.Contents))
+		for _, o := range page.Contents {
+			ids = append(ids, types.ObjectIdentifier{Key: o.Key})
+		}
+		out, err := b.API.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: &b.Name,
+			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("s3: delete under %s: %w", prefix, err)
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return deleted, fmt.Errorf("s3: delete %s: %s %s (and %d more)", aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message), len(out.Errors)-1)
+		}
+		deleted += len(ids)
+		if !aws.ToBool(page.IsTruncated) {
+			return deleted, nil
+		}
+	}
 }
 
 // expiresAt reads when a presigned URL dies from the URL itself (X-Amz-Date + X-Amz-Expires),

@@ -6,8 +6,10 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +168,46 @@ func TestHeadAndPresignedGet(t *testing.T) {
 	bad := strings.Replace(g.URL, "X-Amz-Signature=", "X-Amz-Signature=0", 1)
 	if status, _, _ := do(t, http.MethodGet, bad, nil, nil); status != 403 {
 		t.Fatalf("tampered GET = %d, want 403", status)
+	}
+}
+
+func TestListAndDeletePrefix(t *testing.T) {
+	b := newBucket(t)
+	ctx := context.Background()
+	put := func(key string) {
+		if err := b.Put(ctx, key, strings.NewReader("x"), 1, track.PutOptions{ContentType: "text/plain"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep := []string{"derived/Keep00aa/preview.ogg", "uploads/Keep00aa/u"}
+	for _, k := range keep {
+		put(k)
+	}
+	// More than one DeleteObjects batch.
+	for i := range 1003 {
+		put(fmt.Sprintf("derived/Gone00aa/hls/seg%05d.ts", i))
+	}
+	put("derived/Gone00aa/preview.ogg")
+	var listed []string
+	if err := b.List(ctx, "derived/Gone00aa/", func(k string) error { listed = append(listed, k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1004 {
+		t.Fatalf("listed %d keys, want 1004", len(listed))
+	}
+	n, err := b.DeletePrefix(ctx, "derived/Gone00aa/")
+	if err != nil || n != 1004 {
+		t.Fatalf("DeletePrefix = %d, %v", n, err)
+	}
+	if n, err := b.DeletePrefix(ctx, "derived/Gone00aa/"); err != nil || n != 0 {
+		t.Fatalf("second DeletePrefix = %d, %v", n, err)
+	}
+	var left []string
+	b.List(ctx, "", func(k string) error { left = append(left, k); return nil })
+	if !slices.Equal(left, keep) {
+		t.Fatalf("left %v, want %v", left, keep)
+	}
+	if _, err := b.DeletePrefix(ctx, ""); err == nil {
+		t.Fatal("an empty prefix must be refused")
 	}
 }

@@ -47,6 +47,11 @@ type Blobs interface {
 	Get(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error)
 	// Put writes size bytes from body (rewound and re-read on a retry) to key.
 	Put(ctx context.Context, key string, body io.ReadSeeker, size int64, opt PutOptions) error
+	// List calls fn with every key under prefix, in order; an error from fn stops it.
+	List(ctx context.Context, prefix string, fn func(key string) error) error
+	// DeletePrefix deletes every object under prefix and returns how many it deleted. Deleting
+	// nothing is not an error.
+	DeletePrefix(ctx context.Context, prefix string) (int, error)
 }
 
 // PutOptions are the headers stored with an object.

@@ -128,6 +128,8 @@ type MemBlobs struct {
 	Objects map[string]track.ObjectInfo
 	Data    map[string][]byte
 	Now     func() time.Time
+	// DeleteHook, when set, can fail DeletePrefix before it deletes anything.
+	DeleteHook func(prefix string) error
 }
 
 // NewMemBlobs returns an empty bucket.
@@ -163,6 +165,31 @@ func (b *MemBlobs) Put(_ context.Context, key string, body io.ReadSeeker, size i
 	}
 	b.PutBytes(key, opt.ContentType, data)
 	return nil
+}
+
+func (b *MemBlobs) List(_ context.Context, prefix string, fn func(string) error) error {
+	for _, k := range b.Keys(prefix) {
+		if err := fn(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *MemBlobs) DeletePrefix(ctx context.Context, prefix string) (int, error) {
+	if b.DeleteHook != nil {
+		if err := b.DeleteHook(prefix); err != nil {
+			return 0, err
+		}
+	}
+	keys := b.Keys(prefix)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, k := range keys {
+		delete(b.Objects, k)
+		delete(b.Data, k)
+	}
+	return len(keys), nil
 }
 
 // Keys returns the keys under prefix, sorted.

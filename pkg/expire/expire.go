@@ -1,0 +1,116 @@
+// Package expire removes every byte of a track once its item is gone from the table, whether
+// DynamoDB's TTL removed it or its uploader deleted it: the table's stream delivers a REMOVE
+// record and the handler deletes the track's objects. Reconcile is the backstop that finds
+// objects whose track no longer exists (leftovers of a crash or a lost record) and deletes them.
+package expire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// Handler is the expire function.
+type Handler struct {
+	Blobs track.Blobs
+	Log   *slog.Logger
+}
+
+// ttlPrincipal is the identity DynamoDB's TTL service writes on the records of its deletions.
+const ttlPrincipal = "dynamodb.amazonaws.com"
+
+// Handle deletes the objects of every track whose REMOVE record is in e. It reports the records
+// it could not finish as batch item failures (by SequenceNumber, with a nil error), so that Lambda
+// retries those and not the whole batch; deleting is idempotent, so a retried or repeated record
+// is harmless.
+func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for _, r := range e.Records {
+		if r.EventName != string(events.DynamoDBOperationTypeRemove) {
+			continue
+		}
+		id, err := recordID(r)
+		if err != nil {
+			// Not a track's record: retrying cannot help.
+			h.Log.Warn("record ignored", slog.String("error", err.Error()), slog.String("sequenceNumber", r.Change.SequenceNumber))
+			continue
+		}
+		reason := "deleted"
+		if r.UserIdentity != nil && r.UserIdentity.Type == "Service" && r.UserIdentity.PrincipalID == ttlPrincipal {
+			reason = "expired"
+		}
+		n, err := track.Purge(ctx, h.Blobs, id)
+		if err != nil {
+			h.Log.Error("purge failed; the record will be retried", slog.String("id", id), slog.String("error", err.Error()))
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+			continue
+		}
+		h.Log.Info("track purged", slog.String("id", id), slog.String("reason", reason), slog.Int("objects", n))
+	}
+	return resp, nil
+}
+
+func recordID(r events.DynamoDBEventRecord) (string, error) {
+	k, ok := r.Change.Keys["id"]
+	if !ok || k.DataType() != events.DataTypeString {
+		return "", errors.New("expire: record without a string id key")
+	}
+	if id := k.String(); track.ValidID(id) {
+		return id, nil
+	}
+	return "", fmt.Errorf("expire: record key %q is not a track ID", k.String())
+}
+
+// Report is what Reconcile did.
+type Report struct {
+	Tracks  int `json:"tracks"`  // distinct track IDs found in the bucket
+	Orphans int `json:"orphans"` // of which had no item
+	Deleted int `json:"deleted"` // objects deleted
+}
+
+// Reconcile deletes the objects of tracks that no longer exist in store. It never touches an
+// object whose track has an item, whatever its status: a pending upload, a track being
+// processed, a track past its expiry that the TTL has yet to remove (the stream will purge it).
+func Reconcile(ctx context.Context, store track.Store, blobs track.Blobs) (Report, error) {
+	var r Report
+	seen := map[string]bool{}
+	for _, prefix := range []string{track.UploadsPrefix, track.DerivedPrefix} {
+		err := blobs.List(ctx, prefix, func(key string) error {
+			id, ok := track.IDFromKey(key)
+			if !ok {
+				id, _, _ = strings.Cut(strings.TrimPrefix(key, prefix), "/")
+				if !track.ValidID(id) {
+					return nil // not ours to judge
+				}
+			}
+			seen[id] = true
+			return nil
+		})
+		if err != nil {
+			return r, err
+		}
+	}
+	r.Tracks = len(seen)
+	for id := range seen {
+		_, err := store.Get(ctx, id)
+		switch {
+		case err == nil:
+			continue
+		case !errors.Is(err, track.ErrNotFound):
+			return r, err
+		}
+		r.Orphans++
+		n, err := track.Purge(ctx, blobs, id)
+		r.Deleted += n
+		if err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
