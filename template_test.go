@@ -42,6 +42,9 @@ const (
 	queueID  = "ProcessFailureQueue"
 	layerID  = "FfmpegLayer"
 
+	// Where the expire function's event source mapping sends the stream records it gave up on.
+	expireQueueID = "ExpireFailureQueue"
+
 	// The ffmpeg layer: sam build runs `make build-FfmpegLayer` in layerDir, which puts the
 	// binary where Lambda mounts it (/opt) plus bin/ffmpeg.
 	layerDir        = "layers/ffmpeg"
@@ -61,7 +64,7 @@ const (
 
 // The design's functions, by logical ID. The Makefile's build-<LogicalId> targets and the
 // functions/<name> directories follow these names.
-var functionIDs = []string{"UploadFunction", "TrackFunction", "DownloadFunction", "ProcessFunction"}
+var functionIDs = []string{"UploadFunction", "TrackFunction", "DownloadFunction", "ProcessFunction", "ExpireFunction", "ReconcileFunction"}
 
 // ---------------------------------------------------------------------------------------------
 // A small CloudFormation value model. yaml.v3 keeps short-form intrinsics (!Ref, !Sub, !GetAtt…)
@@ -572,8 +575,50 @@ func TestTemplateParameters(t *testing.T) {
 	}
 }
 
-// grant is one (action, resource) pair of an IAM statement; resource is rendered by describe.
-type grant struct{ action, resource string }
+// grant is one (action, resource) pair of an IAM statement with the statement's Condition, if
+// any; resource and condition are rendered by describe (condition lists sorted, so their order
+// does not matter).
+type grant struct{ action, resource, condition string }
+
+func (g grant) when() string {
+	if g.condition == "" {
+		return ""
+	}
+	return " when " + g.condition
+}
+
+// sortedLists returns v with every list of plain strings sorted.
+func sortedLists(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = sortedLists(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		strs := true
+		for i, e := range x {
+			out[i] = sortedLists(e)
+			if _, ok := e.(string); !ok {
+				strs = false
+			}
+		}
+		if strs {
+			slices.SortFunc(out, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+		}
+		return out
+	}
+	return v
+}
+
+func describeCondition(c any) string {
+	if c == nil {
+		return ""
+	}
+	return describe(sortedLists(c))
+}
 
 func TestTemplatePolicies(t *testing.T) {
 	tp := loadTemplate(t)
@@ -581,30 +626,51 @@ func TestTemplatePolicies(t *testing.T) {
 	objects := func(prefix string) string {
 		return describe(intrinsic{"Fn::Sub", bucketArnSub + "/" + prefix + "*"})
 	}
+	stream := describe(intrinsic{"Fn::GetAtt", []any{tableID, "StreamArn"}})
+	bucket := describe(intrinsic{"Fn::Sub", bucketArnSub})
+	// Listing is only ever by a track prefix: never the whole bucket, never another prefix.
+	trackPrefixes := describeCondition(map[string]any{"StringLike": map[string]any{"s3:prefix": []any{"uploads/*", "derived/*"}}})
 	// Least privilege, from DESIGN.md: exactly these pairs, nothing more and nothing less (a
 	// missing s3:PutObject breaks presigned uploads as surely as an extra one widens them).
 	want := map[string][]grant{
 		"UploadFunction": {
-			{"dynamodb:PutItem", table},
-			{"s3:PutObject", objects("uploads/")},
+			{"dynamodb:PutItem", table, ""},
+			{"s3:PutObject", objects("uploads/"), ""},
 		},
 		"TrackFunction": {
-			{"dynamodb:GetItem", table},
-			{"dynamodb:UpdateItem", table},
-			{"dynamodb:DeleteItem", table},
-			{"s3:GetObject", objects("derived/")},
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:UpdateItem", table, ""},
+			{"dynamodb:DeleteItem", table, ""},
+			{"s3:GetObject", objects("derived/"), ""},
 		},
 		"DownloadFunction": {
-			{"dynamodb:GetItem", table},
-			{"dynamodb:UpdateItem", table},
-			{"s3:GetObject", objects("uploads/")},
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:UpdateItem", table, ""},
+			{"s3:GetObject", objects("uploads/"), ""},
 		},
 		"ProcessFunction": {
-			{"dynamodb:GetItem", table},
-			{"dynamodb:PutItem", table},
-			{"dynamodb:UpdateItem", table},
-			{"s3:GetObject", objects("uploads/")},
-			{"s3:PutObject", objects("derived/")},
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:PutItem", table, ""},
+			{"dynamodb:UpdateItem", table, ""},
+			{"s3:GetObject", objects("uploads/"), ""},
+			{"s3:PutObject", objects("derived/"), ""},
+		},
+		// Only the key from the record: no access to the table's items. sqs:SendMessage on
+		// ExpireFailureQueue comes from SAM (OnFailure Type: SQS, see TestTemplateExpireFunction).
+		"ExpireFunction": {
+			{"s3:ListBucket", bucket, trackPrefixes},
+			{"s3:DeleteObject", objects("uploads/"), ""},
+			{"s3:DeleteObject", objects("derived/"), ""},
+			{"dynamodb:DescribeStream", stream, ""},
+			{"dynamodb:GetRecords", stream, ""},
+			{"dynamodb:GetShardIterator", stream, ""},
+			{"dynamodb:ListStreams", stream, ""},
+		},
+		"ReconcileFunction": {
+			{"s3:ListBucket", bucket, trackPrefixes},
+			{"s3:DeleteObject", objects("uploads/"), ""},
+			{"s3:DeleteObject", objects("derived/"), ""},
+			{"dynamodb:GetItem", table, ""},
 		},
 	}
 	if _, ok := get(tp.root, "Globals", "Function").(map[string]any)["Policies"]; ok {
@@ -631,6 +697,14 @@ func TestTemplatePolicies(t *testing.T) {
 				}
 				for j, st := range stmts {
 					where := fmt.Sprintf("Policies[%d].Statement[%d]", i, j)
+					if m, ok := st.(map[string]any); ok {
+						for k := range m {
+							if !slices.Contains([]string{"Sid", "Effect", "Action", "Resource", "Condition"}, k) {
+								t.Errorf("%s: unexpected key %s", where, k)
+							}
+						}
+					}
+					condition := describeCondition(get(st, "Condition"))
 					if str(get(st, "Effect")) != "Allow" {
 						t.Errorf("%s: Effect %q, want Allow", where, str(get(st, "Effect")))
 					}
@@ -651,9 +725,9 @@ func TestTemplatePolicies(t *testing.T) {
 							if s, ok := r.(string); ok && (s == "*" || strings.HasSuffix(s, ":*")) {
 								t.Errorf("%s: wildcard resource %q", where, s)
 							}
-							g := grant{str(a), describe(r)}
+							g := grant{str(a), describe(r), condition}
 							if !slices.Contains(expected, g) {
-								t.Errorf("%s grants %s on %s: not in the design", where, g.action, g.resource)
+								t.Errorf("%s grants %s on %s%s: not in the design", where, g.action, g.resource, g.when())
 							}
 							granted[g] = true
 						}
@@ -662,7 +736,7 @@ func TestTemplatePolicies(t *testing.T) {
 			}
 			for _, g := range expected {
 				if !granted[g] {
-					t.Errorf("missing grant %s on %s", g.action, g.resource)
+					t.Errorf("missing grant %s on %s%s", g.action, g.resource, g.when())
 				}
 			}
 		})
@@ -945,21 +1019,165 @@ func TestTemplateProcessFunction(t *testing.T) {
 		})
 	}
 	t.Run("FailureQueue", func(t *testing.T) {
-		dest := get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination")
-		if r, a, ok := getAtt(dest); !ok || r != queueID || a != "Arn" {
-			t.Errorf("OnFailure.Destination = %s, want !GetAtt %s.Arn", describe(dest), queueID)
+		checkFailureQueue(t, tp, get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination"), queueID)
+	})
+}
+
+// checkFailureQueue makes sure dest is !GetAtt queue.Arn and the queue keeps what lands in it
+// for as long as SQS allows, encrypted.
+func checkFailureQueue(t *testing.T, tp *cfnTemplate, dest any, queue string) {
+	t.Helper()
+	if r, a, ok := getAtt(dest); !ok || r != queue || a != "Arn" {
+		t.Errorf("OnFailure.Destination = %s, want !GetAtt %s.Arn", describe(dest), queue)
+	}
+	if got := tp.typeOf(queue); got != "AWS::SQS::Queue" {
+		t.Fatalf("%s type = %q, want AWS::SQS::Queue", queue, got)
+	}
+	q := tp.props(queue)
+	if got := str(q["MessageRetentionPeriod"]); got != "1209600" {
+		t.Errorf("%s MessageRetentionPeriod = %q, want 1209600 (14 days)", queue, got)
+	}
+	if str(q["SqsManagedSseEnabled"]) != "true" && q["KmsMasterKeyId"] == nil {
+		t.Errorf("%s is not encrypted", queue)
+	}
+}
+
+// eventsOfType returns fn's events of the given type, by name.
+func (tp *cfnTemplate) eventsOfType(fn, typ string) map[string]any {
+	out := map[string]any{}
+	evs, _ := tp.props(fn)["Events"].(map[string]any)
+	for name, e := range evs {
+		if str(get(e, "Type")) == typ {
+			out[name] = e
 		}
-		if got := tp.typeOf(queueID); got != "AWS::SQS::Queue" {
-			t.Fatalf("%s type = %q, want AWS::SQS::Queue", queueID, got)
+	}
+	return out
+}
+
+// The expire function: the tracks table's stream, REMOVE records only, with partial batch
+// responses, bisection, a bounded retry and an on-failure queue, so that one bad record can
+// neither block the shard for a day nor vanish.
+func TestTemplateExpireFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	const id = "ExpireFunction"
+	fn := tp.function(id)
+	for k, want := range map[string]string{"Timeout": "300", "MemorySize": "256"} {
+		if got := str(fn[k]); got != want {
+			t.Errorf("%s = %s, want %s", k, describe(fn[k]), want)
 		}
-		q := tp.props(queueID)
-		if got := str(q["MessageRetentionPeriod"]); got != "1209600" {
-			t.Errorf("MessageRetentionPeriod = %q, want 1209600 (14 days)", got)
+	}
+	evs, _ := fn["Events"].(map[string]any)
+	streams := tp.eventsOfType(id, "DynamoDB")
+	if len(streams) != 1 || len(evs) != 1 {
+		t.Fatalf("events = %s, want exactly one DynamoDB event", describe(evs))
+	}
+	var p any
+	for _, e := range streams {
+		p = get(e, "Properties")
+	}
+	if r, a, ok := getAtt(get(p, "Stream")); !ok || r != tableID || a != "StreamArn" {
+		t.Errorf("Stream = %s, want !GetAtt %s.StreamArn", describe(get(p, "Stream")), tableID)
+	}
+	checks := []struct {
+		name string
+		want string
+	}{
+		// The oldest record still in the stream: a removal is never skipped.
+		{"StartingPosition", "TRIM_HORIZON"},
+		{"BatchSize", "100"},
+		{"MaximumBatchingWindowInSeconds", "5"},
+		// A failing record is split out of its batch instead of failing its neighbours…
+		{"BisectBatchOnFunctionError", "true"},
+		// …and retried a bounded number of times (-1, the default, retries until the record
+		// expires from the stream and blocks the shard meanwhile)…
+		{"MaximumRetryAttempts", "5"},
+		// …for at most the stream's own retention.
+		{"MaximumRecordAgeInSeconds", "86400"},
+	}
+	for _, c := range checks {
+		if got := get(p, c.name); str(got) != c.want {
+			t.Errorf("%s = %s, want %s", c.name, describe(got), c.want)
 		}
-		if str(q["SqsManagedSseEnabled"]) != "true" && q["KmsMasterKeyId"] == nil {
-			t.Errorf("queue is not encrypted")
+	}
+	t.Run("ReportBatchItemFailures", func(t *testing.T) {
+		// The handler reports failed records by SequenceNumber with a nil error; without this
+		// Lambda ignores the response and counts the batch a success.
+		if got := asList(get(p, "FunctionResponseTypes")); !reflect.DeepEqual(got, []any{"ReportBatchItemFailures"}) {
+			t.Errorf("FunctionResponseTypes = %s, want [ReportBatchItemFailures]", describe(got))
 		}
 	})
+	t.Run("FilterREMOVE", func(t *testing.T) {
+		filters := asList(get(p, "FilterCriteria", "Filters"))
+		if len(filters) != 1 {
+			t.Fatalf("FilterCriteria.Filters = %s, want exactly one", describe(filters))
+		}
+		pat := str(get(filters[0], "Pattern"))
+		var got any
+		if err := json.Unmarshal([]byte(pat), &got); err != nil {
+			t.Fatalf("Pattern %q is not JSON: %v", pat, err)
+		}
+		if !reflect.DeepEqual(got, map[string]any{"eventName": []any{"REMOVE"}}) {
+			t.Errorf(`Pattern = %s, want {"eventName": ["REMOVE"]}`, pat)
+		}
+	})
+	t.Run("OnFailure", func(t *testing.T) {
+		onFailure := get(p, "DestinationConfig", "OnFailure")
+		// Type: SQS is what makes SAM grant the role sqs:SendMessage on the destination; the
+		// policy test allows no explicit grant for it.
+		if got := str(get(onFailure, "Type")); got != "SQS" {
+			t.Errorf("DestinationConfig.OnFailure.Type = %q, want SQS (SAM then grants sqs:SendMessage)", got)
+		}
+		checkFailureQueue(t, tp, get(onFailure, "Destination"), expireQueueID)
+	})
+}
+
+// Only the expire function reads the tracks table's stream.
+func TestTemplateStreamConsumers(t *testing.T) {
+	tp := loadTemplate(t)
+	var found []string
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		for name := range tp.eventsOfType(id, "DynamoDB") {
+			found = append(found, id+"."+name)
+		}
+	}
+	if len(found) != 1 || !strings.HasPrefix(found[0], "ExpireFunction.") {
+		t.Errorf("DynamoDB stream events = %v, want exactly one, on ExpireFunction", found)
+	}
+}
+
+// The reconcile function: once a day, enabled, with the time to walk the whole bucket.
+func TestTemplateReconcileFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	const id = "ReconcileFunction"
+	fn := tp.function(id)
+	for k, want := range map[string]string{"Timeout": "900", "MemorySize": "512"} {
+		if got := str(fn[k]); got != want {
+			t.Errorf("%s = %s, want %s", k, describe(fn[k]), want)
+		}
+	}
+	evs, _ := fn["Events"].(map[string]any)
+	schedules := tp.eventsOfType(id, "Schedule")
+	if len(schedules) != 1 || len(evs) != 1 {
+		t.Fatalf("events = %s, want exactly one Schedule event", describe(evs))
+	}
+	for name, e := range schedules {
+		p := get(e, "Properties")
+		if got := str(get(p, "Schedule")); got != "rate(1 day)" {
+			t.Errorf("%s.Schedule = %q, want rate(1 day)", name, got)
+		}
+		// Enabled defaults to true; State (the newer spelling) must not disable it either.
+		if v := get(p, "Enabled"); v != nil && str(v) != "true" {
+			t.Errorf("%s.Enabled = %s, want true", name, describe(v))
+		}
+		if v := get(p, "State"); v != nil && str(v) != "ENABLED" {
+			t.Errorf("%s.State = %s, want ENABLED", name, describe(v))
+		}
+	}
+	for _, other := range tp.ofType("AWS::Serverless::Function") {
+		if other != id && len(tp.eventsOfType(other, "Schedule")) != 0 {
+			t.Errorf("%s has a Schedule event: only %s runs on a schedule", other, id)
+		}
+	}
 }
 
 // The ffmpeg layer: built by sam build for the functions' architecture and runtime, attached to
@@ -1127,6 +1345,32 @@ func TestTemplateMakefileTargets(t *testing.T) {
 			}
 			if !makeTargets(string(raw))["build-"+id] {
 				t.Errorf("%s has no target build-%s", mk, id)
+			}
+		})
+	}
+}
+
+// Each function's build target compiles its own command, functions/<name> for <Name>Function,
+// into $(ARTIFACTS_DIR)/bootstrap: a copy-pasted target would deploy another function's code.
+func TestTemplateMakefileRecipes(t *testing.T) {
+	raw, err := os.ReadFile(makefilePath)
+	if err != nil {
+		t.Fatalf("read %s: %v", makefilePath, err)
+	}
+	src := string(raw)
+	build := regexp.MustCompile(`(?m)^LAMBDA_BUILD\s*=\s*(.*)$`).FindStringSubmatch(src)
+	if build == nil || !strings.Contains(build[1], "-o $(ARTIFACTS_DIR)/bootstrap") || !strings.Contains(build[1], "GOARCH=arm64") || !strings.Contains(build[1], "lambda.norpc") {
+		t.Fatalf("LAMBDA_BUILD = %v, want an arm64 lambda.norpc build to $(ARTIFACTS_DIR)/bootstrap", build)
+	}
+	for _, id := range functionIDs {
+		t.Run(id, func(t *testing.T) {
+			dir := "functions/" + strings.ToLower(strings.TrimSuffix(id, "Function"))
+			if _, err := os.Stat(filepath.Join(dir, "main.go")); err != nil {
+				t.Errorf("%s: %v", dir, err)
+			}
+			recipe := makeRecipe(src, "build-"+id)
+			if !regexp.MustCompile(`(?m)^\t\$\(LAMBDA_BUILD\) \./` + regexp.QuoteMeta(dir) + `\s*$`).MatchString(recipe) {
+				t.Errorf("build-%s recipe does not run $(LAMBDA_BUILD) ./%s:\n%s", id, dir, recipe)
 			}
 		})
 	}
