@@ -236,6 +236,19 @@ func TestFormatsBecomeReady(t *testing.T) {
 			if math.Abs(sum-m["duration"].(float64)) > 0.2 {
 				t.Errorf("segments sum to %.3f s, duration %.3f", sum, m["duration"])
 			}
+			// The share page, as a crawler fetches it: the track's values, escaped.
+			page := c.do("GET", "/t/"+id, nil, nil)
+			html := string(page.Body)
+			if page.Status != 200 || !strings.Contains(html, `<meta property="og:type" content="music.song">`) ||
+				!strings.Contains(html, `<meta name="twitter:player" content="`+shared.cfg.PublicBaseURL+`/embed/`+id+`">`) {
+				t.Errorf("share page = %d:\n%s", page.Status, html)
+			}
+			if tc.tags && (strings.Contains(html, "<b>") || !strings.Contains(html, "Song &lt;b&gt;")) {
+				t.Errorf("title not escaped in the share page:\n%s", html)
+			}
+			if tc.cover != "" && !strings.Contains(html, `<meta property="og:image"`) {
+				t.Errorf("no og:image for a track with a cover")
+			}
 			// v1 clients get the preview and the cover too.
 			v1 := c.do("GET", "/api/gettrackinfo?id="+id, nil, nil).json(t)
 			if v1["preview"] == nil || (tc.cover != "" && v1["tags"].(map[string]any)["image"] == nil) {

@@ -137,7 +137,7 @@ func (h *Handler) process(ctx context.Context, t *track.Track, log *slog.Logger)
 		log.Info("track changed meanwhile; nothing recorded")
 		return nil
 	}
-	log.Info("track ready", slog.String("id", t.ID), slog.Float64("duration", p.Duration),
+	log.Info("track ready", slog.Float64("duration", p.Duration),
 		slog.Duration("fetch", fetched), slog.Duration("transcode", transcoded),
 		slog.Duration("total", time.Since(start)), slog.Int("segments", len(out.Segments)))
 	return nil
@@ -172,7 +172,7 @@ func (h *Handler) download(ctx context.Context, t *track.Track, path string) err
 func (h *Handler) failWith(ctx context.Context, t *track.Track, log *slog.Logger, kind, cause error) error {
 	for k, f := range failures {
 		if errors.Is(kind, k) {
-			log.Warn("file refused", slog.String("id", t.ID), slog.String("code", f.code), slog.String("cause", cause.Error()))
+			log.Warn("file refused", slog.String("code", f.code), slog.String("cause", cause.Error()))
 			return h.fail(ctx, t, log, f.code, f.message)
 		}
 	}
@@ -183,7 +183,7 @@ func (h *Handler) fail(ctx context.Context, t *track.Track, log *slog.Logger, co
 	if _, err := h.Tracks.FailProcessing(ctx, t, code, message); err != nil {
 		return err
 	}
-	log.Info("track failed", slog.String("id", t.ID), slog.String("code", code))
+	log.Info("track failed", slog.String("code", code))
 	return nil
 }
 

@@ -1,0 +1,363 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/httpapi"
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// newPagesHarness is the harness with the page routes mounted too.
+func newPagesHarness(t testing.TB) *harness {
+	t.Helper()
+	h := newHarness(t)
+	h.handler = h.srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages)
+	return h
+}
+
+var pageTags = track.Tags{Title: "Song", Artist: "Band", Album: "Live", Year: 2019}
+
+// readyTrack makes a track ready the way processing does: upload, then Begin/FinishProcessing.
+func (h *harness) readyTrack(t testing.TB, body string, tags track.Tags, cover bool) *track.Track {
+	t.Helper()
+	c := h.create(t, body)
+	up := h.upload(t, c.ID, track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"})
+	ctx := context.Background()
+	tr, err := h.svc.BeginProcessing(ctx, up.OriginalKey)
+	if err != nil || tr == nil {
+		t.Fatalf("BeginProcessing = %v, %v", tr, err)
+	}
+	p := track.Processing{Duration: 241.37, Audio: track.Audio{Codec: "mp3"}, Tags: tags}
+	if cover {
+		p.CoverType, p.CoverExt = "image/jpeg", "jpg"
+	}
+	done, err := h.svc.FinishProcessing(ctx, tr, p)
+	if err != nil || done == nil {
+		t.Fatalf("FinishProcessing = %v, %v", done, err)
+	}
+	return done
+}
+
+// pageAttr returns the unescaped value of attribute name of the first tag matching open (a regexp of
+// the tag's start, e.g. `<meta property="og:title"`), and whether there is one.
+func pageAttr(body, open, name string) (string, bool) {
+	re := regexp.MustCompile(open + `[^>]*?\s` + regexp.QuoteMeta(name) + `="([^"]*)"`)
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		return "", false
+	}
+	return html.UnescapeString(m[1]), true
+}
+
+func pageMeta(body, key string) (string, bool) {
+	return pageAttr(body, `<meta (?:property|name)="`+regexp.QuoteMeta(key)+`"`, "content")
+}
+
+func wantPageHTML(t testing.TB, rec *httptest.ResponseRecorder, status int, cache, frameAncestors string) {
+	t.Helper()
+	if rec.Code != status {
+		t.Errorf("status = %d, want %d", rec.Code, status)
+	}
+	hd := rec.Header()
+	for k, want := range map[string]string{
+		"Content-Type":           "text/html; charset=utf-8",
+		"Cache-Control":          cache,
+		"X-Content-Type-Options": "nosniff",
+	} {
+		if got := hd.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	csp := hd.Get("Content-Security-Policy")
+	for _, d := range []string{"default-src 'none'", "frame-ancestors " + frameAncestors} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("Content-Security-Policy = %q, want %s", csp, d)
+		}
+	}
+	if strings.Contains(csp, "script-src") {
+		t.Errorf("Content-Security-Policy = %q allows scripts", csp)
+	}
+	if b := rec.Body.String(); !strings.HasPrefix(b, "<!doctype html>") {
+		t.Errorf("body does not start with a doctype: %.80q", b)
+	}
+}
+
+func TestTrackPageReady(t *testing.T) {
+	h := newPagesHarness(t)
+	tr := h.readyTrack(t, goodBody, pageTags, true)
+	rec := h.do(t, "GET", "/t/"+tr.ID, "")
+	wantPageHTML(t, rec, http.StatusOK, "public, max-age=60", "'none'")
+	body := rec.Body.String()
+
+	page, embed := baseURL+"/t/"+tr.ID, baseURL+"/embed/"+tr.ID
+	want := map[string]string{
+		"og:title":              "Song",
+		"og:description":        "Band — Live",
+		"og:type":               "music.song",
+		"og:url":                page,
+		"twitter:card":          "player",
+		"twitter:player":        embed,
+		"twitter:player:width":  "480",
+		"twitter:player:height": "166",
+	}
+	for k, v := range want {
+		if got, ok := pageMeta(body, k); got != v {
+			t.Errorf("%s = %q (present %v), want %q", k, got, ok, v)
+		}
+	}
+	img, _ := pageMeta(body, "og:image")
+	if !strings.HasPrefix(img, "mem://bucket/"+tr.CoverKey+"?") {
+		t.Errorf("og:image = %q, want a signed URL of %s", img, tr.CoverKey)
+	}
+	if !strings.Contains(body, "<title>Song") {
+		t.Errorf("no <title> with the track's title in %s", body)
+	}
+
+	href, ok := pageAttr(body, `<link rel="alternate" type="application/json\+oembed"`, "href")
+	if !ok {
+		t.Fatalf("no oEmbed link in %s", body)
+	}
+	u, err := url.Parse(href)
+	if err != nil || u.Scheme+"://"+u.Host+u.Path != baseURL+"/oembed" || u.Query().Get("url") != page || u.Query().Get("format") != "json" {
+		t.Errorf("oEmbed link = %q (%v)", href, err)
+	}
+	if raw := regexp.MustCompile(`json\+oembed" href="([^"]*)"`).FindStringSubmatch(body); raw == nil || strings.Contains(strings.ReplaceAll(raw[1], "&amp;", ""), "&") {
+		t.Errorf("oEmbed link is not escaped for the attribute: %v", raw)
+	}
+
+	if src, _ := pageAttr(body, `<img`, "src"); src != img {
+		t.Errorf("cover <img> src = %q, want %q", src, img)
+	}
+	if src, _ := pageAttr(body, `<audio controls preload="none"`, "src"); !strings.Contains(src, tr.PreviewKey) {
+		t.Errorf("<audio> src = %q, want a signed URL of %s", src, tr.PreviewKey)
+	}
+	if dl, _ := pageAttr(body, `<a`, "href"); dl != baseURL+"/api/tracks/"+tr.ID+"/download?redirect=1" {
+		t.Errorf("download link = %q", dl)
+	}
+	for _, s := range []string{">Band<", ">4:01<", ">Download<"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("body lacks %q", s)
+		}
+	}
+	if strings.Contains(body, `http-equiv="refresh"`) {
+		t.Error("a ready page refreshes")
+	}
+}
+
+func TestTrackPageFallbacks(t *testing.T) {
+	h := newPagesHarness(t)
+	// No tags and no cover: the file name is the title and there is no og:image.
+	tr := h.readyTrack(t, goodBody, track.Tags{}, false)
+	body := h.do(t, "GET", "/t/"+tr.ID, "").Body.String()
+	if got, _ := pageMeta(body, "og:title"); got != "Song (live).mp3" {
+		t.Errorf("og:title = %q, want the file name", got)
+	}
+	if got, _ := pageMeta(body, "og:description"); got != "Listen on Soundtime" {
+		t.Errorf("og:description = %q", got)
+	}
+	if _, ok := pageMeta(body, "og:image"); ok || strings.Contains(body, "<img") {
+		t.Error("a page without a cover shows one")
+	}
+}
+
+func TestPagesEscape(t *testing.T) {
+	const evil = `</title><script>alert("x")</script> "quoted" & more`
+	h := newPagesHarness(t)
+	tr := h.readyTrack(t, goodBody, track.Tags{Title: evil, Artist: `<b>"A&B"</b>`}, true)
+	for _, p := range []string{"/t/", "/embed/"} {
+		rec := h.do(t, "GET", p+tr.ID, "")
+		body := rec.Body.String()
+		for _, bad := range []string{"<script", `"quoted"`, "<b>", "</title><"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s: raw %q in the page", p, bad)
+			}
+		}
+		if !strings.Contains(body, html.EscapeString(evil)) && !strings.Contains(body, "&lt;/title&gt;&lt;script&gt;") {
+			t.Errorf("%s: escaped title missing from %s", p, body)
+		}
+	}
+	body := h.do(t, "GET", "/t/"+tr.ID, "").Body.String()
+	if got, _ := pageMeta(body, "og:title"); got != evil {
+		t.Errorf("og:title = %q, want %q", got, evil)
+	}
+
+	rec := h.do(t, "GET", "/oembed?url="+url.QueryEscape(baseURL+"/t/"+tr.ID)+"&format=json", "")
+	m := decodeObject(t, rec)
+	if m["title"] != evil {
+		t.Errorf("oEmbed title = %q, want %q", m["title"], evil)
+	}
+	iframe, _ := m["html"].(string)
+	if strings.Contains(iframe, "<script") || strings.Count(iframe, "<") != 2 {
+		t.Errorf("oEmbed html = %q", iframe)
+	}
+	if got, _ := pageAttr(iframe, "<iframe", "title"); got != evil {
+		t.Errorf("iframe title = %q, want %q", got, evil)
+	}
+}
+
+func TestPagesNotFound(t *testing.T) {
+	h := newPagesHarness(t)
+	expired := h.readyTrack(t, goodBody, pageTags, false)
+	h.clock.Advance(testConfig.Retention + time.Second)
+	for _, id := range []string{"AAAAAAAA", "ab", "no-such_id", expired.ID} {
+		for _, p := range []struct{ prefix, ancestors string }{{"/t/", "'none'"}, {"/embed/", "*"}} {
+			rec := h.do(t, "GET", p.prefix+id, "")
+			wantPageHTML(t, rec, http.StatusNotFound, "no-store", p.ancestors)
+			if !strings.Contains(rec.Body.String(), "does not exist") {
+				t.Errorf("GET %s%s: body %s", p.prefix, id, rec.Body)
+			}
+		}
+	}
+}
+
+func TestEmbedPage(t *testing.T) {
+	h := newPagesHarness(t)
+	tr := h.readyTrack(t, goodBody, pageTags, true)
+	rec := h.do(t, "GET", "/embed/"+tr.ID, "")
+	wantPageHTML(t, rec, http.StatusOK, "public, max-age=60", "*")
+	body := rec.Body.String()
+	if src, _ := pageAttr(body, `<audio controls`, "src"); !strings.Contains(src, tr.PreviewKey) {
+		t.Errorf("<audio> src = %q", src)
+	}
+	if src, _ := pageAttr(body, `<img`, "src"); !strings.Contains(src, tr.CoverKey) {
+		t.Errorf("<img> src = %q", src)
+	}
+	a := regexp.MustCompile(`<a [^>]*>Open on Soundtime</a>`).FindString(body)
+	if href, _ := pageAttr(a, "<a", "href"); href != baseURL+"/t/"+tr.ID || !strings.Contains(a, `target="_blank"`) || !strings.Contains(a, `rel="noopener"`) {
+		t.Errorf("open link = %q", a)
+	}
+	if !strings.Contains(body, ">Song<") || !strings.Contains(body, ">Band<") {
+		t.Errorf("title or artist missing: %s", body)
+	}
+}
+
+func TestOEmbed(t *testing.T) {
+	h := newPagesHarness(t)
+	tr := h.readyTrack(t, goodBody, pageTags, true)
+	page := baseURL + "/t/" + tr.ID
+	for _, q := range []string{"&format=json", ""} {
+		rec := h.do(t, "GET", "/oembed?url="+url.QueryEscape(page)+q, "")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status = %d %s", rec.Code, rec.Body)
+		}
+		m := decodeObject(t, rec)
+		wantKeys(t, "oEmbed", m, "version", "type", "provider_name", "provider_url", "title", "author_name",
+			"width", "height", "html", "thumbnail_url")
+		want := map[string]any{
+			"version": "1.0", "type": "video", "provider_name": "Soundtime", "provider_url": baseURL,
+			"title": "Song", "author_name": "Band",
+			"width": json.Number("480"), "height": json.Number("166"),
+		}
+		for k, v := range want {
+			if m[k] != v {
+				t.Errorf("%s = %#v, want %#v", k, m[k], v)
+			}
+		}
+		if s, _ := m["thumbnail_url"].(string); !strings.Contains(s, tr.CoverKey) {
+			t.Errorf("thumbnail_url = %v", m["thumbnail_url"])
+		}
+		iframe, _ := m["html"].(string)
+		wantIframe := `<iframe src="` + baseURL + `/embed/` + tr.ID + `" width="480" height="166" frameborder="0" allow="autoplay" title="Song"></iframe>`
+		if iframe != wantIframe {
+			t.Errorf("html = %q, want %q", iframe, wantIframe)
+		}
+	}
+
+	// No cover, no artist: those keys are omitted.
+	bare := h.readyTrack(t, goodBody, track.Tags{}, false)
+	m := decodeObject(t, h.do(t, "GET", "/oembed?format=json&url="+url.QueryEscape(baseURL+"/t/"+bare.ID), ""))
+	wantKeys(t, "bare oEmbed", m, "version", "type", "provider_name", "provider_url", "title", "width", "height", "html")
+}
+
+func TestOEmbedRefuses(t *testing.T) {
+	h := newPagesHarness(t)
+	tr := h.readyTrack(t, goodBody, pageTags, false)
+	for _, u := range []string{
+		"",
+		"https://evil.example/t/" + tr.ID,
+		"http://soundtime.example/t/" + tr.ID,
+		"https://soundtime.example.evil/t/" + tr.ID,
+		baseURL + "/embed/" + tr.ID,
+		baseURL + "/t/" + tr.ID + "/x",
+		baseURL + "/t/" + tr.ID + "?x=1",
+		baseURL + "/t/AAAAAAAA",
+	} {
+		t.Run(u, func(t *testing.T) {
+			wantError(t, h.do(t, "GET", "/oembed?format=json&url="+url.QueryEscape(u), ""), http.StatusNotFound, track.ENotFound)
+		})
+	}
+	wantError(t, h.do(t, "GET", "/oembed?format=xml&url="+url.QueryEscape(baseURL+"/t/"+tr.ID), ""), http.StatusNotImplemented, httpapi.ENotImplemented)
+}
+
+func TestTrackPageNotReady(t *testing.T) {
+	h := newPagesHarness(t)
+	t.Run("pending", func(t *testing.T) {
+		c := h.create(t, goodBody)
+		rec := h.do(t, "GET", "/t/"+c.ID, "")
+		wantPageHTML(t, rec, http.StatusOK, "no-store", "'none'")
+		body := rec.Body.String()
+		if !strings.Contains(body, `<meta http-equiv="refresh" content="5">`) || !strings.Contains(body, "Processing…, this page refreshes") {
+			t.Errorf("pending page lacks the refresh: %s", body)
+		}
+		if strings.Contains(body, "Download") || strings.Contains(body, "<audio") {
+			t.Errorf("pending page offers media: %s", body)
+		}
+	})
+	t.Run("failed", func(t *testing.T) {
+		c := h.create(t, goodBody)
+		h.upload(t, c.ID, track.ObjectInfo{Size: 1, ContentType: "audio/mpeg"})
+		rec := h.do(t, "GET", "/t/"+c.ID, "")
+		wantPageHTML(t, rec, http.StatusOK, "no-store", "'none'")
+		body := rec.Body.String()
+		if !strings.Contains(body, "the uploaded file is not the one announced") || strings.Contains(body, "refresh") {
+			t.Errorf("failed page: %s", body)
+		}
+	})
+	t.Run("stream-only", func(t *testing.T) {
+		tr := h.readyTrack(t, strings.TrimSuffix(goodBody, "}")+`,"downloadable":false}`, pageTags, false)
+		body := h.do(t, "GET", "/t/"+tr.ID, "").Body.String()
+		if strings.Contains(body, "Download") || strings.Contains(body, "/download") {
+			t.Errorf("stream-only page offers a download: %s", body)
+		}
+		if !strings.Contains(body, "<audio") {
+			t.Errorf("stream-only page has no player: %s", body)
+		}
+	})
+}
+
+// TestPagesDoNotSlideExpiry: link previews must not keep a track alive, while a listen does.
+func TestPagesDoNotSlideExpiry(t *testing.T) {
+	h := newPagesHarness(t)
+	tr := h.readyTrack(t, goodBody, pageTags, true)
+	h.clock.Advance(48 * time.Hour) // well past the Retention/14 a listen waits before sliding
+	expiresAt := func() time.Time {
+		got, err := h.store.Get(context.Background(), tr.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.ExpiresAt
+	}
+	before := expiresAt()
+	for _, target := range []string{"/t/" + tr.ID, "/embed/" + tr.ID, "/oembed?url=" + url.QueryEscape(baseURL+"/t/"+tr.ID)} {
+		if rec := h.do(t, "GET", target, ""); rec.Code != http.StatusOK {
+			t.Fatalf("GET %s = %d", target, rec.Code)
+		}
+		if after := expiresAt(); !after.Equal(before) {
+			t.Errorf("GET %s moved the expiry from %v to %v", target, before, after)
+		}
+	}
+	// The control: the API read is a listen and does slide it.
+	h.do(t, "GET", "/api/tracks/"+tr.ID, "")
+	if after := expiresAt(); !after.After(before) {
+		t.Errorf("GET /api/tracks/{id} left the expiry at %v", after)
+	}
+}
