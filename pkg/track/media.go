@@ -52,18 +52,11 @@ type Processing struct {
 // MarkUploaded leaves it in, or a retry after an invocation that failed midway. (nil, nil) means
 // there is nothing to process.
 func (s *Service) BeginProcessing(ctx context.Context, key string) (*Track, error) {
-	id, ok := IDFromKey(key)
-	if !ok {
-		return nil, nil
-	}
-	t, err := s.Store.Get(ctx, id)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return nil, nil
-	case err != nil:
+	t, err := s.originalOf(ctx, key)
+	if t == nil || err != nil {
 		return nil, err
 	}
-	if t.Status != StatusProcessing || t.OriginalKey != key || t.Expired(s.Now()) {
+	if t.Status != StatusProcessing || t.Expired(s.Now()) {
 		return nil, nil
 	}
 	return t, nil

@@ -257,18 +257,11 @@ func (s *Service) Delete(ctx context.Context, id, token string) (*Track, error) 
 // state; (nil, nil) means the event needed no work: a duplicate, a late event or a key of no track.
 // A mismatching object fails the track.
 func (s *Service) MarkUploaded(ctx context.Context, key string) (*Track, error) {
-	id, ok := IDFromKey(key)
-	if !ok {
-		return nil, nil
-	}
-	t, err := s.Store.Get(ctx, id)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return nil, nil
-	case err != nil:
+	t, err := s.originalOf(ctx, key)
+	if t == nil || err != nil {
 		return nil, err
 	}
-	if t.Status != StatusPending || t.OriginalKey != key {
+	if t.Status != StatusPending {
 		return nil, nil
 	}
 	info, err := s.Blobs.Head(ctx, key)
@@ -295,9 +288,28 @@ func (s *Service) MarkUploaded(ctx context.Context, key string) (*Track, error) 
 	case errors.Is(err, ErrConflict):
 		return nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("track: mark %s uploaded: %w", id, err)
+		return nil, fmt.Errorf("track: mark %s uploaded: %w", t.ID, err)
 	}
 	return &next, nil
+}
+
+// originalOf returns the track whose original key is key; (nil, nil) for a key of no track.
+func (s *Service) originalOf(ctx context.Context, key string) (*Track, error) {
+	id, ok := IDFromKey(key)
+	if !ok {
+		return nil, nil
+	}
+	t, err := s.Store.Get(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if t.OriginalKey != key {
+		return nil, nil
+	}
+	return t, nil
 }
 
 func sameType(got, want string) bool {
