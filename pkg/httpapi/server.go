@@ -22,6 +22,8 @@ type Server struct {
 	Log     *slog.Logger
 	// Health reports whether storage and table answer; nil means healthy.
 	Health func(context.Context) error
+	// Limit, when set, rate-limits starting uploads per client (429 rate_limited).
+	Limit *Limiter
 }
 
 // Group is a set of routes that one function serves.
@@ -29,8 +31,8 @@ type Group func(s *Server, mux *http.ServeMux)
 
 // Uploads: starting an upload (the upload function).
 func Uploads(s *Server, mux *http.ServeMux) {
-	mux.Handle("/api/tracks", methods{http.MethodPost: s.createTrack})
-	mux.Handle("/api/getuploadurl", methods{http.MethodGet: s.v1GetUploadURL})
+	mux.Handle("/api/tracks", methods{http.MethodPost: s.limited(s.createTrack)})
+	mux.Handle("/api/getuploadurl", methods{http.MethodGet: s.limited(s.v1GetUploadURL)})
 }
 
 // Tracks: reading and deleting tracks (the track function).

@@ -25,6 +25,8 @@ func (s *Server) v1Error(w http.ResponseWriter, r *http.Request, err error) {
 		msg = "internal error"
 	case code == track.ENotFound:
 		msg = "File was not found"
+	case status == http.StatusTooManyRequests:
+		// Clients of any age understand 429.
 	case status != http.StatusNotFound:
 		// v1 clients know 400 and 404 only.
 		status = http.StatusBadRequest
