@@ -40,7 +40,7 @@ dev: tools ## run the whole service on http://127.0.0.1:8080 (Ctrl-C stops it)
 	exec $(TOOLS)/bin/soundtime
 
 .PHONY: test
-test: tools ## run every test: unit, adapters against the local servers, end to end
+test: tools layer ## run every test: unit, adapters against the local servers, end to end, the layer
 	$(GO) vet ./...
 	@# The functions as Lambda builds them: arm64, lambda.norpc.
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) vet -tags lambda.norpc ./functions/...
