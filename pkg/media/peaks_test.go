@@ -177,9 +177,6 @@ func TestPeaksLength(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.seconds >= 3600 && testing.Short() {
-				t.Skip("long track in -short mode")
-			}
 			samples := int64(tt.seconds) * rate
 			if tt.seconds == 0 {
 				samples = rate / 2
