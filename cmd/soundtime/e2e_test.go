@@ -86,7 +86,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "start the local stack:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	// One folder of generated audio for the package: each file is made once.
+	code := mediatest.Run(m)
 	shared.Close()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -83,7 +83,7 @@ func handedOut(t *testing.T, c client, id string, info map[string]any) []string 
 func TestLifecycle(t *testing.T) {
 	s := expiryStack(t)
 	c := s.client(t)
-	dir := t.TempDir()
+	dir := mediatest.Dir(t)
 
 	t.Run("an upload never finished is gone after PENDING_TTL", func(t *testing.T) {
 		_, sum := audioBytes(t, 1)
@@ -178,7 +178,7 @@ func TestLifecycle(t *testing.T) {
 // and runs the reconcile job on demand.
 func TestReconcileRemovesOrphans(t *testing.T) {
 	c := shared.client(t)
-	id := c.upload(mediatest.Generate(t, t.TempDir(), mediatest.Spec{Format: "mp3", Seconds: 2}), "audio/mpeg")
+	id := c.upload(mediatest.Generate(t, mediatest.Dir(t), mediatest.Spec{Format: "mp3", Seconds: 2}), "audio/mpeg")
 	if m := c.waitDone(id); m["status"] != "ready" {
 		t.Fatalf("status %v", m["status"])
 	}

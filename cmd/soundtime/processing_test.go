@@ -134,7 +134,7 @@ var allTags = track.Tags{Title: "Song <b>\"One\"</b>", Artist: "Band & Friends",
 
 // TestFormatsBecomeReady uploads each supported format and checks everything a listener gets.
 func TestFormatsBecomeReady(t *testing.T) {
-	dir := t.TempDir()
+	dir := mediatest.Dir(t)
 	cases := []struct {
 		format, typ, cover, codec string
 		tags                      bool
@@ -273,7 +273,7 @@ func TestHostileFilesFail(t *testing.T) {
 	go srv.Serve(l)
 	defer srv.Close()
 
-	dir := t.TempDir()
+	dir := mediatest.Dir(t)
 	cases := []struct{ name, code string }{
 		{"hls-playlist", track.ENotAudio},
 		{"concat", track.ENotAudio},
@@ -320,7 +320,7 @@ func TestHostileFilesFail(t *testing.T) {
 // event for a key of no track: nothing changes.
 func TestDuplicateAndOrphanEvents(t *testing.T) {
 	c := shared.client(t)
-	path := mediatest.Generate(t, t.TempDir(), mediatest.Spec{Format: "mp3", Seconds: 4})
+	path := mediatest.Generate(t, mediatest.Dir(t), mediatest.Spec{Format: "mp3", Seconds: 4})
 	id := c.upload(path, "audio/mpeg")
 	if m := c.waitDone(id); m["status"] != "ready" {
 		t.Fatalf("status %v", m["status"])
@@ -374,7 +374,7 @@ func TestPausedListenerResumes(t *testing.T) {
 	}
 	defer s.Close()
 	c := s.client(t)
-	id := c.upload(mediatest.Generate(t, t.TempDir(), mediatest.Spec{Format: "mp3", Seconds: 25}), "audio/mpeg")
+	id := c.upload(mediatest.Generate(t, mediatest.Dir(t), mediatest.Spec{Format: "mp3", Seconds: 25}), "audio/mpeg")
 	m := c.waitDone(id)
 	segs := parsePlaylist(t, c.do("GET", m["stream"].(string), nil, nil).Body)
 	for _, sg := range segs {

@@ -104,8 +104,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 		return fail(err)
 	}
 
-	srv := &httpapi.Server{Tracks: r.env.Tracks, BaseURL: cfg.PublicBaseURL, Log: log, Health: r.env.Health,
-		Limit: httpapi.NewLimiter(uploadsPerMinute, uploadBurst)}
+	srv := r.env.API()
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages))
 	// The reconcile job on demand; in AWS an EventBridge schedule runs it.
@@ -152,13 +151,6 @@ func (r *Runner) Close() {
 		r.stack.Close()
 	}
 }
-
-// Starting uploads, per client: generous for people (a folder of 60 files at once), a wall for
-// scripts.
-const (
-	uploadsPerMinute = 120
-	uploadBurst      = 60
-)
 
 // origin returns the scheme://host[:port] of a URL, the form CORS rules compare.
 func origin(base string) string {

@@ -51,7 +51,7 @@ func (r *Runner) emit(old *track.Track, byTTL bool) {
 	r.log.Error("stream record not made: the reconcile backstop will catch the objects", slog.String("id", old.ID), slog.String("error", err.Error()))
 }
 
-func (r *Runner) emitItem(item map[string]dynamoAV, byTTL bool) {
+func (r *Runner) emitItem(item map[string]types.AttributeValue, byTTL bool) {
 	rec, err := dynamo.RemoveRecord(item, dynamo.RecordOptions{
 		Table: r.cfg.TableName, Region: localaws.Region, SequenceNumber: r.seq.Next(), At: time.Now(), ByTTL: byTTL,
 	})
@@ -170,11 +170,5 @@ func (r *Runner) serveReconcile(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	writeJSONReport(w, rep)
-}
-
-type dynamoAV = types.AttributeValue
-
-func writeJSONReport(w http.ResponseWriter, rep expire.Report) {
 	json.NewEncoder(w).Encode(rep)
 }

@@ -13,6 +13,5 @@ import (
 
 func main() {
 	env := lambdaenv.Load(context.Background())
-	srv := &httpapi.Server{Tracks: env.Tracks, BaseURL: env.Config.PublicBaseURL, Log: env.Log, Health: env.Health}
-	lambda.Start(apigw.Handler(srv.Handler(httpapi.Downloads)))
+	lambda.Start(apigw.Handler(env.API().Handler(httpapi.Downloads)))
 }

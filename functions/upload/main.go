@@ -13,8 +13,5 @@ import (
 
 func main() {
 	env := lambdaenv.Load(context.Background())
-	// Per warm instance, behind API Gateway's throttling of the whole API.
-	srv := &httpapi.Server{Tracks: env.Tracks, BaseURL: env.Config.PublicBaseURL, Log: env.Log, Health: env.Health,
-		Limit: httpapi.NewLimiter(120, 60)}
-	lambda.Start(apigw.Handler(srv.Handler(httpapi.Uploads)))
+	lambda.Start(apigw.Handler(env.API().Handler(httpapi.Uploads)))
 }

@@ -45,6 +45,11 @@ func RemoveRecord(old map[string]types.AttributeValue, o RecordOptions) (events.
 		return events.DynamoDBEventRecord{}, fmt.Errorf("dynamo: item without an id")
 	}
 	key, _ := streamValue(id)
+	// SizeBytes approximates DynamoDB's item size by the image's JSON: names plus values.
+	size, err := json.Marshal(image)
+	if err != nil {
+		return events.DynamoDBEventRecord{}, err
+	}
 	var eventID [16]byte
 	rand.Read(eventID[:])
 	rec := map[string]any{
@@ -58,7 +63,7 @@ func RemoveRecord(old map[string]types.AttributeValue, o RecordOptions) (events.
 			"Keys":                        map[string]any{"id": key},
 			"OldImage":                    image,
 			"SequenceNumber":              o.SequenceNumber,
-			"SizeBytes":                   itemSize(old),
+			"SizeBytes":                   len(size),
 			"StreamViewType":              "OLD_IMAGE",
 		},
 		"eventSourceARN": fmt.Sprintf("arn:aws:dynamodb:%s:000000000000:table/%s/stream/2026-01-01T00:00:00.000", o.Region, o.Table),
@@ -123,28 +128,14 @@ func streamValue(v types.AttributeValue) (any, error) {
 	return nil, fmt.Errorf("unsupported attribute type %T", v)
 }
 
-// itemSize approximates DynamoDB's item size: names plus values, as the SizeBytes of a record.
-func itemSize(item map[string]types.AttributeValue) int {
-	raw, _ := json.Marshal(must(streamJSON(item)))
-	return len(raw)
-}
-
-func must[T any](v T, _ error) T { return v }
-
 // Sweep deletes the items whose ttl is at or before now, as DynamoDB's TTL does, and returns
 // their old images. Each delete is conditional on the ttl the scan saw, so a reader who slid the
 // expiry in between wins and the item stays.
 func (s *Store) Sweep(ctx context.Context, now time.Time) ([]map[string]types.AttributeValue, error) {
-	scanner, ok := s.API.(interface {
-		Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
-	})
-	if !ok {
-		return nil, fmt.Errorf("dynamo: sweep needs Scan")
-	}
 	var removed []map[string]types.AttributeValue
 	var start map[string]types.AttributeValue
 	for {
-		out, err := scanner.Scan(ctx, &dynamodb.ScanInput{
+		out, err := s.API.Scan(ctx, &dynamodb.ScanInput{
 			TableName:                 &s.Table,
 			FilterExpression:          aws.String("#ttl <= :now"),
 			ProjectionExpression:      aws.String("id, #ttl"),

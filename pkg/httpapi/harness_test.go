@@ -41,24 +41,6 @@ const emptyMD5 = "1B2M2Y8AsgTpgAmY7PhCfg=="
 
 const goodBody = `{"filename":"Song (live).mp3","type":"audio/mpeg","size":4812345,"md5":"` + emptyMD5 + `"}`
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
 // syncBuffer collects log output.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -84,13 +66,13 @@ type harness struct {
 	svc     *track.Service
 	store   *tracktest.MemStore
 	blobs   *tracktest.MemBlobs
-	clock   *clock
+	clock   *tracktest.Clock
 	logs    *syncBuffer
 }
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	c := &clock{now: start}
+	c := tracktest.NewClock(start)
 	store, blobs := tracktest.NewMemStore(), tracktest.NewMemBlobs()
 	blobs.Now = c.Now
 	svc := &track.Service{

@@ -29,6 +29,13 @@ type bucket struct {
 	at     time.Time
 }
 
+// Starting uploads, per client: generous for people (a folder of 60 files at once), a wall for
+// scripts.
+const (
+	UploadsPerMinute = 120
+	UploadBurst      = 60
+)
+
 // NewLimiter returns a limiter of perMinute requests a minute with bursts of burst.
 func NewLimiter(perMinute, burst int) *Limiter {
 	return &Limiter{Rate: float64(perMinute) / 60, Burst: float64(burst), Now: time.Now, buckets: map[string]*bucket{}}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/soundtime/soundtime/pkg/config"
 	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/httpapi"
 	"github.com/soundtime/soundtime/pkg/media"
 	"github.com/soundtime/soundtime/pkg/process"
 	s3store "github.com/soundtime/soundtime/pkg/s3"
@@ -53,6 +54,15 @@ func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Clie
 	store := dynamo.New(ddb, cfg.TableName)
 	bucket := s3store.New(s3c, cfg.MediaBucket)
 	return &Env{Config: cfg, Log: log, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
+}
+
+// API returns the HTTP server of the API functions and the runner. Its upload rate limit is per
+// process: in Lambda per warm instance, behind API Gateway's throttling of the whole API.
+func (e *Env) API() *httpapi.Server {
+	return &httpapi.Server{
+		Tracks: e.Tracks, BaseURL: e.Config.PublicBaseURL, Log: e.Log, Health: e.Health,
+		Limit: httpapi.NewLimiter(httpapi.UploadsPerMinute, httpapi.UploadBurst),
+	}
 }
 
 // ProcessMedia returns the process function's media settings: ffmpeg from FFMPEG_PATH (the

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -26,30 +25,11 @@ var testConfig = track.Config{
 	MediaURLTTL:    30 * time.Minute,
 }
 
-// clock is a settable time source for Service.Now and MemBlobs.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
-
 type fixture struct {
 	svc   *track.Service
 	store *tracktest.MemStore
 	blobs *tracktest.MemBlobs
-	clock *clock
+	clock *tracktest.Clock
 }
 
 // start is a whole second, as the table keeps times.
@@ -57,7 +37,7 @@ var start = time.Date(2025, 11, 23, 9, 12, 45, 0, time.UTC)
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	c := &clock{now: start}
+	c := tracktest.NewClock(start)
 	store, blobs := tracktest.NewMemStore(), tracktest.NewMemBlobs()
 	blobs.Now = c.Now
 	svc := &track.Service{
@@ -416,7 +396,7 @@ func TestListenSlidesReadyTracks(t *testing.T) {
 
 	// Read at once, and just before a slide would gain Retention/14: no write.
 	for _, d := range []time.Duration{0, step - time.Second} {
-		f.clock.now = start.Add(d)
+		f.clock.Set(start.Add(d))
 		got, err := f.svc.Listen(ctx, id)
 		if err != nil {
 			t.Fatal(err)
