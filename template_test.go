@@ -941,6 +941,10 @@ func TestTemplateRoutes(t *testing.T) {
 	want := map[string]string{
 		"POST /api/tracks":                 "UploadFunction",
 		"GET /api/getuploadurl":            "UploadFunction",
+		"GET /api/config":                  "UploadFunction",
+		"GET /t/{id}":                      "TrackFunction",
+		"GET /embed/{id}":                  "TrackFunction",
+		"GET /oembed":                      "TrackFunction",
 		"GET /api/tracks/{id}":             "TrackFunction",
 		"DELETE /api/tracks/{id}":          "TrackFunction",
 		"GET /api/tracks/{id}/stream.m3u8": "TrackFunction",

@@ -106,7 +106,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 
 	srv := r.env.API()
 	mux := http.NewServeMux()
-	mux.Handle("/", srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages))
+	mux.Handle("/", srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages, httpapi.Site(cfg.SPADir)))
 	// The reconcile job on demand; in AWS an EventBridge schedule runs it.
 	mux.HandleFunc("/_local/reconcile", r.serveReconcile)
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -1,4 +1,5 @@
-// Command track is the track function: API Gateway HTTP API events for the httpapi.Tracks routes.
+// Command track is the track function: API Gateway HTTP API events for the httpapi.Tracks routes
+// and the server-rendered pages (/t/{id}, /embed/{id}, /oembed), which read the same way.
 package main
 
 import (
@@ -13,5 +14,5 @@ import (
 
 func main() {
 	env := lambdaenv.Load(context.Background())
-	lambda.Start(apigw.Handler(env.API().Handler(httpapi.Tracks)))
+	lambda.Start(apigw.Handler(env.API().Handler(httpapi.Tracks, httpapi.Pages)))
 }

@@ -28,6 +28,7 @@ type Config struct {
 	// The local runner only.
 	Addr             string        // SOUNDTIME_ADDR
 	DataDir          string        // SOUNDTIME_DATA_DIR
+	SPADir           string        // SOUNDTIME_SPA_DIR: the built web app (spa/dist)
 	TTLSweepInterval time.Duration // TTL_SWEEP_INTERVAL
 }
 
@@ -52,6 +53,7 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.TableName = p.str("TABLE_NAME", "tracks", local)
 	c.MediaBucket = p.str("MEDIA_BUCKET", "soundtime-media", local)
 	c.DataDir = p.str("SOUNDTIME_DATA_DIR", ".local", true) // the runner only
+	c.SPADir = p.str("SOUNDTIME_SPA_DIR", "spa/dist", true) // the runner only
 	c.Track = track.Config{
 		Retention:      p.duration("RETENTION", 336*time.Hour),
 		PendingTTL:     p.duration("PENDING_TTL", 10*time.Minute),

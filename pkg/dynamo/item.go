@@ -38,6 +38,7 @@ type item struct {
 	Tags        *track.Tags  `dynamodbav:"tags,omitempty"`
 	CoverKey    string       `dynamodbav:"coverKey,omitempty"`
 	CoverType   string       `dynamodbav:"coverType,omitempty"`
+	Theme       *track.Theme `dynamodbav:"theme,omitempty"`
 	PreviewKey  string       `dynamodbav:"previewKey,omitempty"`
 	PlaylistKey string       `dynamodbav:"playlistKey,omitempty"`
 	WaveformKey string       `dynamodbav:"waveformKey,omitempty"`
@@ -52,7 +53,7 @@ func Marshal(t *track.Track) (map[string]types.AttributeValue, error) {
 		OriginalKey: t.OriginalKey, DeleteTokenHash: t.DeleteTokenHash,
 		FailureCode: t.FailureCode, FailureMessage: t.FailureMessage,
 		Duration: t.Duration, Audio: t.Audio, Tags: t.Tags,
-		CoverKey: t.CoverKey, CoverType: t.CoverType, PreviewKey: t.PreviewKey,
+		CoverKey: t.CoverKey, CoverType: t.CoverType, Theme: t.Theme, PreviewKey: t.PreviewKey,
 		PlaylistKey: t.PlaylistKey, WaveformKey: t.WaveformKey,
 	}
 	av, err := attributevalue.MarshalMap(it)
@@ -75,7 +76,7 @@ func Unmarshal(av map[string]types.AttributeValue) (*track.Track, error) {
 		OriginalKey: it.OriginalKey, DeleteTokenHash: it.DeleteTokenHash,
 		FailureCode: it.FailureCode, FailureMessage: it.FailureMessage,
 		Duration: it.Duration, Audio: it.Audio, Tags: it.Tags,
-		CoverKey: it.CoverKey, CoverType: it.CoverType, PreviewKey: it.PreviewKey,
+		CoverKey: it.CoverKey, CoverType: it.CoverType, Theme: it.Theme, PreviewKey: it.PreviewKey,
 		PlaylistKey: it.PlaylistKey, WaveformKey: it.WaveformKey,
 	}, nil
 }

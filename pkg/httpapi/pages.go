@@ -9,7 +9,9 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -24,13 +26,6 @@ const (
 // for 501). It is local to the pages: no other route can produce it.
 const ENotImplemented = "not_implemented"
 
-// Content-Security-Policies of the pages. They carry no script at all, so none is allowed; the
-// track page refuses to be framed, while the player exists to be framed anywhere.
-const (
-	pageCSP  = "default-src 'none'; img-src * data:; media-src *; style-src 'unsafe-inline'; frame-ancestors 'none'"
-	embedCSP = "default-src 'none'; img-src * data:; media-src *; style-src 'unsafe-inline'; frame-ancestors *"
-)
-
 // Pages: the server-rendered track page, the embeddable player and oEmbed (link previews).
 func Pages(s *Server, mux *http.ServeMux) {
 	mux.Handle("/t/{id}", methods{http.MethodGet: s.trackPage})
@@ -42,6 +37,7 @@ func Pages(s *Server, mux *http.ServeMux) {
 // share links are built from BaseURL and a validated ID, and the media links come from our own
 // signer; html/template still escapes them for the attribute, it only skips the scheme filter.
 type pageData struct {
+	ID                         string
 	Title, Artist, Description string
 	Duration                   string // m:ss, "" when unknown
 	Status                     track.Status
@@ -51,18 +47,24 @@ type pageData struct {
 	Cover, Preview, Download     template.URL
 
 	Width, Height int
+	Theme         *track.Theme // validated #rrggbb colours, nil for the app's own
+
+	CSS, Script string // the web app's stylesheet and the page's entry script
 }
 
+// The track page refuses to be framed; the player exists to be framed anywhere.
 func (s *Server) trackPage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, r, pageTmpl, pageCSP)
+	s.renderPage(w, r, pageTmpl, trackJS, s.CSP("'none'"))
 }
 
 func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, r, embedTmpl, embedCSP)
+	s.renderPage(w, r, embedTmpl, embedJS, s.CSP("*"))
 }
 
-// renderPage answers with tmpl for the track in the path, or the not-found page.
-func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *template.Template, csp string) {
+// renderPage answers with tmpl for the track in the path, or the not-found page. The HTML is
+// whole without JavaScript (crawlers build link previews from it, and it plays the preview on
+// its own); the web app's script then replaces #app with the player.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *template.Template, script, csp string) {
 	// Get, not Listen: crawlers fetch these pages to build link previews, and a preview must not
 	// keep a track alive. Only listening (the API, the playlist, a download) slides the expiry.
 	t, err := s.Tracks.Get(r.Context(), r.PathValue("id"))
@@ -76,6 +78,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *templa
 		return
 	}
 	d := s.pageData(t, m)
+	d.Script = script
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, d); err != nil {
 		s.pageError(w, r, fmt.Errorf("httpapi: render page of %s: %w", t.ID, err), csp)
@@ -94,13 +97,41 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *templa
 // pageError answers a page request with an HTML error page: 404 for a track that is not there,
 // else 500 with the cause logged once here.
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, csp string) {
-	status := StatusFor(track.ErrorCode(err))
-	d := struct{ Title, Message string }{"Not found", "This track does not exist or has expired."}
-	if status != http.StatusNotFound {
-		status = http.StatusInternalServerError
-		d.Title, d.Message = "Error", "Something went wrong. Please try again later."
-		s.logger(r).Error("request failed", slog.String("error", err.Error()))
+	if StatusFor(track.ErrorCode(err)) == http.StatusNotFound {
+		s.pageNotFound(w, r, csp)
+		return
 	}
+	s.logger(r).Error("request failed", slog.String("error", err.Error()))
+	s.writeErrorPage(w, http.StatusInternalServerError, csp, errorPage{
+		Title: "Something went wrong", Message: "Soundtime could not show this page. Please try again in a moment."})
+}
+
+// pageNotFound is the HTML 404 of an unknown, expired or deleted track, and of any unknown page.
+func (s *Server) pageNotFound(w http.ResponseWriter, r *http.Request, csp string) {
+	d := errorPage{Title: "Page not found", Message: "There is nothing at this address."}
+	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/embed/") {
+		d.Title = "Track not found"
+		d.Message = "This track does not exist or has expired: a track is deleted " +
+			lifetime(s.Tracks.Config.Retention) + " after it was last played."
+	}
+	s.writeErrorPage(w, http.StatusNotFound, csp, d)
+}
+
+// lifetime says d in whole days, or hours under two days.
+func lifetime(d time.Duration) string {
+	if h := int(d.Hours()); h < 48 {
+		return fmt.Sprintf("%d hours", max(h, 1))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}
+
+type errorPage struct {
+	Title, Message string
+	CSS            string
+}
+
+func (s *Server) writeErrorPage(w http.ResponseWriter, status int, csp string, d errorPage) {
+	d.CSS = assetCSS
 	var buf bytes.Buffer
 	if err := errorTmpl.Execute(&buf, d); err != nil {
 		buf.Reset()
@@ -121,7 +152,7 @@ func writeHTML(w http.ResponseWriter, status int, cache, csp string, body []byte
 
 func (s *Server) pageData(t *track.Track, m track.MediaURLs) pageData {
 	d := pageData{
-		Title: displayTitle(t), Status: t.Status,
+		ID: t.ID, Title: displayTitle(t), Status: t.Status, CSS: assetCSS,
 		PageURL:   template.URL(s.shareURL(t.ID)),
 		EmbedURL:  template.URL(s.embedURL(t.ID)),
 		OEmbedURL: template.URL(s.BaseURL + "/oembed?url=" + url.QueryEscape(s.shareURL(t.ID)) + "&format=json"),
@@ -148,6 +179,10 @@ func (s *Server) pageData(t *track.Track, m track.MediaURLs) pageData {
 	if t.Status == track.StatusFailed {
 		d.FailureMessage = t.FailureMessage
 	}
+	if th := t.Theme; th != nil && m.Cover != "" && hexColour.MatchString(th.Background) &&
+		hexColour.MatchString(th.Foreground) && hexColour.MatchString(th.Accent) {
+		d.Theme = th
+	}
 	// The link goes through the download route, which signs the original (and counts as a
 	// listen) only when someone follows it, never when the page is rendered.
 	if t.Downloadable && (t.Status == track.StatusReady || t.Status == track.StatusProcessing) {
@@ -155,6 +190,9 @@ func (s *Server) pageData(t *track.Track, m track.MediaURLs) pageData {
 	}
 	return d
 }
+
+// hexColour is the only form of colour a page inlines into its stylesheet.
+var hexColour = regexp.MustCompile(`^#[0-9a-f]{6}$`)
 
 // displayTitle is the tagged title, else the file name.
 func displayTitle(t *track.Track) string {
@@ -217,15 +255,32 @@ func (s *Server) oembed(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, o)
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en">
-<head>
+// head is what every page's <head> shares: the app's stylesheet and entry script, and the colours
+// of the cover (html/template escapes them for CSS; they are checked #rrggbb anyway).
+const head = `{{define "head"}}
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{{.CSS}}">
+{{- if .Script}}
+<script type="module" src="{{.Script}}"></script>
+{{- end}}
+{{- with .Theme}}
+<style>:root{--bg:{{.Background}};--fg:{{.Foreground}};--accent:{{.Accent}}}</style>
+{{- end}}
+{{- end}}`
+
+// The track page. Without JavaScript it is a complete page: the cover, the title, the preview
+// in an <audio> element, the download link; a pending track refreshes itself. With it, the app
+// replaces #app with the waveform player and polls instead of refreshing.
+var pageTmpl = template.Must(template.New("page").Parse(head + `<!doctype html>
+<html lang="en">
+<head>
+{{- template "head" .}}
 <title>{{.Title}} · Soundtime</title>
 {{- if or (eq .Status "pending") (eq .Status "processing")}}
-<meta http-equiv="refresh" content="5">
+<noscript><meta http-equiv="refresh" content="5"></noscript>
 {{- end}}
+<meta name="description" content="{{.Description}}">
 <meta property="og:title" content="{{.Title}}">
 <meta property="og:description" content="{{.Description}}">
 {{- if .Cover}}
@@ -240,14 +295,15 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <meta name="twitter:player:width" content="{{.Width}}">
 <meta name="twitter:player:height" content="{{.Height}}">
 <link rel="alternate" type="application/json+oembed" href="{{.OEmbedURL}}" title="{{.Title}}">
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}img{max-width:100%;border-radius:.5rem}</style>
+<link rel="canonical" href="{{.PageURL}}">
 </head>
 <body>
-<main>
+<div id="app" data-id="{{.ID}}">
+<main class="track" data-state="{{.Status}}">
 {{- if .Cover}}
-<img src="{{.Cover}}" alt="">
+<img class="cover" src="{{.Cover}}" alt="Cover of {{.Title}}" width="320" height="320">
 {{- end}}
-<h1>{{.Title}}</h1>
+<h1 class="title">{{.Title}}</h1>
 {{- if .Artist}}
 <p class="artist">{{.Artist}}</p>
 {{- end}}
@@ -255,41 +311,45 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <p class="duration">{{.Duration}}</p>
 {{- end}}
 {{- if or (eq .Status "pending") (eq .Status "processing")}}
-<p class="status">Processing…, this page refreshes</p>
+<p class="status" role="status">Processing… this page updates by itself.</p>
 {{- else if eq .Status "failed"}}
-<p class="status">{{.FailureMessage}}</p>
+<p class="status" role="alert">{{.FailureMessage}}</p>
 {{- end}}
 {{- if .Preview}}
 <audio controls preload="none" src="{{.Preview}}"></audio>
 {{- end}}
 {{- if .Download}}
-<p><a href="{{.Download}}">Download</a></p>
+<p><a class="download" href="{{.Download}}">Download</a></p>
 {{- end}}
 </main>
+</div>
 </body>
 </html>
 `))
 
-var embedTmpl = template.Must(template.New("embed").Parse(`<!doctype html>
-<html lang="en">
+// The embeddable player: the same idea in a 166 px strip or a 16:9 card.
+var embedTmpl = template.Must(template.New("embed").Parse(head + `<!doctype html>
+<html lang="en" class="embed-page">
 <head>
-<meta charset="utf-8">
+{{- template "head" .}}
 <title>{{.Title}} · Soundtime</title>
-<style>body{margin:0;font-family:system-ui,sans-serif;display:flex;gap:.75rem;align-items:center;height:{{.Height}}px;padding:0 .75rem;box-sizing:border-box;overflow:hidden}img{width:120px;height:120px;object-fit:cover;border-radius:.25rem}div{min-width:0;flex:1}h1{font-size:1rem;margin:0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}p{margin:.25rem 0}audio{width:100%}</style>
 </head>
 <body>
+<div id="app" data-id="{{.ID}}">
+<main class="embed" data-state="{{.Status}}">
 {{- if .Cover}}
-<img src="{{.Cover}}" alt="">
+<img class="cover" src="{{.Cover}}" alt="">
 {{- end}}
 <div>
-<h1>{{.Title}}</h1>
+<h1 class="title"><a href="{{.PageURL}}" target="_blank" rel="noopener">{{.Title}}</a></h1>
 {{- if .Artist}}
-<p>{{.Artist}}</p>
+<p class="artist">{{.Artist}}</p>
 {{- end}}
 {{- if .Preview}}
 <audio controls preload="none" src="{{.Preview}}"></audio>
 {{- end}}
-<p><a href="{{.PageURL}}" target="_blank" rel="noopener">Open on Soundtime</a></p>
+</div>
+</main>
 </div>
 </body>
 </html>
@@ -299,10 +359,16 @@ var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{{.CSS}}">
 <title>{{.Title}} · Soundtime</title>
 </head>
 <body>
+<main class="notfound">
+<h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
+<p><a href="/">Share a track on Soundtime</a></p>
+</main>
 </body>
 </html>
 `))

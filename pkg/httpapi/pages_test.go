@@ -24,6 +24,8 @@ func newPagesHarness(t testing.TB) *harness {
 	return h
 }
 
+var pageTheme = track.Theme{Background: "#1a2b3c", Foreground: "#fafafa", Accent: "#ff8800"}
+
 var pageTags = track.Tags{Title: "Song", Artist: "Band", Album: "Live", Year: 2019}
 
 // readyTrack makes a track ready the way processing does: upload, then Begin/FinishProcessing.
@@ -39,6 +41,7 @@ func (h *harness) readyTrack(t testing.TB, body string, tags track.Tags, cover b
 	p := track.Processing{Duration: 241.37, Audio: track.Audio{Codec: "mp3"}, Tags: tags}
 	if cover {
 		p.CoverType, p.CoverExt = "image/jpeg", "jpg"
+		p.Theme = &pageTheme
 	}
 	done, err := h.svc.FinishProcessing(ctx, tr, p)
 	if err != nil || done == nil {
@@ -78,13 +81,14 @@ func wantPageHTML(t testing.TB, rec *httptest.ResponseRecorder, status int, cach
 		}
 	}
 	csp := hd.Get("Content-Security-Policy")
-	for _, d := range []string{"default-src 'none'", "frame-ancestors " + frameAncestors} {
+	// Scripts from this origin only: nothing inline, no eval.
+	for _, d := range []string{"default-src 'self'", "script-src 'self';", "object-src 'none'", "base-uri 'none'", "frame-ancestors " + frameAncestors} {
 		if !strings.Contains(csp, d) {
 			t.Errorf("Content-Security-Policy = %q, want %s", csp, d)
 		}
 	}
-	if strings.Contains(csp, "script-src") {
-		t.Errorf("Content-Security-Policy = %q allows scripts", csp)
+	if strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "script-src 'self' ") {
+		t.Errorf("Content-Security-Policy = %q allows more scripts than this origin's", csp)
 	}
 	if b := rec.Body.String(); !strings.HasPrefix(b, "<!doctype html>") {
 		t.Errorf("body does not start with a doctype: %.80q", b)
@@ -176,10 +180,15 @@ func TestPagesEscape(t *testing.T) {
 	for _, p := range []string{"/t/", "/embed/"} {
 		rec := h.do(t, "GET", p+tr.ID, "")
 		body := rec.Body.String()
-		for _, bad := range []string{"<script", `"quoted"`, "<b>", "</title><"} {
+		for _, bad := range []string{`"quoted"`, "<b>", "</title><"} {
 			if strings.Contains(body, bad) {
 				t.Errorf("%s: raw %q in the page", p, bad)
 			}
+		}
+		// The only script is the app's own.
+		if scripts := regexp.MustCompile(`<script[^>]*>`).FindAllString(body, -1); len(scripts) != 1 ||
+			!regexp.MustCompile(`^<script type="module" src="/assets/(track|embed)\.js">$`).MatchString(scripts[0]) {
+			t.Errorf("%s: scripts %q, want only the app's entry", p, scripts)
 		}
 		if !strings.Contains(body, html.EscapeString(evil)) && !strings.Contains(body, "&lt;/title&gt;&lt;script&gt;") {
 			t.Errorf("%s: escaped title missing from %s", p, body)
@@ -231,7 +240,7 @@ func TestEmbedPage(t *testing.T) {
 	if src, _ := pageAttr(body, `<img`, "src"); !strings.Contains(src, tr.CoverKey) {
 		t.Errorf("<img> src = %q", src)
 	}
-	a := regexp.MustCompile(`<a [^>]*>Open on Soundtime</a>`).FindString(body)
+	a := regexp.MustCompile(`<h1 class="title"><a [^>]*>Song</a>`).FindString(body)
 	if href, _ := pageAttr(a, "<a", "href"); href != baseURL+"/t/"+tr.ID || !strings.Contains(a, `target="_blank"`) || !strings.Contains(a, `rel="noopener"`) {
 		t.Errorf("open link = %q", a)
 	}
@@ -305,7 +314,8 @@ func TestTrackPageNotReady(t *testing.T) {
 		rec := h.do(t, "GET", "/t/"+c.ID, "")
 		wantPageHTML(t, rec, http.StatusOK, "no-store", "'none'")
 		body := rec.Body.String()
-		if !strings.Contains(body, `<meta http-equiv="refresh" content="5">`) || !strings.Contains(body, "Processing…, this page refreshes") {
+		// Without JavaScript the page refreshes itself; with it, the app polls instead.
+		if !strings.Contains(body, `<noscript><meta http-equiv="refresh" content="5"></noscript>`) || !strings.Contains(body, "Processing… this page updates by itself.") {
 			t.Errorf("pending page lacks the refresh: %s", body)
 		}
 		if strings.Contains(body, "Download") || strings.Contains(body, "<audio") {

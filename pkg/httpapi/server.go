@@ -24,6 +24,11 @@ type Server struct {
 	Health func(context.Context) error
 	// Limit, when set, rate-limits starting uploads per client (429 rate_limited).
 	Limit *Limiter
+	// MaxDuration is the longest track processing accepts (MAX_DURATION), told to the upload page.
+	MaxDuration time.Duration
+	// MediaOrigin is the origin of the signed media URLs (the bucket's endpoint), allowed by the
+	// pages' Content-Security-Policy; "" allows only this origin.
+	MediaOrigin string
 }
 
 // Group is a set of routes that one function serves.
@@ -33,6 +38,7 @@ type Group func(s *Server, mux *http.ServeMux)
 func Uploads(s *Server, mux *http.ServeMux) {
 	mux.Handle("/api/tracks", methods{http.MethodPost: s.limited(s.createTrack)})
 	mux.Handle("/api/getuploadurl", methods{http.MethodGet: s.limited(s.v1GetUploadURL)})
+	mux.Handle("/api/config", methods{http.MethodGet: s.config})
 }
 
 // Tracks: reading and deleting tracks (the track function).

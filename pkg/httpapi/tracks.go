@@ -224,6 +224,7 @@ type trackJSONBody struct {
 	Preview      string       `json:"preview,omitempty"`
 	Stream       string       `json:"stream,omitempty"`
 	Waveform     string       `json:"waveform,omitempty"`
+	Theme        *themeJSON   `json:"theme,omitempty"`
 	Error        *errorDetail `json:"error,omitempty"`
 }
 
@@ -260,10 +261,20 @@ func (s *Server) trackJSON(t *track.Track, m track.MediaURLs) trackJSONBody {
 		b.Error = &errorDetail{Code: t.FailureCode, Message: t.FailureMessage}
 	}
 	b.Cover, b.Preview, b.Waveform = m.Cover, m.Preview, m.Waveform
+	if th := t.Theme; th != nil && m.Cover != "" {
+		b.Theme = &themeJSON{Background: th.Background, Foreground: th.Foreground, Accent: th.Accent}
+	}
 	if t.Status == track.StatusReady && t.PlaylistKey != "" {
 		b.Stream = s.BaseURL + "/api/tracks/" + t.ID + "/stream.m3u8"
 	}
 	return b
+}
+
+// themeJSON is the page's colours from the cover art, #rrggbb.
+type themeJSON struct {
+	Background string `json:"background"`
+	Foreground string `json:"foreground"`
+	Accent     string `json:"accent"`
 }
 
 func rfc3339(t time.Time) string {

@@ -61,8 +61,20 @@ func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Clie
 func (e *Env) API() *httpapi.Server {
 	return &httpapi.Server{
 		Tracks: e.Tracks, BaseURL: e.Config.PublicBaseURL, Log: e.Log, Health: e.Health,
-		Limit: httpapi.NewLimiter(httpapi.UploadsPerMinute, httpapi.UploadBurst),
+		Limit:       httpapi.NewLimiter(httpapi.UploadsPerMinute, httpapi.UploadBurst),
+		MaxDuration: e.Config.MaxDuration, MediaOrigin: e.mediaOrigin(),
 	}
+}
+
+// mediaOrigin is the origin of the bucket's signed URLs, which the pages' CSP allows. Signing is
+// local (no request), so this costs nothing at start.
+func (e *Env) mediaOrigin() string {
+	p, err := e.Bucket.PresignGet(context.Background(), "origin-probe", track.GetOptions{}, time.Minute)
+	if err != nil {
+		e.Log.Warn("cannot learn the media origin; pages allow only their own", slog.String("error", err.Error()))
+		return ""
+	}
+	return httpapi.OriginOf(p.URL)
 }
 
 // ProcessMedia returns the process function's media settings: ffmpeg from FFMPEG_PATH (the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soundtime/soundtime/pkg/media"
+	"github.com/soundtime/soundtime/pkg/theme"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -113,6 +114,13 @@ func (h *Handler) process(ctx context.Context, t *track.Track, log *slog.Logger)
 	p := track.Processing{Duration: round(out.Duration(), 3), Audio: out.Audio, Tags: tags}
 	if pic != nil {
 		p.CoverType, p.CoverExt = pic.MIMEType, pic.Ext
+		// The page's colours. A cover Go cannot decode (or one too large) is still served, the
+		// page just keeps its neutral colours.
+		if th, err := theme.FromImage(pic.Data); err == nil {
+			p.Theme = &track.Theme{Background: th.Background, Foreground: th.Foreground, Accent: th.Accent}
+		} else {
+			log.Info("no theme from the cover", slog.String("error", err.Error()))
+		}
 		puts = append(puts, put{key: track.CoverKey(t.ID, pic.Ext), data: pic.Data, typ: pic.MIMEType})
 	}
 	if err := h.putAll(ctx, puts); err != nil {

@@ -108,7 +108,7 @@ func TestUploadBecomesReady(t *testing.T) {
 	}
 	got, _ := f.store.Get(context.Background(), tr.ID)
 	if got.Status != track.StatusReady || got.Tags == nil || got.Tags.Title != "T" || got.CoverType != "image/jpeg" ||
-		got.Duration < 4.9 || got.Duration > 5.1 || !got.ExpiresAt.Equal(f.now.Add(336*time.Hour)) {
+		got.Theme == nil || len(got.Theme.Background) != 7 || got.Duration < 4.9 || got.Duration > 5.1 || !got.ExpiresAt.Equal(f.now.Add(336*time.Hour)) {
 		t.Fatalf("after processing: %+v", got)
 	}
 	keys := f.blobs.Keys("derived/" + tr.ID + "/")

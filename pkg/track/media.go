@@ -46,6 +46,7 @@ type Processing struct {
 	Tags      Tags
 	CoverType string // "" when the file had no usable picture
 	CoverExt  string
+	Theme     *Theme // from the cover; nil when it could not be read
 }
 
 // BeginProcessing returns the track whose original is key if it is processing: the state
@@ -76,9 +77,9 @@ func (s *Service) FinishProcessing(ctx context.Context, t *Track, p Processing) 
 		next.Tags = nil
 	}
 	next.PreviewKey, next.PlaylistKey, next.WaveformKey = PreviewKey(t.ID), PlaylistKey(t.ID), WaveformKey(t.ID)
-	next.CoverKey, next.CoverType = "", ""
+	next.CoverKey, next.CoverType, next.Theme = "", "", nil
 	if p.CoverType != "" {
-		next.CoverKey, next.CoverType = CoverKey(t.ID, p.CoverExt), p.CoverType
+		next.CoverKey, next.CoverType, next.Theme = CoverKey(t.ID, p.CoverExt), p.CoverType, p.Theme
 	}
 	if err := s.Store.Replace(ctx, &next, StatusProcessing); err != nil {
 		if errors.Is(err, ErrConflict) {

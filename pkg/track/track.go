@@ -50,9 +50,18 @@ type Track struct {
 	Tags        *Tags
 	CoverKey    string
 	CoverType   string
+	Theme       *Theme // colours derived from the cover; nil without one
 	PreviewKey  string
 	PlaylistKey string
 	WaveformKey string
+}
+
+// Theme is a page's colours derived from the cover art, as #rrggbb: a foreground that reads on
+// the background (7:1) and an accent that stands out from it (3:1).
+type Theme struct {
+	Background string
+	Foreground string
+	Accent     string
 }
 
 // Audio describes the original's first audio stream.

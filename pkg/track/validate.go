@@ -2,7 +2,9 @@ package track
 
 import (
 	"encoding/base64"
+	"maps"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -29,6 +31,12 @@ var allowedTypes = map[string]bool{
 	"audio/flac": true, "audio/x-flac": true, "audio/wav": true, "audio/x-wav": true,
 	"audio/wave": true, "audio/vnd.wave": true, "audio/mp4": true, "audio/x-m4a": true,
 	"audio/m4a": true, "audio/aac": true, "audio/webm": true, "audio/aiff": true, "audio/x-aiff": true,
+}
+
+// AllowedTypes returns the MIME allow-list, sorted: the upload page refuses other files before
+// uploading them.
+func AllowedTypes() []string {
+	return slices.Sorted(maps.Keys(allowedTypes))
 }
 
 // Upload is a validated UploadRequest.

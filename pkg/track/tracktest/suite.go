@@ -38,6 +38,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		want.Audio = &track.Audio{Codec: "mp3", Bitrate: 320000, SampleRate: 44100, Channels: 2}
 		want.Tags = &track.Tags{Title: "Song", Artist: "Band", Album: "Live", Year: 2019, Track: 3, Genre: "Rock"}
 		want.CoverKey, want.CoverType = "derived/Rt0000aa/cover.jpg", "image/jpeg"
+		want.Theme = &track.Theme{Background: "#1a2b3c", Foreground: "#fafafa", Accent: "#ff8800"}
 		want.PreviewKey, want.PlaylistKey, want.WaveformKey = "derived/Rt0000aa/preview.ogg", "derived/Rt0000aa/hls/index.m3u8", "derived/Rt0000aa/waveform.json"
 		if err := s.Create(ctx, want); err != nil {
 			t.Fatal(err)

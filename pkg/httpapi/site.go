@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// The web app (spa/, built by Vite) has three entry scripts and one stylesheet with stable names:
+// the server-rendered track and embed pages name them, so they cannot carry content hashes.
+// Everything they import is content-hashed and immutable.
+const (
+	assetCSS   = "/assets/app.css"
+	trackJS    = "/assets/track.js"
+	embedJS    = "/assets/embed.js"
+	uploadHTML = "index.html"
+)
+
+// hashedAsset matches the names Vite gives chunks and assets: name-<hash>.ext, the hash 8 or
+// more characters of base64url.
+var hashedAsset = regexp.MustCompile(`-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$`)
+
+// Cache-Control of the app's files. Stable names are revalidated on every use (cheap with the
+// ETag-less Last-Modified of a file server, and what lets a deploy replace them); hashed ones are
+// never fetched twice. A deploy uploads the new hashed files before the stable names that import
+// them, and leaves the old ones in place, so a page loaded before it keeps working.
+const (
+	cacheImmutable = "public, max-age=31536000, immutable"
+	cacheRevalide  = "no-cache"
+)
+
+// CSP returns the Content-Security-Policy of the app's pages: scripts only from this origin, no
+// inline script, network and media only to this origin and the media bucket (signed URLs),
+// workers from this origin or blob: (hls.js transmuxes in one). frameAncestors is 'none' for
+// pages and * for the embeddable player.
+func (s *Server) CSP(frameAncestors string) string {
+	media := ""
+	if s.MediaOrigin != "" {
+		media = " " + s.MediaOrigin
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data: blob:" + media + "; media-src 'self' blob:" + media + "; " +
+		"connect-src 'self'" + media + "; worker-src 'self' blob:; object-src 'none'; " +
+		"base-uri 'none'; form-action 'self'; frame-ancestors " + frameAncestors
+}
+
+// OriginOf returns the scheme://host[:port] of an absolute URL, or "".
+func OriginOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// Site serves the built web app from dir: the upload page at / and the files under /assets/,
+// and an HTML not-found page for every other path outside /api/. In AWS the site bucket behind
+// CloudFront serves the same files with the same Cache-Control (see `make site`).
+func Site(dir string) Group {
+	return func(s *Server, mux *http.ServeMux) {
+		fsys := os.DirFS(dir)
+		mux.Handle("/{$}", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+			s.serveApp(w, r, fsys, uploadHTML)
+		}})
+		mux.Handle("/assets/", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+			s.serveApp(w, r, fsys, strings.TrimPrefix(r.URL.Path, "/"))
+		}})
+		mux.Handle("/", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+			s.pageNotFound(w, r, s.CSP("'none'"))
+		}})
+	}
+}
+
+func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) {
+	name = path.Clean(name)
+	info, err := fs.Stat(fsys, name)
+	if err != nil || info.IsDir() || !fs.ValidPath(name) {
+		if errors.Is(err, fs.ErrNotExist) && name == uploadHTML {
+			http.Error(w, "The web app is not built: run `make spa` (make dev does).", http.StatusServiceUnavailable)
+			return
+		}
+		s.pageNotFound(w, r, s.CSP("'none'"))
+		return
+	}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	if hashedAsset.MatchString(name) {
+		h.Set("Cache-Control", cacheImmutable)
+	} else {
+		h.Set("Cache-Control", cacheRevalide)
+	}
+	if name == uploadHTML {
+		h.Set("Content-Security-Policy", s.CSP("'none'"))
+	}
+	http.ServeFileFS(w, r, fsys, name)
+}
+
+// configJSON tells the upload page what the server accepts, so it can refuse a file before
+// hashing or uploading a byte of it. The server checks again, whatever the page did.
+type configJSON struct {
+	MaxUploadBytes     int64    `json:"maxUploadBytes"`
+	MaxDurationSeconds int64    `json:"maxDurationSeconds"`
+	RetentionDays      int      `json:"retentionDays"`
+	Types              []string `json:"types"`
+}
+
+func (s *Server) config(w http.ResponseWriter, r *http.Request) {
+	c := s.Tracks.Config
+	writeJSON(w, http.StatusOK, configJSON{
+		MaxUploadBytes:     c.MaxUploadBytes,
+		MaxDurationSeconds: int64(s.MaxDuration.Seconds()),
+		RetentionDays:      int(c.Retention.Hours() / 24),
+		Types:              track.AllowedTypes(),
+	})
+}

@@ -1,0 +1,161 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/httpapi"
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// newSiteHarness serves every group plus the app built into a temporary directory.
+func newSiteHarness(t *testing.T, files map[string]string) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t)
+	h.srv.MediaOrigin = "https://media.example"
+	h.srv.MaxDuration = 4 * time.Hour
+	h.handler = h.srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages, httpapi.Site(dir))
+	return h
+}
+
+var siteFiles = map[string]string{
+	"index.html":                   "<!doctype html><title>Upload</title>",
+	"assets/upload.js":             "console.log('upload')",
+	"assets/app.css":               "body{}",
+	"assets/player-Dk3_x9aQ.js":    "export {}",
+	"assets/hls.light-BX12ab-Z.js": "export {}",
+}
+
+func TestSiteServesTheApp(t *testing.T) {
+	h := newSiteHarness(t, siteFiles)
+	for _, tc := range []struct {
+		path, body, cache, typ string
+	}{
+		{"/", siteFiles["index.html"], "no-cache", "text/html; charset=utf-8"},
+		{"/assets/upload.js", siteFiles["assets/upload.js"], "no-cache", "text/javascript; charset=utf-8"},
+		{"/assets/app.css", siteFiles["assets/app.css"], "no-cache", "text/css; charset=utf-8"},
+		{"/assets/player-Dk3_x9aQ.js", siteFiles["assets/player-Dk3_x9aQ.js"], "public, max-age=31536000, immutable", "text/javascript; charset=utf-8"},
+		{"/assets/hls.light-BX12ab-Z.js", siteFiles["assets/hls.light-BX12ab-Z.js"], "public, max-age=31536000, immutable", "text/javascript; charset=utf-8"},
+	} {
+		rec := h.do(t, "GET", tc.path, "")
+		if rec.Code != http.StatusOK || rec.Body.String() != tc.body {
+			t.Errorf("GET %s = %d %q, want 200 %q", tc.path, rec.Code, rec.Body, tc.body)
+		}
+		if got := rec.Header().Get("Cache-Control"); got != tc.cache {
+			t.Errorf("GET %s: Cache-Control = %q, want %q", tc.path, got, tc.cache)
+		}
+		if got := rec.Header().Get("Content-Type"); got != tc.typ {
+			t.Errorf("GET %s: Content-Type = %q, want %q", tc.path, got, tc.typ)
+		}
+		if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s: X-Content-Type-Options = %q", tc.path, got)
+		}
+	}
+	// The upload page PUTs to the bucket: its policy allows the media origin, and nothing inline.
+	csp := h.do(t, "GET", "/", "").Header().Get("Content-Security-Policy")
+	for _, d := range []string{"script-src 'self';", "connect-src 'self' https://media.example;", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("upload page CSP %q lacks %q", csp, d)
+		}
+	}
+}
+
+func TestSiteNotFound(t *testing.T) {
+	h := newSiteHarness(t, siteFiles)
+	for _, p := range []string{"/nope", "/assets/missing.js", "/assets/", "/t/", "/index.html/x", "/index.html"} {
+		rec := h.do(t, "GET", p, "")
+		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "not found") ||
+			rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("GET %s = %d %s %q, want the HTML not-found page", p, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+		}
+	}
+	// Out of the directory: redirected to a clean path or refused, never served.
+	for _, p := range []string{"/assets/../../go.mod", "/assets/%2e%2e/%2e%2e/go.mod", "/assets/..%2f..%2fgo.mod"} {
+		if rec := h.do(t, "GET", p, ""); rec.Code == http.StatusOK || strings.Contains(rec.Body.String(), "module") {
+			t.Errorf("GET %s = %d %q", p, rec.Code, rec.Body)
+		}
+	}
+	// The API keeps its JSON errors.
+	wantError(t, h.do(t, "GET", "/api/nope", ""), http.StatusNotFound, track.ENotFound)
+	if rec := h.do(t, "POST", "/", ""); rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST / = %d, want 405", rec.Code)
+	}
+}
+
+func TestSiteNotBuilt(t *testing.T) {
+	h := newSiteHarness(t, nil)
+	rec := h.do(t, "GET", "/", "")
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "make spa") {
+		t.Errorf("GET / without a build = %d %q, want 503 saying how to build", rec.Code, rec.Body)
+	}
+}
+
+func TestConfigEndpoint(t *testing.T) {
+	h := newSiteHarness(t, nil)
+	m := decodeObject(t, h.do(t, "GET", "/api/config", ""))
+	if m["maxUploadBytes"] != json.Number(strconv.FormatInt(testConfig.MaxUploadBytes, 10)) ||
+		m["maxDurationSeconds"] != json.Number("14400") || m["retentionDays"] != json.Number("14") {
+		t.Errorf("config = %v", m)
+	}
+	var types []string
+	for _, v := range m["types"].([]any) {
+		types = append(types, v.(string))
+	}
+	if !slices.Equal(types, track.AllowedTypes()) || !slices.Contains(types, "audio/flac") || slices.Contains(types, "video/mp4") {
+		t.Errorf("types = %v", types)
+	}
+}
+
+func TestTrackTheme(t *testing.T) {
+	h := newSiteHarness(t, nil)
+	tr := h.readyTrack(t, goodBody, pageTags, true)
+	const style = "<style>:root{--bg:#1a2b3c;--fg:#fafafa;--accent:#ff8800}</style>"
+	for _, p := range []string{"/t/", "/embed/"} {
+		if body := h.do(t, "GET", p+tr.ID, "").Body.String(); !strings.Contains(body, style) {
+			t.Errorf("%s page lacks the theme %s: %s", p, style, body)
+		}
+	}
+	m := decodeObject(t, h.do(t, "GET", "/api/tracks/"+tr.ID, ""))
+	th, _ := m["theme"].(map[string]any)
+	if th["background"] != "#1a2b3c" || th["foreground"] != "#fafafa" || th["accent"] != "#ff8800" {
+		t.Errorf("theme = %v", m["theme"])
+	}
+
+	// A colour that is not #rrggbb never reaches the stylesheet, whoever wrote it.
+	bad := *tr
+	bad.Theme = &track.Theme{Background: "red;}</style><script>", Foreground: "#fafafa", Accent: "#ff8800"}
+	if err := h.store.Replace(context.Background(), &bad, track.StatusReady); err != nil {
+		t.Fatal(err)
+	}
+	body := h.do(t, "GET", "/t/"+tr.ID, "").Body.String()
+	if strings.Contains(body, "<style>") || strings.Contains(body, "</style><script>") {
+		t.Errorf("an invalid theme reached the page: %s", body)
+	}
+
+	// No cover, no theme.
+	plain := h.readyTrack(t, goodBody, pageTags, false)
+	if body := h.do(t, "GET", "/t/"+plain.ID, "").Body.String(); strings.Contains(body, "<style>") {
+		t.Errorf("a page without a cover is themed: %s", body)
+	}
+	if m := decodeObject(t, h.do(t, "GET", "/api/tracks/"+plain.ID, "")); m["theme"] != nil {
+		t.Errorf("theme without a cover: %v", m["theme"])
+	}
+}
