@@ -1673,3 +1673,90 @@ func TestEventsDescribeOneUpload(t *testing.T) {
 		t.Errorf("s3-put.json key %q is not under uploads/%s/ (apigw-get.json's id)", obj.URLDecodedKey, id)
 	}
 }
+
+// One origin for browsers: the distribution sends the API and the share pages to the HTTP API
+// and everything else to the private site bucket, which only this distribution may read.
+func TestTemplateDistribution(t *testing.T) {
+	tp := loadTemplate(t)
+	cfg := get(tp.props("Distribution"), "DistributionConfig")
+	origins := map[string]any{}
+	for _, o := range asList(get(cfg, "Origins")) {
+		origins[str(get(o, "Id"))] = o
+	}
+	if res, attr, ok := getAtt(get(origins["site"], "DomainName")); !ok || res != "SiteBucket" || attr != "RegionalDomainName" {
+		t.Errorf("site origin = %v, want the site bucket", get(origins["site"], "DomainName"))
+	}
+	if res, _, ok := getAtt(get(origins["site"], "OriginAccessControlId")); !ok || res != "SiteOriginAccessControl" {
+		t.Errorf("site origin without Origin Access Control")
+	}
+	if s, _ := subString(get(origins["api"], "DomainName")); !strings.HasPrefix(s, "${HttpApi}.execute-api.") {
+		t.Errorf("api origin = %v, want the HTTP API", get(origins["api"], "DomainName"))
+	}
+	if str(get(origins["api"], "CustomOriginConfig", "OriginProtocolPolicy")) != "https-only" {
+		t.Error("api origin is not https-only")
+	}
+	if o := str(get(cfg, "DefaultCacheBehavior", "TargetOriginId")); o != "site" {
+		t.Errorf("default behaviour goes to %q, want site", o)
+	}
+	const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	want := map[string]string{"/api/*": "api", "/healthz": "api", "/t/*": "api", "/embed/*": "api", "/oembed": "api"}
+	got := map[string]bool{}
+	for _, b := range asList(get(cfg, "CacheBehaviors")) {
+		p := str(get(b, "PathPattern"))
+		got[p] = true
+		if o := str(get(b, "TargetOriginId")); o != want[p] {
+			t.Errorf("%s goes to %q, want %q", p, o, want[p])
+		}
+		if vp := str(get(b, "ViewerProtocolPolicy")); vp == "allow-all" {
+			t.Errorf("%s allows plain HTTP", p)
+		}
+		cache := get(b, "CachePolicyId")
+		switch p {
+		case "/api/*", "/healthz":
+			// Never cached: every API answer is per request (and the POST/PUT/DELETE methods pass).
+			if str(cache) != cachingDisabled {
+				t.Errorf("%s cache policy = %v, want CachingDisabled", p, cache)
+			}
+		default:
+			// The pages honour the origin's Cache-Control, bounded.
+			if !isRef(cache, "PagesCachePolicy") {
+				t.Errorf("%s cache policy = %v, want PagesCachePolicy", p, cache)
+			}
+		}
+	}
+	for p := range want {
+		if !got[p] {
+			t.Errorf("no behaviour for %s", p)
+		}
+	}
+	pc := get(tp.props("PagesCachePolicy"), "CachePolicyConfig")
+	if max, err := strconv.Atoi(str(get(pc, "MaxTTL"))); err != nil || max <= 0 || max > 3600 {
+		t.Errorf("pages MaxTTL = %v, want a few minutes at most", get(pc, "MaxTTL"))
+	}
+	if str(get(pc, "DefaultTTL")) != "0" {
+		t.Errorf("pages DefaultTTL = %v, want 0: a page without Cache-Control (processing) is not cached", get(pc, "DefaultTTL"))
+	}
+
+	// The site bucket: private, read only by this distribution.
+	sb := tp.props("SiteBucket")
+	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if str(get(sb, "PublicAccessBlockConfiguration", k)) != "true" {
+			t.Errorf("site bucket %s is not true", k)
+		}
+	}
+	var allows int
+	for _, st := range asList(get(tp.props("SiteBucketPolicy"), "PolicyDocument", "Statement")) {
+		if str(get(st, "Effect")) != "Allow" {
+			continue
+		}
+		allows++
+		arn, _ := subString(get(st, "Condition", "StringEquals", "AWS:SourceArn"))
+		if str(get(st, "Principal", "Service")) != "cloudfront.amazonaws.com" || str(get(st, "Action")) != "s3:GetObject" ||
+			!strings.HasSuffix(arn, ":distribution/${Distribution}") {
+			t.Errorf("site bucket grant %v: want s3:GetObject for this distribution only", st)
+		}
+	}
+	if allows != 1 {
+		t.Errorf("site bucket policy has %d grants, want 1", allows)
+	}
+}
