@@ -11,9 +11,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -1758,5 +1760,59 @@ func TestTemplateDistribution(t *testing.T) {
 	}
 	if allows != 1 {
 		t.Errorf("site bucket policy has %d grants, want 1", allows)
+	}
+}
+
+// The v1 path function, run under Node.js exactly as written in the template (CloudFront
+// Functions are a JavaScript subset; this code uses only what both have).
+func TestTemplateV1PathsFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	code := str(tp.props("V1PathsFunction")["FunctionCode"])
+	if code == "" {
+		t.Fatal("V1PathsFunction has no FunctionCode")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is needed to run the CloudFront function: %v", err)
+	}
+	cases := map[string]string{
+		"/api/getUploadURL":       "/api/getuploadurl",
+		"/API/GETTRACKINFO":       "/api/gettrackinfo",
+		"/api/getDownloadUrl":     "/api/getdownloadurl",
+		"/api/tracks/AbCdEf12":    "/api/tracks/AbCdEf12", // IDs are case-sensitive: untouched
+		"/api/tracks/Ab/download": "/api/tracks/Ab/download",
+		"/t/AbCdEf12":             "/t/AbCdEf12",
+	}
+	in, _ := json.Marshal(slices.Collect(maps.Keys(cases)))
+	script := code + `
+const uris = JSON.parse(process.argv[1]);
+const out = {};
+for (const uri of uris) out[uri] = handler({request: {uri, method: 'GET', querystring: {}, headers: {}}}).uri;
+console.log(JSON.stringify(out));`
+	raw, err := exec.Command(node, "-e", script, string(in)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, raw)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("output %q: %v", raw, err)
+	}
+	for uri, want := range cases {
+		if got[uri] != want {
+			t.Errorf("%s → %q, want %q", uri, got[uri], want)
+		}
+	}
+	// It runs on the API behaviour only, before the request reaches the origin.
+	var associated bool
+	for _, b := range asList(get(tp.props("Distribution"), "DistributionConfig", "CacheBehaviors")) {
+		for _, fa := range asList(get(b, "FunctionAssociations")) {
+			res, _, _ := getAtt(get(fa, "FunctionARN"))
+			if res == "V1PathsFunction" {
+				associated = str(get(b, "PathPattern")) == "/api/*" && str(get(fa, "EventType")) == "viewer-request"
+			}
+		}
+	}
+	if !associated {
+		t.Error("V1PathsFunction is not the viewer-request function of /api/*")
 	}
 }
