@@ -260,6 +260,7 @@ func (s *Server) oembed(w http.ResponseWriter, r *http.Request) {
 const head = `{{define "head"}}
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{{.CSS}}">
 {{- if .Script}}
 <script type="module" src="{{.Script}}"></script>
@@ -360,6 +361,7 @@ var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{{.CSS}}">
 <title>{{.Title}} · Soundtime</title>
 </head>

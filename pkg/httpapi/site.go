@@ -21,6 +21,7 @@ const (
 	trackJS    = "/assets/track.js"
 	embedJS    = "/assets/embed.js"
 	uploadHTML = "index.html"
+	favicon    = "/favicon.svg"
 )
 
 // hashedAsset matches the names Vite gives chunks and assets: name-<hash>.ext, the hash 8 or
@@ -68,6 +69,9 @@ func Site(dir string) Group {
 		fsys := os.DirFS(dir)
 		mux.Handle("/{$}", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 			s.serveApp(w, r, fsys, uploadHTML)
+		}})
+		mux.Handle(favicon, methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+			s.serveApp(w, r, fsys, strings.TrimPrefix(favicon, "/"))
 		}})
 		mux.Handle("/assets/", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 			s.serveApp(w, r, fsys, strings.TrimPrefix(r.URL.Path, "/"))

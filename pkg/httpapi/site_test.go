@@ -39,6 +39,7 @@ func newSiteHarness(t *testing.T, files map[string]string) *harness {
 var siteFiles = map[string]string{
 	"index.html":                   "<!doctype html><title>Upload</title>",
 	"assets/upload.js":             "console.log('upload')",
+	"favicon.svg":                  "<svg/>",
 	"assets/app.css":               "body{}",
 	"assets/player-Dk3_x9aQ.js":    "export {}",
 	"assets/hls.light-BX12ab-Z.js": "export {}",
@@ -52,6 +53,7 @@ func TestSiteServesTheApp(t *testing.T) {
 		{"/", siteFiles["index.html"], "no-cache", "text/html; charset=utf-8"},
 		{"/assets/upload.js", siteFiles["assets/upload.js"], "no-cache", "text/javascript; charset=utf-8"},
 		{"/assets/app.css", siteFiles["assets/app.css"], "no-cache", "text/css; charset=utf-8"},
+		{"/favicon.svg", siteFiles["favicon.svg"], "no-cache", "image/svg+xml"},
 		{"/assets/player-Dk3_x9aQ.js", siteFiles["assets/player-Dk3_x9aQ.js"], "public, max-age=31536000, immutable", "text/javascript; charset=utf-8"},
 		{"/assets/hls.light-BX12ab-Z.js", siteFiles["assets/hls.light-BX12ab-Z.js"], "public, max-age=31536000, immutable", "text/javascript; charset=utf-8"},
 	} {

@@ -1,0 +1,42 @@
+// The compact player shown in iframes on other sites. Layout (strip or card) is CSS alone.
+
+import { trackTitle } from '../lib/api';
+import { Cover } from './common';
+import { Player } from './Player';
+import { NotFound, Processing, useTrack } from './TrackPage';
+
+export function EmbedPage({ id }: { id: string }) {
+  const { track, state, message, gone } = useTrack(id);
+  const title = track ? trackTitle(track) : '';
+  const href = track?.url ?? `/t/${encodeURIComponent(id)}`;
+  return (
+    <main class="embed" data-state={state === 'error' ? 'loading' : state}>
+      {state === 'notfound' ? (
+        <NotFound compact />
+      ) : !track ? (
+        <p class="loading" role="status">
+          {state === 'error' ? message : 'Loading…'}
+        </p>
+      ) : (
+        <>
+          <Cover src={track.cover} title={title} class="embed-cover" />
+          <div class="embed-body">
+            <p class="embed-title">
+              <a href={href} target="_blank" rel="noopener">
+                <span class="title">{title}</span>
+                {track.tags?.artist && <span class="artist">{track.tags.artist}</span>}
+              </a>
+            </p>
+            {state === 'ready' && <Player track={track} onGone={gone} />}
+            {state === 'processing' && <Processing />}
+            {state === 'failed' && (
+              <p class="error failed" role="alert">
+                {message}
+              </p>
+            )}
+          </div>
+        </>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,218 @@
+// The track page: fetches the track, shows processing until ready, then the player, actions
+// and details. A 404 at any time (deleted or expired while open) shows "Track not found".
+
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, downloadHref, formatName, getTrack, trackTitle, type Track } from '../lib/api';
+import { applyTheme } from '../lib/dom';
+import { expiresIn, formatBitrate, formatBytes, formatChannels, formatDate, formatSampleRate, formatTotal } from '../lib/format';
+import { pollDelay } from '../lib/poll';
+import { Brand, CopyButton, Cover, EmbedCode } from './common';
+import { Player } from './Player';
+
+export type PageState = 'loading' | 'processing' | 'ready' | 'failed' | 'notfound' | 'error';
+
+/** Loads a track and keeps it current: polls while processing, re-checks now and then when ready. */
+export function useTrack(id: string) {
+  const [track, setTrack] = useState<Track | null>(null);
+  const [state, setState] = useState<PageState>('loading');
+  const [message, setMessage] = useState('');
+  const stateRef = useRef<PageState>('loading');
+
+  const gone = useCallback(() => {
+    stateRef.current = 'notfound';
+    setState('notfound');
+  }, []);
+
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let attempt = 0;
+    let failures = 0;
+
+    const schedule = (ms: number) => {
+      clearTimeout(timer);
+      if (!stopped) timer = setTimeout(load, ms);
+    };
+    async function load() {
+      try {
+        const t = await getTrack(id);
+        if (stopped) return;
+        failures = 0;
+        applyTheme(t.theme);
+        const next: PageState = t.status === 'ready' ? 'ready' : t.status === 'failed' ? 'failed' : 'processing';
+        // Once ready, keep the first answer for the player (its signed URLs stay in use);
+        // later answers only refresh what is shown around it.
+        setTrack((prev) => (prev && prev.status === 'ready' && t.status === 'ready' ? { ...prev, expiresAt: t.expiresAt } : t));
+        stateRef.current = next;
+        setState(next);
+        if (next === 'failed') setMessage(t.error?.message ?? 'This track could not be processed.');
+        if (next === 'processing') schedule(pollDelay(attempt++));
+        // A ready page checks now and then that the track still exists.
+        if (next === 'ready') schedule(30_000);
+      } catch (err) {
+        if (stopped) return;
+        if (err instanceof ApiError && err.status === 404) return gone();
+        failures++;
+        if (stateRef.current === 'loading' && failures >= 3) {
+          stateRef.current = 'error';
+          setState('error');
+          setMessage(err instanceof Error ? err.message : 'The track could not be loaded.');
+        }
+        schedule(pollDelay(attempt++));
+      }
+    }
+    const onVisible = () => {
+      if (document.visibilityState === 'visible' && stateRef.current === 'ready') load();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    load();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [id]);
+
+  return { track, state, message, gone };
+}
+
+export function NotFound({ compact }: { compact?: boolean }) {
+  return (
+    <div class="notfound">
+      <h1 class="title">Track not found</h1>
+      <p>This track does not exist or has expired.</p>
+      <p>
+        <a href="/" target={compact ? '_blank' : undefined} rel={compact ? 'noopener' : undefined}>
+          Upload a track
+        </a>
+      </p>
+    </div>
+  );
+}
+
+export function Processing() {
+  return (
+    <p class="processing" role="status">
+      <span class="spinner" aria-hidden="true" /> Processing… this page updates by itself
+    </p>
+  );
+}
+
+function Details({ track }: { track: Track }) {
+  const a = track.audio ?? {};
+  const rows: Array<[string, string]> = [['File', track.filename]];
+  rows.push(['Format', [formatName(track), a.codec && a.codec.toUpperCase() !== formatName(track).toUpperCase() ? a.codec : ''].filter(Boolean).join(' · ')]);
+  if (a.bitrate) rows.push(['Bitrate', formatBitrate(a.bitrate)]);
+  if (a.sampleRate) rows.push(['Sample rate', formatSampleRate(a.sampleRate)]);
+  if (a.channels) rows.push(['Channels', formatChannels(a.channels)]);
+  rows.push(['Size', formatBytes(track.size)]);
+  const uploaded = track.uploadedAt ?? track.createdAt;
+  if (uploaded) rows.push(['Uploaded', formatDate(uploaded)]);
+  return (
+    <dl class="details">
+      {rows.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function Actions({ track }: { track: Track }) {
+  const [embedOpen, setEmbedOpen] = useState(false);
+  const title = trackTitle(track);
+  return (
+    <div class="actions-block">
+      <div class="actions">
+        {track.downloadable && track.status === 'ready' && (
+          <a class="button download" href={downloadHref(track.id)}>
+            Download {formatName(track)} · {formatBytes(track.size)}
+          </a>
+        )}
+        <CopyButton text={track.url} label="Copy link" what="link" />
+        <button
+          type="button"
+          class="button secondary embed-toggle"
+          aria-expanded={embedOpen ? 'true' : 'false'}
+          aria-controls={`embed-panel-${track.id}`}
+          onClick={() => setEmbedOpen(!embedOpen)}
+        >
+          Embed
+        </button>
+      </div>
+      <div id={`embed-panel-${track.id}`} hidden={!embedOpen}>
+        {embedOpen && <EmbedCode url={track.url} id={track.id} title={title} />}
+      </div>
+    </div>
+  );
+}
+
+export function TrackPage({ id }: { id: string }) {
+  const { track, state, message, gone } = useTrack(id);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 60_000);
+    return () => clearInterval(t);
+  }, []);
+
+  useEffect(() => {
+    if (state === 'notfound') document.title = 'Track not found · Soundtime';
+    else if (track) document.title = `${trackTitle(track)}${track.tags?.artist ? ' · ' + track.tags.artist : ''} · Soundtime`;
+  }, [state, track]);
+
+  let body;
+  if (state === 'notfound') body = <NotFound />;
+  else if (state === 'loading' || !track) {
+    body =
+      state === 'error' ? (
+        <p class="error" role="alert">
+          {message}
+        </p>
+      ) : (
+        <p class="loading" role="status">
+          Loading…
+        </p>
+      );
+  } else {
+    const title = trackTitle(track);
+    body = (
+      <>
+        <div class="track-head">
+          <Cover src={track.cover} title={title} />
+          <div class="track-meta">
+            <h1 class="title">{title}</h1>
+            {track.tags?.artist && <p class="artist">{track.tags.artist}</p>}
+            {track.tags?.album && (
+              <p class="album">
+                {track.tags.album}
+                {track.tags.year ? ` (${track.tags.year})` : ''}
+              </p>
+            )}
+            {track.duration !== undefined && <p class="duration">{formatTotal(track.duration)}</p>}
+          </div>
+        </div>
+        {state === 'processing' && <Processing />}
+        {state === 'failed' && (
+          <p class="error failed" role="alert">
+            {message}
+          </p>
+        )}
+        {state === 'ready' && <Player track={track} onGone={gone} />}
+        {state === 'ready' && <Actions track={track} />}
+        {track.expiresAt && <p class="expires">{expiresIn(track.expiresAt, now)}</p>}
+        {state === 'ready' && <Details track={track} />}
+      </>
+    );
+  }
+
+  return (
+    <>
+      <Brand />
+      <main class="track" data-state={state === 'error' ? 'loading' : state}>
+        {body}
+      </main>
+    </>
+  );
+}

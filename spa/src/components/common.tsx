@@ -1,0 +1,66 @@
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { announce, copyText } from '../lib/dom';
+import { embedSnippet } from '../lib/embed';
+import { NoteIcon } from './icons';
+
+/** A button that copies text and says so, visibly and to screen readers. */
+export function CopyButton({ text, label, what }: { text: string; label: string; what: string }) {
+  const [done, setDone] = useState<null | boolean>(null);
+  const onClick = async () => {
+    const ok = await copyText(text);
+    setDone(ok);
+    announce(ok ? 'Copied' : `Could not copy the ${what}; select it and copy it yourself.`);
+    setTimeout(() => setDone(null), 2000);
+  };
+  return (
+    <button type="button" class="button secondary copy" onClick={onClick}>
+      {done === true ? 'Copied' : done === false ? 'Copy failed' : label}
+    </button>
+  );
+}
+
+export function EmbedCode({ url, id, title }: { url: string; id: string; title: string }) {
+  const snippet = embedSnippet(url, id, title);
+  const fieldId = `embed-${id}`;
+  return (
+    <div class="embed-block">
+      <label for={fieldId} class="embed-label">
+        Embed code
+      </label>
+      <textarea
+        id={fieldId}
+        class="embed-code"
+        readOnly
+        rows={3}
+        value={snippet}
+        spellcheck={false}
+        onFocus={(e) => (e.currentTarget as HTMLTextAreaElement).select()}
+      />
+      <CopyButton text={snippet} label="Copy embed code" what="embed code" />
+    </div>
+  );
+}
+
+export function Cover({ src, title, class: cls }: { src?: string; title: string; class?: string }) {
+  const [broken, setBroken] = useState(false);
+  if (src && !broken) {
+    return <img class={'cover' + (cls ? ' ' + cls : '')} src={src} alt={`Cover of ${title}`} onError={() => setBroken(true)} />;
+  }
+  return (
+    <div class={'cover placeholder' + (cls ? ' ' + cls : '')} aria-hidden="true">
+      <NoteIcon />
+    </div>
+  );
+}
+
+export function Brand({ children }: { children?: ComponentChildren }) {
+  return (
+    <header class="site-header">
+      <a class="brand" href="/">
+        Soundtime
+      </a>
+      {children}
+    </header>
+  );
+}

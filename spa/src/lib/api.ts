@@ -1,0 +1,145 @@
+// The Soundtime HTTP API as the pages use it (see shared/API.md). Errors arrive as
+// {"error": {"code", "message"}}; the message is safe to show.
+
+import { DEFAULT_TYPES } from './sniff';
+
+export type Status = 'pending' | 'processing' | 'ready' | 'failed';
+
+export interface Theme {
+  background: string;
+  foreground: string;
+  accent: string;
+}
+
+export interface Track {
+  id: string;
+  url: string;
+  status: Status;
+  filename: string;
+  type: string;
+  size: number;
+  createdAt?: string;
+  uploadedAt?: string;
+  expiresAt?: string;
+  downloadable: boolean;
+  public?: boolean;
+  duration?: number;
+  audio?: { codec?: string; bitrate?: number; sampleRate?: number; channels?: number };
+  tags?: { title?: string; artist?: string; album?: string; year?: number; track?: number; genre?: string };
+  cover?: string;
+  preview?: string;
+  stream?: string;
+  waveform?: string;
+  theme?: Theme;
+  error?: { code: string; message: string };
+}
+
+export interface CreateRequest {
+  filename: string;
+  type: string;
+  size: number;
+  md5: string;
+  downloadable: boolean;
+  public: boolean;
+}
+
+export interface Created {
+  id: string;
+  url: string;
+  status: Status;
+  upload: { method: string; url: string; expiresAt: string; headers: Record<string, string> };
+  deleteToken: string;
+  expiresAt: string;
+}
+
+export interface Config {
+  maxUploadBytes: number;
+  maxDurationSeconds: number;
+  retentionDays: number;
+  types: string[];
+}
+
+export const DEFAULT_CONFIG: Config = {
+  maxUploadBytes: 2147483648,
+  maxDurationSeconds: 14400,
+  retentionDays: 14,
+  types: DEFAULT_TYPES,
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init?: RequestInit): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, { ...init, headers: { Accept: 'application/json', ...(init?.headers ?? {}) } });
+  } catch {
+    throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
+  }
+  if (res.status === 204) return undefined as T;
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(res.status, e?.code ?? 'http_' + res.status, e?.message ?? `The server answered ${res.status}.`);
+  }
+  return body as T;
+}
+
+const trackPath = (id: string) => `/api/tracks/${encodeURIComponent(id)}`;
+
+export const getTrack = (id: string) => call<Track>(trackPath(id));
+
+export const createTrack = (req: CreateRequest) =>
+  call<Created>('/api/tracks', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(req) });
+
+export const deleteTrack = (id: string, token: string) =>
+  call<void>(trackPath(id), { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+
+export const downloadHref = (id: string) => `${trackPath(id)}/download?redirect=1`;
+
+/** The server's limits, or the built-in defaults when it cannot say. */
+export async function getConfig(): Promise<Config> {
+  try {
+    const signal = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(5000) : undefined;
+    const c = await call<Partial<Config>>('/api/config', { signal });
+    return {
+      maxUploadBytes: typeof c.maxUploadBytes === 'number' && c.maxUploadBytes > 0 ? c.maxUploadBytes : DEFAULT_CONFIG.maxUploadBytes,
+      maxDurationSeconds: typeof c.maxDurationSeconds === 'number' ? c.maxDurationSeconds : DEFAULT_CONFIG.maxDurationSeconds,
+      retentionDays: typeof c.retentionDays === 'number' ? c.retentionDays : DEFAULT_CONFIG.retentionDays,
+      types: Array.isArray(c.types) && c.types.length ? c.types.filter((t) => typeof t === 'string') : DEFAULT_CONFIG.types,
+    };
+  } catch {
+    return DEFAULT_CONFIG;
+  }
+}
+
+/** Display title: the tagged title, else the file name. */
+export const trackTitle = (t: Pick<Track, 'tags' | 'filename'>) => t.tags?.title?.trim() || t.filename;
+
+const FORMAT_BY_EXT: Record<string, string> = {
+  mp3: 'MP3', flac: 'FLAC', ogg: 'Ogg', oga: 'Ogg', opus: 'Opus', wav: 'WAV', m4a: 'M4A', mp4: 'M4A', aac: 'AAC',
+  webm: 'WebM', weba: 'WebM', aif: 'AIFF', aiff: 'AIFF', aifc: 'AIFF',
+};
+const FORMAT_BY_TYPE: Record<string, string> = {
+  'audio/mpeg': 'MP3', 'audio/mp3': 'MP3', 'audio/flac': 'FLAC', 'audio/x-flac': 'FLAC', 'audio/ogg': 'Ogg', 'audio/opus': 'Opus',
+  'audio/wav': 'WAV', 'audio/x-wav': 'WAV', 'audio/wave': 'WAV', 'audio/vnd.wave': 'WAV', 'audio/mp4': 'M4A', 'audio/x-m4a': 'M4A',
+  'audio/m4a': 'M4A', 'audio/aac': 'AAC', 'audio/webm': 'WebM', 'audio/aiff': 'AIFF', 'audio/x-aiff': 'AIFF',
+};
+
+/** The original file's format for labels: "MP3", "FLAC", … */
+export function formatName(t: Pick<Track, 'filename' | 'type'>): string {
+  const ext = t.filename.includes('.') ? t.filename.slice(t.filename.lastIndexOf('.') + 1).toLowerCase() : '';
+  return FORMAT_BY_EXT[ext] ?? FORMAT_BY_TYPE[(t.type || '').split(';')[0].trim().toLowerCase()] ?? 'audio';
+}

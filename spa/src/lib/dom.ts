@@ -1,0 +1,82 @@
+// Small browser helpers shared by the pages: announcements for screen readers, copying to the
+// clipboard, theming.
+
+import type { Theme } from './api';
+
+let region: HTMLElement | null = null;
+
+/** Says something in a polite live region (created once, visually hidden). */
+export function announce(message: string): void {
+  if (!region) {
+    region = document.createElement('div');
+    region.className = 'sr-only';
+    region.setAttribute('role', 'status');
+    region.setAttribute('aria-live', 'polite');
+    document.body.appendChild(region);
+  }
+  const r = region;
+  r.textContent = '';
+  // A fresh text node after a tick, so repeating the same message is announced again.
+  setTimeout(() => {
+    r.textContent = message;
+  }, 50);
+}
+
+/** Copies text; falls back to a hidden textarea where the Clipboard API is missing or refused. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // fall through to the old way
+  }
+  const ta = document.createElement('textarea');
+  ta.value = text;
+  ta.setAttribute('readonly', '');
+  ta.style.position = 'fixed';
+  ta.style.opacity = '0';
+  ta.style.top = '0';
+  document.body.appendChild(ta);
+  const active = document.activeElement as HTMLElement | null;
+  ta.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  ta.remove();
+  active?.focus();
+  return ok;
+}
+
+const HEX = /^#[0-9a-fA-F]{6}$/;
+
+/** Applies a server-computed theme; ignores anything that is not #rrggbb. */
+export function applyTheme(theme: Theme | undefined): void {
+  if (!theme) return;
+  const root = document.documentElement.style;
+  if (HEX.test(theme.background)) root.setProperty('--bg', theme.background);
+  if (HEX.test(theme.foreground)) root.setProperty('--fg', theme.foreground);
+  if (HEX.test(theme.accent)) root.setProperty('--accent', theme.accent);
+  document.documentElement.classList.add('themed');
+}
+
+/** The current value of a CSS custom property on the root, e.g. "#d9480f". */
+export function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+/** "#rrggbb" at an opacity, as rgba() a canvas understands; other colours are returned as given. */
+export function withAlpha(color: string, alpha: number): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color);
+  if (!m) return color;
+  return `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${alpha})`;
+}
+
+export function prefersReducedMotion(): boolean {
+  return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+}
