@@ -17,6 +17,10 @@ DYNALITE      := node_modules/dynalite/cli.js
 # layers/ffmpeg/pins.mk, the same one the layer Makefile checks (see "## ffmpeg" in README.md).
 include layers/ffmpeg/pins.mk
 FFMPEG        := node_modules/@ffmpeg-installer/linux-x64/ffmpeg
+# The browser of the end-to-end tests: Debian's Chromium (playwright-core never downloads one).
+CHROMIUM      ?= /usr/bin/chromium
+# The web app (spa/): its own package and lockfile; `npm run build` writes spa/dist.
+SPA_SRC       := $(shell find spa/src spa/public spa/scripts -type f 2>/dev/null) $(wildcard spa/index.html spa/vite.config.ts spa/tsconfig*.json)
 
 export VERSITYGW_BIN := $(VERSITYGW)
 export DYNALITE_CLI  := $(CURDIR)/$(DYNALITE)
@@ -35,16 +39,41 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: dev
-dev: tools ## run the whole service on http://127.0.0.1:8080 (Ctrl-C stops it)
+dev: tools spa ## run the whole service on http://127.0.0.1:8080 (Ctrl-C stops it)
 	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime
 	exec $(TOOLS)/bin/soundtime
 
 .PHONY: test
-test: tools layer ## run every test: unit, adapters against the local servers, end to end, the layer
+test: tools layer spa browser ## run every test: unit, adapters against the local servers, the web app, end to end in Chromium, the layer
 	$(GO) vet ./...
 	@# The functions as Lambda builds them: arm64, lambda.norpc.
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) vet -tags lambda.norpc ./functions/...
 	$(GO) test -count=1 ./...
+	cd spa && npm test
+	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime
+	SOUNDTIME_BIN=$(TOOLS)/bin/soundtime CHROMIUM_PATH=$(CHROMIUM) node --test --test-concurrency=1 e2e/
+
+.PHONY: spa site
+spa: spa/dist/index.html ## build the web app into spa/dist (and report its size budget)
+
+# The web app, built for the site bucket: what `make deploy` uploads (see README, "Deploy").
+site: spa/dist/index.html ## build the web app for the site bucket (spa/dist)
+
+spa/node_modules/.installed: spa/package.json spa/package-lock.json
+	cd spa && npm ci --no-audit --no-fund
+	touch $@
+
+spa/dist/index.html: spa/node_modules/.installed $(SPA_SRC)
+	cd spa && npm run build
+
+# Debian's Chromium for the end-to-end tests, installed once (as root, or through sudo).
+.PHONY: browser
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else \
+	  echo "$(CHROMIUM) is missing: install Debian's chromium package (apt-get install chromium) as root" >&2; exit 1; fi; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium fonts-liberation
+	@test -x $(CHROMIUM) || { echo "chromium installed but $(CHROMIUM) is missing; set CHROMIUM=" >&2; exit 1; }
 
 .PHONY: bench
 bench: tools ## run the benchmarks (several minutes): handlers, peaks, and the process pipeline on one core
@@ -109,10 +138,22 @@ lambdas: ## cross-compile every function for Lambda (arm64) into .aws-sam-check/
 layer: ## build the ffmpeg Lambda layers (arm64, x86_64) into layers/ffmpeg/build/
 	$(MAKE) -C layers/ffmpeg
 
-.PHONY: deploy
-deploy: ## build and deploy with the AWS SAM CLI (needs an AWS account)
+.PHONY: deploy site-upload
+STACK ?= soundtime
+deploy: site ## build and deploy with the AWS SAM CLI (needs an AWS account), then upload the web app
 	sam build && sam deploy
+	$(MAKE) --no-print-directory site-upload
+
+# Hashed files first (immutable), then the stable names that import them (revalidated), and
+# nothing deleted: a page loaded before the deploy still finds the chunks it asks for.
+site-upload: site
+	@bucket=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
+	  --query "Stacks[0].Outputs[?OutputKey=='SiteBucketName'].OutputValue" --output text); \
+	if [ -z "$$bucket" ] || [ "$$bucket" = None ]; then echo "stack $(STACK) has no SiteBucketName output" >&2; exit 1; fi; \
+	aws s3 cp spa/dist/assets "s3://$$bucket/assets" --recursive --exclude '*' --include '*-????????*.*' \
+	  --cache-control 'public, max-age=31536000, immutable'; \
+	aws s3 cp spa/dist "s3://$$bucket" --recursive --exclude 'assets/*-????????*.*' --cache-control 'no-cache'
 
 .PHONY: clean
 clean: ## remove build output and local state (keeps the installed tools)
-	rm -rf .local .aws-sam .aws-sam-check
+	rm -rf .local .aws-sam .aws-sam-check spa/dist test-artifacts
