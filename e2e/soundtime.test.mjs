@@ -9,7 +9,9 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, rm, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -402,6 +404,78 @@ describe('in Chromium', () => {
       await h.waitFor(async () => (await entry.count()) === 0, { timeout: 5000, what: 'the deleted entry to leave the list' });
       const stored = await page.evaluate(() => localStorage.getItem('soundtime.uploads') ?? '');
       assert.ok(!stored.includes(id), 'the deleted track stays in localStorage');
+    });
+  });
+
+  it('a 500 MB file is hashed in a worker while the page stays responsive; its MD5 is right; Cancel mid-upload leaves nothing', { timeout: 240_000 }, async () => {
+    await browserReady();
+    // A WAV header and 500 MB of silence: a sparse file, so making it costs nothing.
+    const big = path.join(media.dir, 'half a gigabyte.wav');
+    const size = 500 * 1024 * 1024;
+    const header = Buffer.alloc(44);
+    header.write('RIFF', 0); header.writeUInt32LE(size - 8, 4); header.write('WAVEfmt ', 8);
+    header.writeUInt32LE(16, 16); header.writeUInt16LE(1, 20); header.writeUInt16LE(2, 22);
+    header.writeUInt32LE(44100, 24); header.writeUInt32LE(44100 * 4, 28); header.writeUInt16LE(4, 32);
+    header.writeUInt16LE(16, 34); header.write('data', 36); header.writeUInt32LE(size - 44, 40);
+    await h.writeFile(big, header);
+    await truncate(big, size);
+    const want = createHash('md5');
+    for await (const chunk of createReadStream(big)) want.update(chunk);
+    const wantMD5 = want.digest('base64');
+
+    await h.withPage(async ({ page, context }) => {
+      const started = [];
+      page.on('request', (req) => {
+        if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/tracks') started.push(JSON.parse(req.postData() ?? '{}'));
+      });
+      const createdIDs = [];
+      page.on('response', async (res) => {
+        if (res.request().method() === 'POST' && new URL(res.url()).pathname === '/api/tracks' && res.status() === 201) createdIDs.push((await res.json()).id);
+      });
+      // The upload itself is throttled (DevTools network emulation) so that Cancel finds it running.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
+
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').setInputFiles(big);
+      const row = page.locator('li.upload').filter({ hasText: 'half a gigabyte.wav' });
+      await h.waitFor(async () => (await row.getAttribute('data-state', { timeout: 1000 }).catch(() => null)) === 'hashing', { what: 'the row to start hashing' });
+
+      // While the worker hashes, the page answers: its progress text changes under our eyes, and
+      // a checkbox clicked now is checked now. No timing threshold: a frozen page fails both.
+      const seen = new Set();
+      const pub = page.getByLabel('Public (announce to the fediverse)');
+      let clicked = false;
+      const t0 = Date.now();
+      await h.waitFor(async () => {
+        const state = await row.getAttribute('data-state');
+        if (state !== 'hashing') return state;
+        seen.add((await row.locator('.status').innerText()).trim());
+        if (!clicked && seen.size >= 2) {
+          await pub.click();
+          assert.equal(await pub.isChecked(), true, 'a click during hashing did not take');
+          await pub.click();
+          clicked = true;
+        }
+        return false;
+      }, { timeout: 180_000, interval: 100, what: 'hashing to finish' });
+      const secs = (Date.now() - t0) / 1000;
+      console.log(`hashed 500 MB in the worker in about ${secs.toFixed(1)} s (${(500 / secs).toFixed(0)} MB/s), ${seen.size} progress updates seen`);
+      assert.ok(seen.size >= 3, `saw ${seen.size} progress values while hashing (${[...seen].join(', ')}): the page did not update`);
+      assert.ok(clicked, 'never got to click during hashing');
+
+      // The MD5 the page computed is the file's.
+      await h.waitFor(() => started.length === 1, { timeout: 20_000, what: 'POST /api/tracks' });
+      assert.equal(started[0].md5, wantMD5, 'the page sent another MD5 than the file has');
+      assert.equal(started[0].size, size);
+      await waitState(row, 'uploading', { timeout: 30_000, terminal: ['ready', 'failed', 'error', 'cancelled', 'processing'] });
+      const id = await h.waitFor(() => createdIDs[0], { timeout: 10_000, what: 'the POST /api/tracks response' });
+
+      // Cancel: the upload stops and the pending track is deleted; nothing remains of it.
+      await row.getByRole('button', { name: 'Cancel upload of half a gigabyte.wav' }).click();
+      await waitState(row, 'cancelled', { timeout: 20_000 });
+      await h.waitFor(async () => (await fetch(`${BASE}/api/tracks/${id}`)).status === 404, { timeout: 10_000, what: `GET /api/tracks/${id} to answer 404 after Cancel` });
     });
   });
 
