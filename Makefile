@@ -4,6 +4,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
+# A recipe that fails (the web app's size budget, a checksum) leaves no target behind to pass
+# for up to date next time.
+.DELETE_ON_ERROR:
 
 GO            ?= go
 TOOLS         := $(CURDIR)/.tools

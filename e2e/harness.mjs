@@ -291,8 +291,11 @@ export async function getJSON(url) {
   return { status: res.status, headers: res.headers, body };
 }
 
-/** Uploads a file through the API as the page would (POST, then the presigned PUT). */
-export async function apiUpload(base, file, { downloadable = true } = {}) {
+/**
+ * Starts an upload through the API as the page would: the POST. The returned object's put()
+ * then PUTs the bytes to the presigned URL.
+ */
+export async function apiStart(base, file, { downloadable = true } = {}) {
   const md5 = createHash('md5').update(file.bytes).digest('base64');
   const res = await fetch(`${base}/api/tracks`, {
     method: 'POST',
@@ -301,8 +304,17 @@ export async function apiUpload(base, file, { downloadable = true } = {}) {
   });
   const created = await res.json();
   if (res.status !== 201) throw new Error(`POST /api/tracks: ${res.status} ${JSON.stringify(created)}`);
-  const put = await fetch(created.upload.url, { method: created.upload.method, headers: created.upload.headers, body: file.bytes });
-  if (!put.ok) throw new Error(`PUT to the presigned URL: ${put.status} ${await put.text()}`);
+  created.put = async () => {
+    const put = await fetch(created.upload.url, { method: created.upload.method, headers: created.upload.headers, body: file.bytes });
+    if (!put.ok) throw new Error(`PUT to the presigned URL: ${put.status} ${await put.text()}`);
+  };
+  return created;
+}
+
+/** Uploads a file through the API as the page would (POST, then the presigned PUT). */
+export async function apiUpload(base, file, opts) {
+  const created = await apiStart(base, file, opts);
+  await created.put();
   return created;
 }
 

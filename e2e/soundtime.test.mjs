@@ -302,7 +302,7 @@ describe('in Chromium', () => {
       const refused = rowOf(media.notAudio);
       await waitState(refused, 'refused', { timeout: 10_000 });
       const reason = (await refused.innerText()).replace(media.notAudio.name, '').trim();
-      assert.ok(reason.length > 3, `the refused row gives no reason: ${await refused.innerText()}`);
+      assert.match(reason, /not an audio file/i, `the refused row does not say why: ${await refused.innerText()}`);
 
       for (const key of ['tagged', 'untagged', 'xss']) {
         const f = media[key];
@@ -480,6 +480,53 @@ describe('in Chromium', () => {
       await row.getByRole('button', { name: 'Cancel upload of half a gigabyte.wav' }).click();
       await waitState(row, 'cancelled', { timeout: 20_000 });
       await h.waitFor(async () => (await fetch(`${BASE}/api/tracks/${id}`)).status === 404, { timeout: 10_000, what: `GET /api/tracks/${id} to answer 404 after Cancel` });
+    });
+  });
+
+  it('a file over the size limit is refused before hashing, with the limit in the reason', { timeout: 60_000 }, async () => {
+    await browserReady();
+    const { maxUploadBytes } = (await h.getJSON(`${BASE}/api/config`)).body;
+    assert.ok(maxUploadBytes > 0, 'GET /api/config gives no maxUploadBytes');
+    // A WAV header and a sparse tail one byte over the limit: nothing is ever read from it.
+    const huge = path.join(media.dir, 'too big.wav');
+    const header = Buffer.alloc(12);
+    header.write('RIFF', 0); header.writeUInt32LE(0xffffffff, 4); header.write('WAVE', 8);
+    await h.writeFile(huge, header);
+    await truncate(huge, maxUploadBytes + 1);
+    await h.withPage(async ({ page }) => {
+      let posts = 0;
+      page.on('request', (req) => { if (req.method() === 'POST') posts++; });
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').setInputFiles(huge);
+      const row = page.locator('li.upload').filter({ hasText: 'too big.wav' });
+      await waitState(row, 'refused', { timeout: 10_000 });
+      const text = await row.innerText();
+      assert.match(text, /too large/i, `the refused row does not say why: ${text}`);
+      assert.match(text, /2(\.0)? GB/, `the refused row does not give the limit: ${text}`);
+      assert.equal(posts, 0, 'a refused file reached the API');
+    });
+    await rm(huge, { force: true });
+  });
+
+  it('a track opened while processing turns into the player by itself', { timeout: 120_000 }, async () => {
+    await browserReady();
+    await h.withPage(async ({ page }) => {
+      // The page opens before the bytes are even uploaded: the track is pending.
+      const started = await h.apiStart(BASE, media.untagged);
+      let navigations = 0;
+      page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
+      await page.goto(`${BASE}/t/${started.id}`);
+      const main = page.locator('main.track');
+      await h.waitFor(async () => ['pending', 'processing', 'loading'].includes(await main.getAttribute('data-state')) &&
+        /processing/i.test(await main.innerText()), { timeout: 10_000, what: 'the page to say it is processing' });
+      assert.equal(await main.locator('button.play').count(), 0, 'a player before the track is ready');
+      const before = navigations;
+      await started.put();
+      await waitState(main, 'ready');
+      await main.locator('button.play').waitFor({ timeout: 20_000 });
+      assert.equal(navigations, before, 'the page reloaded to become the player');
+      await main.locator('button.play').click();
+      await waitPlaying(page);
     });
   });
 

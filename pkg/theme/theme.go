@@ -1,7 +1,7 @@
 // Package theme derives a page's colours from a track's cover art, as Soundtime did: a background
 // taken from the cover's dominant colour, a foreground that reads on it (WCAG AAA, 7:1) and an
-// accent from the cover's most vivid colour that stands out from the background as a UI
-// component must (WCAG 1.4.11, 3:1).
+// accent from the cover's most vivid colour that reads on the background as text must (WCAG AA,
+// 4.5:1): links and the waveform's progress use it.
 //
 // The cover came out of an uploaded file: its header is checked before any pixel is decoded, so
 // a picture claiming to be 100000×100000 costs a few bytes of reading, not gigabytes.
@@ -35,7 +35,7 @@ var ErrTooLarge = errors.New("theme: picture too large")
 // Contrast targets.
 const (
 	textContrast   = 7.0 // foreground on background: WCAG AAA for body text
-	accentContrast = 3.0 // accent on background: WCAG 1.4.11 for UI components
+	accentContrast = 4.5 // accent on background: WCAG AA for text (links are drawn in it)
 )
 
 // FromImage decodes a JPEG, PNG or GIF and derives its theme.

@@ -57,7 +57,7 @@ type Track struct {
 }
 
 // Theme is a page's colours derived from the cover art, as #rrggbb: a foreground that reads on
-// the background (7:1) and an accent that stands out from it (3:1).
+// the background (7:1) and an accent that reads on it as text (4.5:1).
 type Theme struct {
 	Background string
 	Foreground string
