@@ -530,7 +530,7 @@ describe('in Chromium', () => {
     });
   });
 
-  it('track page: ready, plays, seeks with the keyboard', { timeout: 120_000 }, async () => {
+  it('track page: ready, plays, seeks with the keyboard, a click and a drag', { timeout: 120_000 }, async () => {
     await browserReady();
     const t = need('tagged');
     const f = media.tagged;
@@ -587,6 +587,20 @@ describe('in Chromium', () => {
       await slider.focus();
       await page.keyboard.press('ArrowRight');
       await h.waitFor(async () => (await audioTime(page)).t >= again.t + 4, { timeout: 5000, what: 'ArrowRight while playing to jump ≈5 s ahead' });
+
+      // A click on the waveform seeks to where it lands, and a drag follows the pointer.
+      await play.click();
+      await h.waitFor(async () => (await audioTime(page)).paused, { timeout: 5000, what: 'the audio to pause' });
+      const box = await slider.boundingBox();
+      const y = box.y + box.height / 2;
+      await page.mouse.click(box.x + box.width * 0.75, y);
+      await waitPosition(page, slider, f.duration * 0.75 - 1, f.duration * 0.75 + 1, 'a click at 75 % of the waveform');
+      await page.mouse.move(box.x + box.width * 0.2, y);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.35, y, { steps: 5 });
+      await page.mouse.move(box.x + box.width * 0.5, y, { steps: 5 });
+      await page.mouse.up();
+      await waitPosition(page, slider, f.duration * 0.5 - 1, f.duration * 0.5 + 1, 'a drag to 50 % of the waveform');
     });
   });
 
