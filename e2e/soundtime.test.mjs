@@ -483,6 +483,34 @@ describe('in Chromium', () => {
     });
   });
 
+  it('keyboard alone: Tab reaches the file picker with a visible focus ring, Space opens it, the file uploads', { timeout: 90_000 }, async () => {
+    await browserReady();
+    await h.withPage(async ({ page }) => {
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').waitFor({ state: 'attached' });
+      let reached = false;
+      for (let i = 0; i < 15 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => document.activeElement?.matches('input[type=file]') ?? false);
+      }
+      assert.ok(reached, 'Tab never reached the file input');
+      // The focus shows on the visible control (the label styled as a button).
+      const ring = await page.evaluate(() => {
+        const input = document.activeElement;
+        const label = document.querySelector(`label[for="${input.id}"]`);
+        const st = label && getComputedStyle(label);
+        return st && { style: st.outlineStyle, width: parseFloat(st.outlineWidth) };
+      });
+      assert.ok(ring && ring.style !== 'none' && ring.width >= 2, `no visible focus ring on the picker: ${JSON.stringify(ring)}`);
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), page.keyboard.press('Space')]);
+      assert.equal(chooser.isMultiple(), true, 'the picker takes one file only');
+      await chooser.setFiles(media.untagged.path);
+      const row = page.locator('li.upload').filter({ hasText: media.untagged.name });
+      await waitState(row, 'ready');
+      assert.ok(await row.locator('a.share-link').count(), 'no share link after a keyboard-only upload');
+    });
+  });
+
   it('a file over the size limit is refused before hashing, with the limit in the reason', { timeout: 60_000 }, async () => {
     await browserReady();
     const { maxUploadBytes } = (await h.getJSON(`${BASE}/api/config`)).body;
