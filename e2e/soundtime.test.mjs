@@ -684,7 +684,7 @@ describe('in Chromium', () => {
     // withPage fails the test here on any dialog (alert(1) would be one).
   });
 
-  it('track page at 360 px wide', { timeout: 60_000 }, async () => {
+  it('360 px wide: no sideways scroll, 44 px touch targets; reduced motion stops every transition', { timeout: 60_000 }, async () => {
     await browserReady();
     const t = need('tagged');
     await h.withPage({ viewport: { width: 360, height: 740 } }, async ({ page }) => {
@@ -693,7 +693,29 @@ describe('in Chromium', () => {
       assert.ok(overflow <= 360, `the page is ${overflow} px wide at 360: it scrolls sideways`);
       const box = await page.locator('button.play').boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 360, `the play button is outside the viewport: ${JSON.stringify(box)}`);
+      // Touch targets: every visible control is at least 44 × 44 px.
+      const small = await page.evaluate(() => [...document.querySelectorAll('button, a.download, [role=slider], .button')]
+        .filter((e) => e.offsetParent !== null)
+        .map((e) => ({ what: e.className || e.tagName, r: e.getBoundingClientRect() }))
+        .filter(({ r }) => r.width < 44 || r.height < 44)
+        .map(({ what, r }) => `${what} ${Math.round(r.width)}×${Math.round(r.height)}`));
+      assert.deepEqual(small, [], 'controls under 44 × 44 px');
       await h.shot(page, 'track-360', { fullPage: true });
+
+      // Reduced motion: nothing transitions or animates.
+      await page.emulateMedia({ reducedMotion: 'reduce' });
+      const moving = await page.evaluate(() => [...document.querySelectorAll('*')]
+        .map((e) => getComputedStyle(e))
+        .filter((st) => st.transitionDuration.split(',').some((d) => parseFloat(d) > 0) || (st.animationName !== 'none' && st.animationName !== ''))
+        .length);
+      assert.equal(moving, 0, `${moving} elements still transition or animate with prefers-reduced-motion: reduce`);
+    });
+    // The upload page fits at 360 px too.
+    await h.withPage({ viewport: { width: 360, height: 740 } }, async ({ page }) => {
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').waitFor({ state: 'attached' });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 360, `the upload page is ${width} px wide at 360: it scrolls sideways`);
     });
   });
 
