@@ -6,7 +6,8 @@ import { Player } from './Player';
 import { NotFound, Processing, useTrack } from './TrackPage';
 
 export function EmbedPage({ id }: { id: string }) {
-  const { track, state, message, gone } = useTrack(id);
+  // Embeds never re-check on visibility: every impression would cost a read (and slide the expiry).
+  const { track, state, message, gone, stale } = useTrack(id, { recheck: false });
   const title = track ? trackTitle(track) : '';
   const href = track?.url ?? `/t/${encodeURIComponent(id)}`;
   return (
@@ -28,7 +29,7 @@ export function EmbedPage({ id }: { id: string }) {
               </a>
             </p>
             {state === 'ready' && <Player track={track} onGone={gone} />}
-            {state === 'processing' && <Processing />}
+            {state === 'processing' && <Processing stale={stale} />}
             {state === 'failed' && (
               <p class="error failed" role="alert">
                 {message}

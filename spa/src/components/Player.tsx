@@ -4,12 +4,12 @@
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import WaveSurfer from 'wavesurfer.js';
-import type { Track } from '../lib/api';
+import { ApiError, getTrack, type Track } from '../lib/api';
 import { cssVar, prefersReducedMotion, withAlpha } from '../lib/dom';
 import { formatDuration, formatTotal, positionText } from '../lib/format';
 import { flatPeaks, peaksFromAudiowaveform } from '../lib/peaks';
 import { seekKey } from '../lib/seek';
-import { attachSource, type Source } from '../lib/stream';
+import { attachSource, attachSourceNow, loadHls, type Source, type SourceOptions } from '../lib/stream';
 import { PauseIcon, PlayIcon } from './icons';
 
 interface Props {
@@ -41,7 +41,15 @@ export function Player({ track, onGone }: Props) {
   const ws = useRef<WaveSurfer | null>(null);
   const source = useRef<Source | null>(null);
   const attaching = useRef<Promise<Source> | null>(null);
+  /** While hls.js loads: whether the listener still wants playback (a second press cancels). */
+  const wantPlay = useRef(false);
+  const unmounted = useRef(false);
+  /** The latest track: a re-fetch brings freshly signed URLs without re-creating the player. */
+  const latest = useRef(track);
+  latest.current = track;
   const position = useRef(0);
+  const [pending, setPending] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const [playing, setPlaying] = useState(false);
   const [waiting, setWaiting] = useState(false);
   const [current, setCurrent] = useState(0);
@@ -56,7 +64,13 @@ export function Player({ track, onGone }: Props) {
       setCurrent(Math.floor(audio.currentTime));
     };
     const on: Array<[string, () => void]> = [
-      ['play', () => setPlaying(true)],
+      [
+        'play',
+        () => {
+          setPlaying(true);
+          setNotice(null);
+        },
+      ],
       ['pause', () => setPlaying(false)],
       ['ended', () => setPlaying(false)],
       ['waiting', () => setWaiting(true)],
@@ -66,9 +80,12 @@ export function Player({ track, onGone }: Props) {
       ['seeked', onTime],
     ];
     for (const [n, f] of on) audio.addEventListener(n, f);
+    unmounted.current = false;
     return () => {
+      unmounted.current = true;
       for (const [n, f] of on) audio.removeEventListener(n, f);
       source.current?.destroy();
+      source.current = null;
     };
   }, []);
 
@@ -77,7 +94,7 @@ export function Player({ track, onGone }: Props) {
     let cancelled = false;
     let mq: MediaQueryList | null = null;
     const recolour = () => ws.current?.setOptions(colours());
-    loadPeaks(track.waveform).then((peaks) => {
+    loadPeaks(latest.current.waveform).then((peaks) => {
       if (cancelled || !waveRef.current || !audioRef.current) return;
       try {
         const w = WaveSurfer.create({
@@ -115,7 +132,8 @@ export function Player({ track, onGone }: Props) {
       ws.current?.destroy();
       ws.current = null;
     };
-  }, [track.waveform, duration]);
+    // Keyed by the track, not by its (re-signed) waveform URL: the peaks do not change.
+  }, [track.id, duration]);
 
   const seekTo = useCallback(
     (t: number) => {
@@ -128,39 +146,86 @@ export function Player({ track, onGone }: Props) {
     [],
   );
 
-  const toggle = useCallback(async () => {
+  /** play(), saying so when the browser refuses it (outside a user gesture, on iOS say). */
+  const start = useCallback((audio: HTMLAudioElement) => {
+    audio.play().catch((err: unknown) => {
+      setWaiting(false);
+      // An AbortError only means a pause (or a new source) came first.
+      if (!unmounted.current && !(err instanceof DOMException && err.name === 'AbortError')) setNotice('Tap Play again to start');
+    });
+  }, []);
+
+  const toggle = useCallback(() => {
     const audio = audioRef.current!;
-    if (!source.current) {
-      if (attaching.current) return; // already on its way
-      setWaiting(true);
-      attaching.current = attachSource(audio, {
-        stream: track.stream,
-        preview: track.preview,
-        startAt: position.current,
-        onGone,
-        onFatal: (m) => {
-          setError(m);
-          setWaiting(false);
-        },
-      });
-      try {
-        source.current = await attaching.current;
-      } finally {
-        attaching.current = null;
-      }
-      audio.play().catch(() => setWaiting(false));
+    setNotice(null);
+    if (source.current) {
+      if (audio.paused) start(audio);
+      else audio.pause();
       return;
     }
-    if (audio.paused) audio.play().catch(() => {});
-    else audio.pause();
-  }, [track.stream, track.preview, onGone]);
+    if (attaching.current) {
+      // Pressed again while hls.js loads: a Pause wins (and a further press wants playback again).
+      wantPlay.current = !wantPlay.current;
+      setPending(wantPlay.current);
+      setWaiting(wantPlay.current);
+      return;
+    }
+    const opts: SourceOptions = {
+      stream: track.stream,
+      // Read when needed (a fallback much later): the latest signed URL, not the first one.
+      get preview() {
+        return latest.current.preview;
+      },
+      startAt: position.current,
+      onGone,
+      checkGone: () =>
+        getTrack(latest.current.id).then(
+          () => false,
+          (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 410),
+        ),
+      onFatal: (m) => {
+        setError(m);
+        setWaiting(false);
+      },
+    };
+    // Synchronously when possible, so that play() stays inside the click (iOS needs that).
+    const now = attachSourceNow(audio, opts);
+    if (now) {
+      source.current = now;
+      setWaiting(true);
+      start(audio);
+      return;
+    }
+    wantPlay.current = true;
+    setPending(true);
+    setWaiting(true);
+    const p = attachSource(audio, opts);
+    attaching.current = p;
+    void p.then((s) => {
+      attaching.current = null;
+      if (unmounted.current) {
+        // The player went away while hls.js loaded: nothing may play on a detached element.
+        s.destroy();
+        return;
+      }
+      source.current = s;
+      setPending(false);
+      if (wantPlay.current) start(audio);
+      else setWaiting(false);
+    });
+  }, [track.stream, onGone, start]);
+
+  /** Starts loading hls.js before the click, so that playback usually starts within it. */
+  const warm = () => {
+    if (track.stream && !source.current) void loadHls();
+  };
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     const a = seekKey(e.key, position.current, duration);
     if (!a) return;
     e.preventDefault();
-    if (a.type === 'toggle') void toggle();
+    if (a.type === 'toggle') toggle();
     else seekTo(a.time);
   };
 
@@ -171,10 +236,13 @@ export function Player({ track, onGone }: Props) {
       <button
         type="button"
         class={'play' + (waiting && !reduced ? ' busy' : '')}
-        aria-label={playing ? 'Pause' : 'Play'}
-        onClick={() => void toggle()}
+        aria-label={playing || pending ? 'Pause' : 'Play'}
+        onClick={toggle}
+        onPointerDown={warm}
+        onMouseEnter={warm}
+        onFocus={warm}
       >
-        {playing ? <PauseIcon /> : <PlayIcon />}
+        {playing || pending ? <PauseIcon /> : <PlayIcon />}
       </button>
       <div class="player-main">
         <div
@@ -187,16 +255,23 @@ export function Player({ track, onGone }: Props) {
           aria-valuenow={current}
           aria-valuetext={positionText(current, duration)}
           onKeyDown={onKeyDown}
+          onFocus={warm}
         >
           <div class="waveform-canvas" ref={waveRef} />
         </div>
         <p class="time">
           <span class="elapsed">{formatDuration(current)}</span> / <span class="total">{formatTotal(duration)}</span>
         </p>
-        {error && (
+        {error ? (
           <p class="player-error" role="alert">
             {error}
           </p>
+        ) : (
+          notice && (
+            <p class="player-notice" role="status">
+              {notice}
+            </p>
+          )
         )}
       </div>
     </div>

@@ -5,17 +5,25 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, downloadHref, formatName, getTrack, trackTitle, type Track } from '../lib/api';
 import { applyTheme } from '../lib/dom';
 import { expiresIn, formatBitrate, formatBytes, formatChannels, formatDate, formatSampleRate, formatTotal } from '../lib/format';
-import { pollDelay } from '../lib/poll';
+import { nextPoll, recheckOnVisible, STILL_PROCESSING } from '../lib/poll';
 import { Brand, CopyButton, Cover, EmbedCode } from './common';
 import { Player } from './Player';
 
 export type PageState = 'loading' | 'processing' | 'ready' | 'failed' | 'notfound' | 'error';
 
-/** Loads a track and keeps it current: polls while processing, re-checks now and then when ready. */
-export function useTrack(id: string) {
+/**
+ * Loads a track and keeps it current without keeping it alive: every read slides the track's
+ * expiry on the server, so there is no periodic re-check once ready. Polls while processing
+ * (backing off, for at most 30 minutes). With `recheck` (the track page, not embeds), a ready
+ * page re-fetches when it becomes visible after being hidden over 10 minutes, which brings
+ * freshly signed URLs and notices a deletion.
+ */
+export function useTrack(id: string, { recheck = true }: { recheck?: boolean } = {}) {
   const [track, setTrack] = useState<Track | null>(null);
   const [state, setState] = useState<PageState>('loading');
   const [message, setMessage] = useState('');
+  /** Polling gave up on a long processing: the page says to reload. */
+  const [stale, setStale] = useState(false);
   const stateRef = useRef<PageState>('loading');
 
   const gone = useCallback(() => {
@@ -28,10 +36,19 @@ export function useTrack(id: string) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let attempt = 0;
     let failures = 0;
+    let hiddenAt: number | null = document.visibilityState === 'hidden' ? Date.now() : null;
+    const startedAt = Date.now();
 
-    const schedule = (ms: number) => {
+    /** Polls again after a back-off, or stops (and says so) after 30 minutes. */
+    const again = () => {
       clearTimeout(timer);
-      if (!stopped) timer = setTimeout(load, ms);
+      if (stopped) return;
+      const d = nextPoll(attempt++, startedAt, Date.now());
+      if (d === null) {
+        if (stateRef.current === 'processing') setStale(true);
+        return;
+      }
+      timer = setTimeout(load, d);
     };
     async function load() {
       try {
@@ -40,15 +57,13 @@ export function useTrack(id: string) {
         failures = 0;
         applyTheme(t.theme);
         const next: PageState = t.status === 'ready' ? 'ready' : t.status === 'failed' ? 'failed' : 'processing';
-        // Once ready, keep the first answer for the player (its signed URLs stay in use);
-        // later answers only refresh what is shown around it.
-        setTrack((prev) => (prev && prev.status === 'ready' && t.status === 'ready' ? { ...prev, expiresAt: t.expiresAt } : t));
+        // A re-fetch brings freshly signed URLs (preview, cover, waveform): take them. The
+        // player stays mounted (same component, new props), so playback is not interrupted.
+        setTrack(t);
         stateRef.current = next;
         setState(next);
         if (next === 'failed') setMessage(t.error?.message ?? 'This track could not be processed.');
-        if (next === 'processing') schedule(pollDelay(attempt++));
-        // A ready page checks now and then that the track still exists.
-        if (next === 'ready') schedule(30_000);
+        if (next === 'processing') again();
       } catch (err) {
         if (stopped) return;
         if (err instanceof ApiError && err.status === 404) return gone();
@@ -58,22 +73,29 @@ export function useTrack(id: string) {
           setState('error');
           setMessage(err instanceof Error ? err.message : 'The track could not be loaded.');
         }
-        schedule(pollDelay(attempt++));
+        // A failed re-check of a ready page is not retried: the page keeps what it has.
+        if (stateRef.current !== 'ready') again();
       }
     }
-    const onVisible = () => {
-      if (document.visibilityState === 'visible' && stateRef.current === 'ready') load();
+    const onVisibility = () => {
+      if (document.visibilityState === 'hidden') {
+        hiddenAt ??= Date.now();
+        return;
+      }
+      const wasHidden = hiddenAt;
+      hiddenAt = null;
+      if (recheck && stateRef.current === 'ready' && recheckOnVisible(wasHidden, Date.now())) void load();
     };
-    document.addEventListener('visibilitychange', onVisible);
-    load();
+    document.addEventListener('visibilitychange', onVisibility);
+    void load();
     return () => {
       stopped = true;
       clearTimeout(timer);
-      document.removeEventListener('visibilitychange', onVisible);
+      document.removeEventListener('visibilitychange', onVisibility);
     };
-  }, [id]);
+  }, [id, recheck]);
 
-  return { track, state, message, gone };
+  return { track, state, message, gone, stale };
 }
 
 export function NotFound({ compact }: { compact?: boolean }) {
@@ -90,7 +112,14 @@ export function NotFound({ compact }: { compact?: boolean }) {
   );
 }
 
-export function Processing() {
+export function Processing({ stale }: { stale?: boolean }) {
+  if (stale) {
+    return (
+      <p class="processing stale" role="status">
+        {STILL_PROCESSING}
+      </p>
+    );
+  }
   return (
     <p class="processing" role="status">
       <span class="spinner" aria-hidden="true" /> Processing… this page updates by itself
@@ -150,7 +179,7 @@ function Actions({ track }: { track: Track }) {
 }
 
 export function TrackPage({ id }: { id: string }) {
-  const { track, state, message, gone } = useTrack(id);
+  const { track, state, message, gone, stale } = useTrack(id);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 60_000);
@@ -193,7 +222,7 @@ export function TrackPage({ id }: { id: string }) {
             {track.duration !== undefined && <p class="duration">{formatTotal(track.duration)}</p>}
           </div>
         </div>
-        {state === 'processing' && <Processing />}
+        {state === 'processing' && <Processing stale={stale} />}
         {state === 'failed' && (
           <p class="error failed" role="alert">
             {message}

@@ -47,8 +47,10 @@ function UploadRow({ item, onCancel }: { item: UploadItem; onCancel(): void }) {
   const c = item.created;
   const shared = c && (item.state === 'processing' || item.state === 'ready' || item.state === 'failed');
   const title = item.track ? trackTitle(item.track) : item.name;
+  const row = useRef<HTMLLIElement>(null);
   return (
-    <li class="upload" data-state={item.state}>
+    // Focusable so that focus has somewhere to go when its Cancel button disappears.
+    <li class="upload" data-state={item.state} tabIndex={-1} ref={row}>
       <div class="upload-head">
         <span class="name">{item.name}</span>
         <span class="size">{formatBytes(item.size)}</span>
@@ -58,7 +60,15 @@ function UploadRow({ item, onCancel }: { item: UploadItem; onCancel(): void }) {
         <progress max={100} value={percent(item.progress, 1)} aria-label={`${item.state === 'hashing' ? 'Hashing' : 'Uploading'} ${item.name}`} />
       )}
       {busy && (
-        <button type="button" class="button secondary cancel" aria-label={`Cancel upload of ${item.name}`} onClick={onCancel}>
+        <button
+          type="button"
+          class="button secondary cancel"
+          aria-label={`Cancel upload of ${item.name}`}
+          onClick={() => {
+            onCancel();
+            row.current?.focus();
+          }}
+        >
           Cancel
         </button>
       )}
@@ -82,21 +92,27 @@ function UploadRow({ item, onCancel }: { item: UploadItem; onCancel(): void }) {
   );
 }
 
-function MyUploads({ entries, onDelete }: { entries: StoredUpload[]; onDelete(e: StoredUpload): void }) {
-  if (!entries.length) return null;
+function MyUploads({ entries, shown, onDelete }: { entries: StoredUpload[]; shown: boolean; onDelete(e: StoredUpload): void }) {
+  if (!entries.length && !shown) return null;
   return (
     <section class="mine" aria-labelledby="mine-heading">
-      <h2 id="mine-heading">Uploaded from this browser</h2>
-      <ul class="mine-list">
-        {entries.map((e) => (
-          <li key={e.id} class="mine-item">
-            <a href={e.url}>{e.filename}</a>
-            <button type="button" class="button secondary delete" aria-label={`Delete ${e.filename}`} onClick={() => onDelete(e)}>
-              Delete
-            </button>
-          </li>
-        ))}
-      </ul>
+      {/* Focusable: focus lands here when the last entry is deleted. */}
+      <h2 id="mine-heading" tabIndex={-1}>
+        Uploaded from this browser
+      </h2>
+      {!entries.length && <p class="mine-empty">None left.</p>}
+      {entries.length > 0 && (
+        <ul class="mine-list">
+          {entries.map((e) => (
+            <li key={e.id} class="mine-item" data-id={e.id}>
+              <a href={e.url}>{e.filename}</a>
+              <button type="button" class="button secondary delete" aria-label={`Delete ${e.filename}`} onClick={() => onDelete(e)}>
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }
@@ -112,6 +128,20 @@ export function UploadPage() {
   const [dragging, setDragging] = useState(false);
   const [deleteError, setDeleteError] = useState('');
   const configReady = useRef<Promise<void> | null>(null);
+  /** Where focus goes once the list re-renders after a delete: an entry's id, or the heading. */
+  const focusAfterDelete = useRef<string | null>(null);
+  /** Once the list has been shown, it stays (with its heading) even when emptied. */
+  const mineShown = useRef(mine.length > 0);
+  if (mine.length) mineShown.current = true;
+
+  useEffect(() => {
+    const target = focusAfterDelete.current;
+    if (target === null) return;
+    focusAfterDelete.current = null;
+    const el =
+      target === '' ? document.getElementById('mine-heading') : document.querySelector<HTMLElement>(`.mine-item[data-id="${CSS.escape(target)}"] .delete`);
+    (el ?? document.getElementById('mine-heading'))?.focus();
+  }, [mine]);
 
   const queue = useMemo(
     () =>
@@ -162,8 +192,14 @@ export function UploadPage() {
         return;
       }
     }
+    const before = store.list();
+    const at = before.findIndex((x) => x.id === e.id);
     store.remove(e.id);
-    setMine(store.list());
+    const after = store.list();
+    // Focus the next entry's Delete button (or the previous one's, at the end), else the heading.
+    const next = after[Math.min(Math.max(at, 0), after.length - 1)];
+    focusAfterDelete.current = next ? next.id : '';
+    setMine(after);
     announce(`${e.filename} deleted`);
   };
 
@@ -236,7 +272,7 @@ export function UploadPage() {
             {deleteError}
           </p>
         )}
-        <MyUploads entries={mine} onDelete={onDelete} />
+        <MyUploads entries={mine} shown={mineShown.current} onDelete={onDelete} />
       </main>
     </>
   );

@@ -43,9 +43,10 @@ export function EmbedCode({ url, id, title }: { url: string; id: string; title: 
 }
 
 export function Cover({ src, title, class: cls }: { src?: string; title: string; class?: string }) {
-  const [broken, setBroken] = useState(false);
-  if (src && !broken) {
-    return <img class={'cover' + (cls ? ' ' + cls : '')} src={src} alt={`Cover of ${title}`} onError={() => setBroken(true)} />;
+  // Which src failed: a freshly signed URL (after a re-fetch) gets its own chance.
+  const [broken, setBroken] = useState<string | null>(null);
+  if (src && broken !== src) {
+    return <img class={'cover' + (cls ? ' ' + cls : '')} src={src} alt={`Cover of ${title}`} onError={() => setBroken(src)} />;
   }
   return (
     <div class={'cover placeholder' + (cls ? ' ' + cls : '')} aria-hidden="true">

@@ -109,11 +109,23 @@ export const deleteTrack = (id: string, token: string) =>
 
 export const downloadHref = (id: string) => `${trackPath(id)}/download?redirect=1`;
 
-/** The server's limits, or the built-in defaults when it cannot say. */
-export async function getConfig(): Promise<Config> {
+export const CONFIG_TIMEOUT_MS = 5000;
+
+/** The server's limits, or the built-in defaults when it cannot say within 5 s. */
+export async function getConfig(timeoutMs = CONFIG_TIMEOUT_MS): Promise<Config> {
+  const ctl = typeof AbortController === 'function' ? new AbortController() : undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // Raced rather than left to an abort signal alone: older browsers ignore the signal, and a
+  // stalled body must not keep the upload page from accepting files.
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => {
+      ctl?.abort();
+      resolve(null);
+    }, timeoutMs);
+  });
   try {
-    const signal = typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(5000) : undefined;
-    const c = await call<Partial<Config>>('/api/config', { signal });
+    const c = await Promise.race([call<Partial<Config>>('/api/config', { signal: ctl?.signal }), timeout]);
+    if (!c || typeof c !== 'object') return DEFAULT_CONFIG;
     return {
       maxUploadBytes: typeof c.maxUploadBytes === 'number' && c.maxUploadBytes > 0 ? c.maxUploadBytes : DEFAULT_CONFIG.maxUploadBytes,
       maxDurationSeconds: typeof c.maxDurationSeconds === 'number' ? c.maxDurationSeconds : DEFAULT_CONFIG.maxDurationSeconds,
@@ -122,6 +134,8 @@ export async function getConfig(): Promise<Config> {
     };
   } catch {
     return DEFAULT_CONFIG;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

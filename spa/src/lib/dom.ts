@@ -2,6 +2,7 @@
 // clipboard, theming.
 
 import type { Theme } from './api';
+import { linkColour } from './contrast';
 
 let region: HTMLElement | null = null;
 
@@ -61,6 +62,10 @@ export function applyTheme(theme: Theme | undefined): void {
   if (HEX.test(theme.background)) root.setProperty('--bg', theme.background);
   if (HEX.test(theme.foreground)) root.setProperty('--fg', theme.foreground);
   if (HEX.test(theme.accent)) root.setProperty('--accent', theme.accent);
+  // Link text needs 4.5:1; the accent is only guaranteed less (see contrast.ts).
+  if (HEX.test(theme.background) && HEX.test(theme.foreground) && HEX.test(theme.accent)) {
+    root.setProperty('--link', linkColour(theme.accent, theme.background, theme.foreground));
+  }
   document.documentElement.classList.add('themed');
 }
 

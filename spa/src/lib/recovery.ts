@@ -1,6 +1,11 @@
 // What to do when HLS playback hits an error. Segment URLs are signed and expire (after a long
 // pause, say): the cure is to fetch the playlist again, which signs fresh URLs, and resume at
 // the same position. hls.js's own retries do not help there, since it never re-signs.
+//
+// Reloads are bounded twice over, so that a segment which keeps failing cannot loop forever
+// (reload → re-buffer → 403 → reload …): the count of reloads only starts over once playback has
+// really moved past the position of the last failure, and there are at most
+// MAX_RELOADS_PER_WINDOW reloads in any RELOAD_WINDOW_MS whatever happens in between.
 
 export interface StreamError {
   fatal: boolean;
@@ -12,11 +17,21 @@ export interface StreamError {
   status?: number;
 }
 
+/** Where playback is (media seconds) and when (wall-clock ms) an error or progress happens. */
+export interface Moment {
+  position: number;
+  now: number;
+}
+
 export interface RecoveryState {
-  /** Reloads since playback last made progress. */
+  /** Reloads since playback last got past the last failure. */
   reloads: number;
-  /** Media-error recoveries since playback last made progress. */
+  /** Media-error recoveries since playback last got past the last failure. */
   mediaRecoveries: number;
+  /** Media position of the last handled failure; null when none since the last progress. */
+  lastFailureAt: number | null;
+  /** Wall-clock times (ms) of the recent reloads, for the per-window cap. */
+  reloadTimes: number[];
 }
 
 export type RecoveryAction =
@@ -28,19 +43,41 @@ export type RecoveryAction =
   | 'gone' // the track no longer exists
   | 'fail'; // give up and tell the listener
 
+/** Reloads allowed while playback does not get past the failing position. */
 export const MAX_RELOADS = 3;
+/** Reloads allowed in any window of RELOAD_WINDOW_MS, progress or not. */
+export const MAX_RELOADS_PER_WINDOW = 5;
+export const RELOAD_WINDOW_MS = 60_000;
+/** How far (seconds, about a segment) playback must get past the last failure to count as progress. */
+export const PROGRESS_MARGIN = 10;
 
-export const initialRecovery = (): RecoveryState => ({ reloads: 0, mediaRecoveries: 0 });
+export const initialRecovery = (): RecoveryState => ({ reloads: 0, mediaRecoveries: 0, lastFailureAt: null, reloadTimes: [] });
 
-/** Playback advanced (a fragment loaded and played): errors since then start a fresh count. */
-export const progressed = (_s: RecoveryState): RecoveryState => initialRecovery();
+/**
+ * Playback is at `position`: the error counts start over only once it is clearly past the last
+ * failure. Buffering the fragment that contains the failing position again is not progress.
+ * Returns the same object when nothing changes.
+ */
+export function progressed(s: RecoveryState, position: number): RecoveryState {
+  if (s.reloads === 0 && s.mediaRecoveries === 0 && s.lastFailureAt === null) return s;
+  if (s.lastFailureAt !== null && !(position > s.lastFailureAt + PROGRESS_MARGIN)) return s;
+  return { ...s, reloads: 0, mediaRecoveries: 0, lastFailureAt: null };
+}
 
 const LOADS = new Set(['manifestLoadError', 'manifestLoadTimeOut', 'levelLoadError', 'levelLoadTimeOut', 'fragLoadError', 'fragLoadTimeOut', 'keyLoadError']);
 const AUTH = new Set([401, 403, 404, 410]);
 
-export function decideRecovery(state: RecoveryState, err: StreamError): { action: RecoveryAction; state: RecoveryState } {
-  const reload = (): { action: RecoveryAction; state: RecoveryState } =>
-    state.reloads >= MAX_RELOADS ? { action: 'fail', state } : { action: 'reload', state: { ...state, reloads: state.reloads + 1 } };
+export function decideRecovery(state: RecoveryState, err: StreamError, at: Moment): { action: RecoveryAction; state: RecoveryState } {
+  const reload = (): { action: RecoveryAction; state: RecoveryState } => {
+    const recent = state.reloadTimes.filter((t) => at.now - t < RELOAD_WINDOW_MS);
+    if (state.reloads >= MAX_RELOADS || recent.length >= MAX_RELOADS_PER_WINDOW) return { action: 'fail', state: { ...state, reloadTimes: recent } };
+    return {
+      action: 'reload',
+      state: { ...state, reloads: state.reloads + 1, lastFailureAt: failedAt(), reloadTimes: [...recent, at.now] },
+    };
+  };
+  // The furthest position that failed since the last progress: progress must get past it.
+  const failedAt = () => Math.max(at.position, state.lastFailureAt ?? -Infinity);
 
   if (err.type === 'networkError') {
     if (err.details.startsWith('manifest') && (err.status === 404 || err.status === 410)) return { action: 'gone', state };
@@ -51,7 +88,7 @@ export function decideRecovery(state: RecoveryState, err: StreamError): { action
   }
   if (!err.fatal) return { action: 'none', state };
   if (err.type === 'mediaError') {
-    const next = { ...state, mediaRecoveries: state.mediaRecoveries + 1 };
+    const next = { ...state, mediaRecoveries: state.mediaRecoveries + 1, lastFailureAt: failedAt() };
     if (state.mediaRecoveries === 0) return { action: 'recoverMedia', state: next };
     if (state.mediaRecoveries === 1) return { action: 'swapCodecAndRecover', state: next };
     return { action: 'fallback', state: next };
