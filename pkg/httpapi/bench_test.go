@@ -64,3 +64,21 @@ func BenchmarkGet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTrackPage renders the share page of a ready, tagged track with a cover: what a burst
+// of crawler fetches costs per request before any cache (compare with BenchmarkGet).
+func BenchmarkTrackPage(b *testing.B) {
+	h := newPagesHarness(b)
+	h.srv.Log = slog.New(slog.NewJSONHandler(discard{}, nil))
+	h.handler = h.srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages)
+	tr := h.readyTrack(b, goodBody, pageTags, true)
+	target := "/t/" + tr.ID
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.handler.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `og:title" content="Song"`) {
+			b.Fatalf("status = %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
