@@ -632,6 +632,39 @@ describe('in Chromium', () => {
     });
   });
 
+  it('a segment refused with 403 (its signed URL expired) makes the player fetch a fresh playlist and play on', { timeout: 90_000 }, async () => {
+    await browserReady();
+    const t = need('tagged');
+    const tolerate = [{
+      test: ({ text, url }) => /status of 403/.test(text) && /\/seg00001\.ts/.test(url),
+      why: 'the test answers 403 once for the second segment, as S3 does for an expired signature',
+    }];
+    await h.withPage({ tolerate }, async ({ page }) => {
+      let refused = 0;
+      let playlists = 0;
+      page.on('request', (req) => { if (new URL(req.url()).pathname.endsWith('/stream.m3u8')) playlists++; });
+      await page.route((url) => url.pathname.endsWith('/seg00001.ts'), async (route) => {
+        if (refused === 0) {
+          refused++;
+          await route.fulfill({ status: 403, contentType: 'application/xml', body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' });
+          return;
+        }
+        await route.continue();
+      });
+      const main = await openPlayer(page, t.url);
+      const slider = main.locator('div.waveform[role=slider]');
+      await slider.focus();
+      await page.keyboard.press('ArrowRight'); // 0:05, so the second segment (from 0:10) comes soon
+      await waitPosition(page, slider, 4.5, 5.5, 'ArrowRight from 0');
+      await main.locator('button.play').click();
+      // Playback crosses into the refused segment and goes on.
+      await waitPlaying(page, 11.5, 30_000);
+      assert.equal(refused, 1, 'the second segment was never requested');
+      assert.ok(playlists >= 2, `the playlist was fetched ${playlists} time(s): no reload after the 403`);
+      assert.equal((await main.getAttribute('data-state')), 'ready');
+    });
+  });
+
   it('Download gives the uploaded bytes', { timeout: 60_000 }, async () => {
     await browserReady();
     const t = need('tagged');
