@@ -945,6 +945,7 @@ func TestTemplateRoutes(t *testing.T) {
 		"GET /api/getuploadurl":            "UploadFunction",
 		"GET /api/config":                  "UploadFunction",
 		"GET /t/{id}":                      "TrackFunction",
+		"GET /t/{id}/cover":                "TrackFunction",
 		"GET /embed/{id}":                  "TrackFunction",
 		"GET /oembed":                      "TrackFunction",
 		"GET /api/tracks/{id}":             "TrackFunction",

@@ -29,6 +29,7 @@ const ENotImplemented = "not_implemented"
 // Pages: the server-rendered track page, the embeddable player and oEmbed (link previews).
 func Pages(s *Server, mux *http.ServeMux) {
 	mux.Handle("/t/{id}", methods{http.MethodGet: s.trackPage})
+	mux.Handle("/t/{id}/cover", methods{http.MethodGet: s.coverRedirect})
 	mux.Handle("/embed/{id}", methods{http.MethodGet: s.embedPage})
 	mux.Handle("/oembed", methods{http.MethodGet: s.oembed})
 }
@@ -44,6 +45,7 @@ type pageData struct {
 	FailureMessage             string
 
 	PageURL, EmbedURL, OEmbedURL template.URL
+	CoverURL                     template.URL // the stable cover link of link previews
 	Cover, Preview, Download     template.URL
 
 	Width, Height int
@@ -157,6 +159,7 @@ func (s *Server) pageData(t *track.Track, m track.MediaURLs) pageData {
 		EmbedURL:  template.URL(s.embedURL(t.ID)),
 		OEmbedURL: template.URL(s.BaseURL + "/oembed?url=" + url.QueryEscape(s.shareURL(t.ID)) + "&format=json"),
 		Cover:     template.URL(m.Cover), Preview: template.URL(m.Preview),
+		CoverURL:  template.URL(s.coverURL(t.ID)),
 		Width: PlayerWidth, Height: PlayerHeight,
 	}
 	var parts []string
@@ -204,6 +207,32 @@ func displayTitle(t *track.Track) string {
 
 func (s *Server) embedURL(id string) string { return s.BaseURL + "/embed/" + id }
 
+// coverURL is a track's cover at a link that does not expire: link previews keep og:image and
+// oEmbed's thumbnail_url long after a signed URL would have stopped working.
+func (s *Server) coverURL(id string) string { return s.BaseURL + "/t/" + id + "/cover" }
+
+// coverRedirect sends a fresh signed URL of the cover. Like the pages it reads without sliding
+// the expiry, and its redirect is cacheable for a while that the signature outlives.
+func (s *Server) coverRedirect(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Tracks.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	m, err := s.Tracks.Media(r.Context(), t)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if m.Cover == "" {
+		s.writeError(w, r, track.Errorf(track.ENotFound, "this track has no cover"))
+		return
+	}
+	maxAge := min(5*time.Minute, s.Tracks.Config.MediaURLTTL/2)
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())))
+	http.Redirect(w, r, m.Cover, http.StatusFound)
+}
+
 // oembedJSON is an oEmbed 1.0 "video" response: the rich player is an iframe of /embed/{id}.
 type oembedJSON struct {
 	Version      string `json:"version"`
@@ -247,7 +276,10 @@ func (s *Server) oembed(w http.ResponseWriter, r *http.Request) {
 		Title: title, Width: PlayerWidth, Height: PlayerHeight,
 		HTML: fmt.Sprintf(`<iframe src="%s" width="%d" height="%d" frameborder="0" allow="autoplay" title="%s"></iframe>`,
 			html.EscapeString(s.embedURL(t.ID)), PlayerWidth, PlayerHeight, html.EscapeString(title)),
-		ThumbnailURL: m.Cover,
+		ThumbnailURL: s.coverURL(t.ID),
+	}
+	if m.Cover == "" {
+		o.ThumbnailURL = ""
 	}
 	if t.Tags != nil {
 		o.AuthorName = t.Tags.Artist
@@ -285,7 +317,7 @@ var pageTmpl = template.Must(template.New("page").Parse(head + `<!doctype html>
 <meta property="og:title" content="{{.Title}}">
 <meta property="og:description" content="{{.Description}}">
 {{- if .Cover}}
-<meta property="og:image" content="{{.Cover}}">
+<meta property="og:image" content="{{.CoverURL}}">
 {{- end}}
 <meta property="og:type" content="music.song">
 <meta property="og:url" content="{{.PageURL}}">

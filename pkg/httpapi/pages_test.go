@@ -118,9 +118,9 @@ func TestTrackPageReady(t *testing.T) {
 			t.Errorf("%s = %q (present %v), want %q", k, got, ok, v)
 		}
 	}
-	img, _ := pageMeta(body, "og:image")
-	if !strings.HasPrefix(img, "mem://bucket/"+tr.CoverKey+"?") {
-		t.Errorf("og:image = %q, want a signed URL of %s", img, tr.CoverKey)
+	// Link previews get the stable cover link: a signed URL would die in MEDIA_URL_TTL.
+	if img, _ := pageMeta(body, "og:image"); img != baseURL+"/t/"+tr.ID+"/cover" {
+		t.Errorf("og:image = %q, want the stable cover link", img)
 	}
 	if !strings.Contains(body, "<title>Song") {
 		t.Errorf("no <title> with the track's title in %s", body)
@@ -138,8 +138,8 @@ func TestTrackPageReady(t *testing.T) {
 		t.Errorf("oEmbed link is not escaped for the attribute: %v", raw)
 	}
 
-	if src, _ := pageAttr(body, `<img`, "src"); src != img {
-		t.Errorf("cover <img> src = %q, want %q", src, img)
+	if src, _ := pageAttr(body, `<img`, "src"); !strings.HasPrefix(src, "mem://bucket/"+tr.CoverKey+"?") {
+		t.Errorf("cover <img> src = %q, want a signed URL of %s", src, tr.CoverKey)
 	}
 	if src, _ := pageAttr(body, `<audio controls preload="none"`, "src"); !strings.Contains(src, tr.PreviewKey) {
 		t.Errorf("<audio> src = %q, want a signed URL of %s", src, tr.PreviewKey)
@@ -271,7 +271,7 @@ func TestOEmbed(t *testing.T) {
 				t.Errorf("%s = %#v, want %#v", k, m[k], v)
 			}
 		}
-		if s, _ := m["thumbnail_url"].(string); !strings.Contains(s, tr.CoverKey) {
+		if s, _ := m["thumbnail_url"].(string); s != baseURL+"/t/"+tr.ID+"/cover" {
 			t.Errorf("thumbnail_url = %v", m["thumbnail_url"])
 		}
 		iframe, _ := m["html"].(string)
@@ -369,5 +369,31 @@ func TestPagesDoNotSlideExpiry(t *testing.T) {
 	h.do(t, "GET", "/api/tracks/"+tr.ID, "")
 	if after := expiresAt(); !after.After(before) {
 		t.Errorf("GET /api/tracks/{id} left the expiry at %v", after)
+	}
+}
+
+// The stable cover link redirects to a fresh signature, cacheable for less than it lives, and
+// reading it does not keep the track alive.
+func TestCoverRedirect(t *testing.T) {
+	h := newPagesHarness(t)
+	tr := h.readyTrack(t, goodBody, pageTags, true)
+	before, _ := h.store.Get(context.Background(), tr.ID)
+	h.clock.Advance(time.Hour)
+	rec := h.do(t, "GET", "/t/"+tr.ID+"/cover", "")
+	if rec.Code != http.StatusFound || !strings.HasPrefix(rec.Header().Get("Location"), "mem://bucket/"+tr.CoverKey+"?") {
+		t.Fatalf("GET cover = %d, Location %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if cc := rec.Header().Get("Cache-Control"); cc != "public, max-age=300" {
+		t.Errorf("Cache-Control = %q, want public, max-age=300 (MEDIA_URL_TTL is %v)", cc, testConfig.MediaURLTTL)
+	}
+	after, _ := h.store.Get(context.Background(), tr.ID)
+	if !after.ExpiresAt.Equal(before.ExpiresAt) {
+		t.Errorf("fetching the cover slid the expiry: %v → %v", before.ExpiresAt, after.ExpiresAt)
+	}
+	plain := h.readyTrack(t, goodBody, pageTags, false)
+	wantError(t, h.do(t, "GET", "/t/"+plain.ID+"/cover", ""), http.StatusNotFound, track.ENotFound)
+	wantError(t, h.do(t, "GET", "/t/AAAAAAAA/cover", ""), http.StatusNotFound, track.ENotFound)
+	if m := decodeObject(t, h.do(t, "GET", "/oembed?format=json&url="+url.QueryEscape(baseURL+"/t/"+plain.ID), "")); m["thumbnail_url"] != nil {
+		t.Errorf("oEmbed thumbnail_url without a cover: %v", m["thumbnail_url"])
 	}
 }
