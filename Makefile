@@ -60,7 +60,7 @@ test: tools layer spa browser ## run every test: unit, adapters against the loca
 spa: spa/dist/index.html ## build the web app into spa/dist (and report its size budget)
 
 # The web app, built for the site bucket: what `make deploy` uploads (see README, "Deploy").
-site: spa/dist/index.html ## build the web app for the site bucket (spa/dist)
+site: spa ## build the web app for the site bucket (spa/dist)
 
 spa/node_modules/.installed: spa/package.json spa/package-lock.json
 	cd spa && npm ci --no-audit --no-fund

@@ -28,6 +28,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"gopkg.in/yaml.v3"
+
+	"github.com/soundtime/soundtime/pkg/httpapi"
 )
 
 const (
@@ -1815,5 +1817,19 @@ console.log(JSON.stringify(out));`
 	}
 	if !associated {
 		t.Error("V1PathsFunction is not the viewer-request function of /api/*")
+	}
+}
+
+// The upload page's CSP comes from CloudFront in AWS and from httpapi.Server.CSP under make dev:
+// they must be the same policy, with the media bucket's endpoint as the media origin.
+func TestTemplateSiteCSP(t *testing.T) {
+	tp := loadTemplate(t)
+	got, ok := subString(get(tp.props("SiteHeadersPolicy"), "ResponseHeadersPolicyConfig", "SecurityHeadersConfig", "ContentSecurityPolicy", "ContentSecurityPolicy"))
+	if !ok {
+		t.Fatal("SiteHeadersPolicy has no !Sub Content-Security-Policy")
+	}
+	srv := httpapi.Server{MediaOrigin: "https://" + bucketNameSub + ".s3.${AWS::Region}.${AWS::URLSuffix}"}
+	if want := srv.CSP("'none'"); got != want {
+		t.Errorf("site CSP in the template:\n  %s\nthe server's:\n  %s", got, want)
 	}
 }

@@ -67,14 +67,7 @@ func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
 // whole without JavaScript (crawlers build link previews from it, and it plays the preview on
 // its own); the web app's script then replaces #app with the player.
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *template.Template, script, csp string) {
-	// Get, not Listen: crawlers fetch these pages to build link previews, and a preview must not
-	// keep a track alive. Only listening (the API, the playlist, a download) slides the expiry.
-	t, err := s.Tracks.Get(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.pageError(w, r, err, csp)
-		return
-	}
-	m, err := s.Tracks.Media(r.Context(), t)
+	t, m, err := s.peek(r, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err, csp)
 		return
@@ -94,6 +87,18 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *templa
 		cache = "public, max-age=60"
 	}
 	writeHTML(w, http.StatusOK, cache, csp, buf.Bytes())
+}
+
+// peek reads a track and signs its media for the pages, the cover link and oEmbed: with Get,
+// not Listen, because crawlers fetch these to build link previews, and a preview must not keep a
+// track alive. Only listening (the API, the playlist, a download) slides the expiry.
+func (s *Server) peek(r *http.Request, id string) (*track.Track, track.MediaURLs, error) {
+	t, err := s.Tracks.Get(r.Context(), id)
+	if err != nil {
+		return nil, track.MediaURLs{}, err
+	}
+	m, err := s.Tracks.Media(r.Context(), t)
+	return t, m, err
 }
 
 // pageError answers a page request with an HTML error page: 404 for a track that is not there,
@@ -159,8 +164,8 @@ func (s *Server) pageData(t *track.Track, m track.MediaURLs) pageData {
 		EmbedURL:  template.URL(s.embedURL(t.ID)),
 		OEmbedURL: template.URL(s.BaseURL + "/oembed?url=" + url.QueryEscape(s.shareURL(t.ID)) + "&format=json"),
 		Cover:     template.URL(m.Cover), Preview: template.URL(m.Preview),
-		CoverURL:  template.URL(s.coverURL(t.ID)),
-		Width: PlayerWidth, Height: PlayerHeight,
+		CoverURL: template.URL(s.coverURL(t.ID)),
+		Width:    PlayerWidth, Height: PlayerHeight,
 	}
 	var parts []string
 	if g := t.Tags; g != nil {
@@ -214,12 +219,7 @@ func (s *Server) coverURL(id string) string { return s.BaseURL + "/t/" + id + "/
 // coverRedirect sends a fresh signed URL of the cover. Like the pages it reads without sliding
 // the expiry, and its redirect is cacheable for a while that the signature outlives.
 func (s *Server) coverRedirect(w http.ResponseWriter, r *http.Request) {
-	t, err := s.Tracks.Get(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	m, err := s.Tracks.Media(r.Context(), t)
+	_, m, err := s.peek(r, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -259,12 +259,7 @@ func (s *Server) oembed(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, track.ErrNotFound)
 		return
 	}
-	t, err := s.Tracks.Get(r.Context(), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	m, err := s.Tracks.Media(r.Context(), t)
+	t, m, err := s.peek(r, id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -34,7 +34,7 @@ var hashedAsset = regexp.MustCompile(`-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$`)
 // them, and leaves the old ones in place, so a page loaded before it keeps working.
 const (
 	cacheImmutable = "public, max-age=31536000, immutable"
-	cacheRevalide  = "no-cache"
+	cacheRevalidate  = "no-cache"
 )
 
 // CSP returns the Content-Security-Policy of the app's pages: scripts only from this origin, no
@@ -83,9 +83,10 @@ func Site(dir string) Group {
 }
 
 func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) {
+	// os.DirFS refuses names that leave the directory (fs.ErrInvalid), so Stat is the check.
 	name = path.Clean(name)
 	info, err := fs.Stat(fsys, name)
-	if err != nil || info.IsDir() || !fs.ValidPath(name) {
+	if err != nil || info.IsDir() {
 		if errors.Is(err, fs.ErrNotExist) && name == uploadHTML {
 			http.Error(w, "The web app is not built: run `make spa` (make dev does).", http.StatusServiceUnavailable)
 			return
@@ -98,7 +99,7 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, na
 	if hashedAsset.MatchString(name) {
 		h.Set("Cache-Control", cacheImmutable)
 	} else {
-		h.Set("Cache-Control", cacheRevalide)
+		h.Set("Cache-Control", cacheRevalidate)
 	}
 	if name == uploadHTML {
 		h.Set("Content-Security-Policy", s.CSP("'none'"))
