@@ -175,7 +175,7 @@ func newEnv(dir, ff string) (*env, error) {
 		return nil, err
 	}
 	m.TempDir = dir
-	return &env{dir: dir, ff: ff, stack: st, e: e, h: &process.Handler{Tracks: e.Tracks, Log: e.Log, Bucket: cfg.MediaBucket, Media: m}}, nil
+	return &env{dir: dir, ff: ff, stack: st, e: e, h: &process.Handler{Tracks: e.Tracks, Blobs: e.Bucket, Log: e.Log, Bucket: cfg.MediaBucket, Media: m}}, nil
 }
 
 func (v *env) close() {

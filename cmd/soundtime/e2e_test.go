@@ -169,7 +169,13 @@ func audioBytes(t *testing.T, seconds float64) ([]byte, string) {
 // waitStatus polls the track until it has status want.
 func (c client) waitStatus(id, want string) map[string]any {
 	c.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return c.waitStatusWithin(id, want, 20*time.Second)
+}
+
+// waitStatusWithin polls the track until it has status want, for at most limit.
+func (c client) waitStatusWithin(id, want string, limit time.Duration) map[string]any {
+	c.t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		r := c.do(http.MethodGet, "/api/tracks/"+id, nil, nil)
 		if r.Status == 200 {
@@ -231,7 +237,7 @@ func TestUploadShareDownloadDelete(t *testing.T) {
 	token := created["deleteToken"].(string)
 
 	// Before the upload: visible as pending, not downloadable yet.
-	if r := c.do("GET", "/api/tracks/"+id+"/download", nil, nil); r.Status != 409 || r.errorCode(t) != "not_uploaded" {
+	if r := c.do("GET", "/api/tracks/"+id+"/download", nil, nil); r.Status != 409 || r.errorCode(t) != "not_ready" {
 		t.Fatalf("download while pending = %d %s", r.Status, r.Body)
 	}
 	if r := c.do(up["method"].(string), up["url"].(string), headers, body); r.Status != 200 {

@@ -6,11 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/soundtime/soundtime/pkg/process"
+	"github.com/soundtime/soundtime/pkg/track"
 )
 
 // receiveS3Events takes Versity's bucket notifications, reshapes them into exactly what S3 sends
@@ -23,7 +26,7 @@ func (r *Runner) receiveS3Events(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
-	e, ok, err := toS3Event(body)
+	e, ok, err := toS3Event(body, r.cfg.MediaBucket)
 	if err != nil {
 		r.log.Error("unreadable bucket notification", slog.String("error", err.Error()))
 		return
@@ -40,15 +43,25 @@ func (r *Runner) receiveS3Events(w http.ResponseWriter, req *http.Request) {
 
 // toS3Event normalises a Versity notification to the S3 → Lambda event format. Versity names
 // events "s3:ObjectCreated:Put" where S3 says "ObjectCreated:Put", and its bucket ARN is not the
-// arn:aws:s3:::bucket form. The result goes through JSON once more so that aws-lambda-go fills
-// URLDecodedKey exactly as it does in Lambda. ok is false for events that carry no records.
-func toS3Event(body []byte) (e events.S3Event, ok bool, err error) {
+// arn:aws:s3:::bucket form. Like the template's trigger, it keeps only records of the media
+// bucket under uploads/: Versity notifies every key, and in AWS nothing else reaches the
+// function. The result goes through JSON once more so that aws-lambda-go fills URLDecodedKey
+// exactly as it does in Lambda. ok is false for events that carry no such records.
+func toS3Event(body []byte, bucket string) (e events.S3Event, ok bool, err error) {
 	var raw struct {
 		Records []map[string]any `json:"Records"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return e, false, err
 	}
+	raw.Records = slices.DeleteFunc(raw.Records, func(rec map[string]any) bool {
+		s3, _ := rec["s3"].(map[string]any)
+		b, _ := s3["bucket"].(map[string]any)
+		o, _ := s3["object"].(map[string]any)
+		name, _ := b["name"].(string)
+		key, _ := o["key"].(string)
+		return name != bucket || !strings.HasPrefix(key, track.UploadsPrefix)
+	})
 	if len(raw.Records) == 0 {
 		return e, false, nil
 	}
@@ -62,7 +75,7 @@ func toS3Event(body []byte) (e events.S3Event, ok bool, err error) {
 		if s3, _ := rec["s3"].(map[string]any); s3 != nil {
 			if o, _ := s3["object"].(map[string]any); o != nil {
 				if k, _ := o["key"].(string); k != "" {
-					o["key"] = encodeKey(k)
+					o["key"] = process.EncodeKey(k)
 				}
 			}
 			if b, _ := s3["bucket"].(map[string]any); b != nil {
@@ -80,12 +93,6 @@ func toS3Event(body []byte) (e events.S3Event, ok bool, err error) {
 		return e, false, err
 	}
 	return e, true, nil
-}
-
-// encodeKey encodes an object key as S3 does in event notifications: form-style URL encoding
-// (a space is '+') with the slashes kept.
-func encodeKey(k string) string {
-	return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
 }
 
 // invokeAsync runs fn as Lambda runs an asynchronous invocation: on error, two more attempts

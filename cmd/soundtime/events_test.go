@@ -15,7 +15,7 @@ func TestToS3EventMatchesAWS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok, err := toS3Event(raw)
+	got, ok, err := toS3Event(raw, "bkt")
 	if err != nil || !ok {
 		t.Fatalf("toS3Event: ok=%v err=%v", ok, err)
 	}
@@ -49,11 +49,46 @@ func TestToS3EventMatchesAWS(t *testing.T) {
 }
 
 func TestToS3EventIgnoresTestEvent(t *testing.T) {
-	_, ok, err := toS3Event([]byte(`{"Bucket":"Test-Bucket","Event":"s3:TestEvent","Service":"S3","Time":"2026-11-23T09:10:48Z"}`))
+	_, ok, err := toS3Event([]byte(`{"Bucket":"Test-Bucket","Event":"s3:TestEvent","Service":"S3","Time":"2026-11-23T09:10:48Z"}`), "soundtime-media")
 	if err != nil || ok {
 		t.Fatalf("test event: ok=%v err=%v, want ignored", ok, err)
 	}
-	if _, _, err := toS3Event([]byte(`not json`)); err == nil {
+	if _, _, err := toS3Event([]byte(`not json`), "soundtime-media"); err == nil {
 		t.Fatal("garbage accepted")
+	}
+}
+
+// TestToS3EventKeepsOnlyUploads: the template filters the S3 trigger to uploads/ of the media
+// bucket; Versity notifies every key, so the runner filters the same way.
+func TestToS3EventKeepsOnlyUploads(t *testing.T) {
+	raw, err := os.ReadFile("testdata/versity-put.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	rec := doc["Records"].([]any)[0].(map[string]any)
+	object := rec["s3"].(map[string]any)["object"].(map[string]any)
+	rec["s3"].(map[string]any)["bucket"].(map[string]any)["name"] = "soundtime-media"
+	for _, tt := range []struct {
+		key, bucket string
+		keep        bool
+	}{
+		{"uploads/Ab3dEf9Z/x", "soundtime-media", true},
+		{"derived/Ab3dEf9Z/preview.ogg", "soundtime-media", false},
+		{"elsewhere/uploads/x", "soundtime-media", false},
+		{"uploads/Ab3dEf9Z/x", "another-bucket", false},
+	} {
+		object["key"] = tt.key
+		body, _ := json.Marshal(doc)
+		e, ok, err := toS3Event(body, tt.bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != tt.keep || (ok && len(e.Records) != 1) {
+			t.Errorf("%s in %s: kept %v (%d records), want %v", tt.key, tt.bucket, ok, len(e.Records), tt.keep)
+		}
 	}
 }

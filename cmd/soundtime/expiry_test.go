@@ -194,7 +194,9 @@ func TestReconcileRemovesOrphans(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &rep); r.Status != http.StatusOK || err != nil {
 		t.Fatalf("reconcile = %d %s", r.Status, r.Body)
 	}
-	if rep.Orphans < 2 || rep.Deleted < 3 {
+	// The uploads/ orphan may already be gone: its own S3 event deletes an object that belongs to
+	// no upload. The derived ones have no event and wait for the reconcile.
+	if rep.Orphans < 2 || rep.Deleted < 2 {
 		t.Fatalf("report %+v", rep)
 	}
 	for _, p := range []string{"uploads/Orph00aa/", "derived/Orph00aa/", "derived/Orph00bb/"} {

@@ -23,6 +23,7 @@ import (
 	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/process"
 	s3store "github.com/soundtime/soundtime/pkg/s3"
+	"github.com/soundtime/soundtime/pkg/track"
 )
 
 // Runner is a running local stack.
@@ -62,7 +63,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	if err != nil {
 		return nil, fmt.Errorf("event receiver: %w", err)
 	}
-	r.hook = &http.Server{Handler: http.HandlerFunc(r.receiveS3Events), ReadHeaderTimeout: 5 * time.Second}
+	r.hook = &http.Server{Handler: http.HandlerFunc(r.receiveS3Events), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: readTimeout}
 	go r.hook.Serve(hookLn)
 
 	r.stack, err = localaws.Start(ctx, localaws.Options{
@@ -88,17 +89,28 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	if err != nil {
 		return fail(err)
 	}
+	// Copies of originals that a killed run left behind: no run is alive at start.
 	pm.TempDir = filepath.Join(cfg.DataDir, "tmp")
+	if err := os.RemoveAll(pm.TempDir); err != nil {
+		return fail(err)
+	}
 	if err := os.MkdirAll(pm.TempDir, 0o700); err != nil {
 		return fail(err)
 	}
-	r.proc = &process.Handler{Tracks: r.env.Tracks, Log: log.With(slog.String("function", "process")), Bucket: cfg.MediaBucket, Media: pm}
+	r.proc = &process.Handler{Tracks: r.env.Tracks, Blobs: r.env.Bucket, Log: log.With(slog.String("function", "process")), Bucket: cfg.MediaBucket, Media: pm}
 	r.expire = &expire.Handler{Blobs: r.env.Bucket, Log: log.With(slog.String("function", "expire"))}
 	r.env.Tracks.Store = recordingStore{Store: r.env.Store, emit: r.emit}
 	r.stream = make(chan events.DynamoDBEventRecord, 1024)
-	r.work.Add(2)
+	// What a crash left behind goes first, before any expiry runs: uploads stored while their
+	// event was lost, and runs that died with the runner (it is the only processor of its
+	// data, so every lease in it is lapsed now).
+	if _, err := r.sweepOnce(ctx, true); err != nil {
+		return fail(err)
+	}
+	r.work.Add(3)
 	go r.consumeStream()
-	go r.sweep()
+	go r.ttlSweep()
+	go r.sweepLoop()
 	// Leftovers of a crash (a record lost when the runner stopped) go at start.
 	if _, err := r.reconcile(ctx); err != nil {
 		return fail(err)
@@ -114,7 +126,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 		return fail(fmt.Errorf("listen on %s (SOUNDTIME_ADDR): %w", cfg.Addr, err))
 	}
 	r.URL = "http://" + ln.Addr().String()
-	r.api = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// A client that sends its body slowly, or not at all, is cut off: request bodies are small.
+	r.api = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout, IdleTimeout: 2 * time.Minute}
 	go func() {
 		if err := r.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("api server", slog.String("error", err.Error()))
@@ -150,6 +163,51 @@ func (r *Runner) Close() {
 	if r.stack != nil {
 		r.stack.Close()
 	}
+}
+
+// readTimeout bounds reading a whole request, body included: the API's bodies are a few hundred
+// bytes of JSON, and the uploads go to storage, not here.
+const readTimeout = 15 * time.Second
+
+// sweepLoop runs the processing backstop every SWEEP_INTERVAL, as a schedule does in AWS.
+func (r *Runner) sweepLoop() {
+	defer r.work.Done()
+	tick := time.NewTicker(r.cfg.SweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.loops.Done():
+			return
+		case <-tick.C:
+		}
+		r.sweepOnce(r.loops, false)
+	}
+}
+
+// sweepOnce re-drives lost uploads and dead runs, handing each original to the process function
+// in the background as its S3 event would.
+func (r *Runner) sweepOnce(ctx context.Context, breakLeases bool) (track.SweepReport, error) {
+	rep, err := r.env.Tracks.Sweep(ctx, track.SweepOptions{BreakLeases: breakLeases, Redrive: r.redrive})
+	if err != nil && ctx.Err() == nil {
+		r.log.Error("sweep", slog.Any("error", err))
+	}
+	if rep != (track.SweepReport{}) {
+		r.log.Info("swept", slog.Int("redriven", rep.Redriven), slog.Int("failed", rep.Failed))
+	}
+	return rep, err
+}
+
+func (r *Runner) redrive(_ context.Context, key string) error {
+	e, err := process.Event(r.cfg.MediaBucket, key, 0, time.Now())
+	if err != nil {
+		return err
+	}
+	r.work.Add(1)
+	go func() {
+		defer r.work.Done()
+		r.invokeAsync("process", func(ctx context.Context) error { return r.proc.Handle(ctx, e) })
+	}()
+	return nil
 }
 
 // origin returns the scheme://host[:port] of a URL, the form CORS rules compare.

@@ -65,8 +65,8 @@ func (r *Runner) emitItem(item map[string]types.AttributeValue, byTTL bool) {
 	}
 }
 
-// sweep runs the TTL emulation every TTL_SWEEP_INTERVAL until the runner stops.
-func (r *Runner) sweep() {
+// ttlSweep runs the TTL emulation every TTL_SWEEP_INTERVAL until the runner stops.
+func (r *Runner) ttlSweep() {
 	defer r.work.Done()
 	tick := time.NewTicker(r.cfg.TTLSweepInterval)
 	defer tick.Stop()

@@ -18,6 +18,6 @@ func main() {
 		env.Log.Error("media configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &process.Handler{Tracks: env.Tracks, Log: env.Log, Bucket: env.Config.MediaBucket, Media: m}
+	h := &process.Handler{Tracks: env.Tracks, Blobs: env.Bucket, Log: env.Log, Bucket: env.Config.MediaBucket, Media: m}
 	lambda.Start(h.Handle)
 }

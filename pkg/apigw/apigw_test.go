@@ -373,7 +373,7 @@ func TestHTTPAPI(t *testing.T) {
 	store := tracktest.NewMemStore()
 	svc := track.NewService(store, tracktest.NewMemBlobs(), track.Config{
 		Retention: 336 * time.Hour, PendingTTL: 10 * time.Minute, FailedTTL: 24 * time.Hour,
-		MaxUploadBytes: 2 << 30, UploadURLTTL: 10 * time.Minute, MediaURLTTL: 30 * time.Minute,
+		MaxUploadBytes: 2 << 30, UploadURLTTL: 10 * time.Minute, MediaURLTTL: 30 * time.Minute, ProcessTimeout: 15 * time.Minute,
 	})
 	svc.Now = func() time.Time { return now }
 	srv := &httpapi.Server{Tracks: svc, BaseURL: "https://soundtime.example", Log: slog.New(slog.DiscardHandler)}

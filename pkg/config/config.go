@@ -24,12 +24,18 @@ type Config struct {
 
 	TableName   string // TABLE_NAME
 	MediaBucket string // MEDIA_BUCKET
+	// ProcessFunction is the process function's name or ARN (PROCESS_FUNCTION): the sweep
+	// function invokes it. Lambda only.
+	ProcessFunction string
 
 	// The local runner only.
 	Addr             string        // SOUNDTIME_ADDR
 	DataDir          string        // SOUNDTIME_DATA_DIR
 	SPADir           string        // SOUNDTIME_SPA_DIR: the built web app (spa/dist)
 	TTLSweepInterval time.Duration // TTL_SWEEP_INTERVAL
+	// SweepInterval is how often the runner re-drives lost uploads and dead runs (SWEEP_INTERVAL;
+	// in AWS a schedule of the sweep function).
+	SweepInterval time.Duration
 }
 
 // Mode says where a program runs, which decides what may be defaulted.
@@ -52,6 +58,7 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.PublicBaseURL = strings.TrimRight(p.str("PUBLIC_BASE_URL", "http://"+c.Addr, local), "/")
 	c.TableName = p.str("TABLE_NAME", "tracks", local)
 	c.MediaBucket = p.str("MEDIA_BUCKET", "soundtime-media", local)
+	c.ProcessFunction = p.str("PROCESS_FUNCTION", "", true)
 	c.DataDir = p.str("SOUNDTIME_DATA_DIR", ".local", true) // the runner only
 	c.SPADir = p.str("SOUNDTIME_SPA_DIR", "spa/dist", true) // the runner only
 	c.Track = track.Config{
@@ -61,6 +68,8 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 		MaxUploadBytes: p.bytes("MAX_UPLOAD_BYTES", 2<<30),
 		UploadURLTTL:   p.duration("UPLOAD_URL_TTL", 10*time.Minute),
 		MediaURLTTL:    p.duration("MEDIA_URL_TTL", 30*time.Minute),
+		UploadMinSpeed: p.bytes("UPLOAD_MIN_SPEED", 125_000),
+		ProcessTimeout: p.duration("PROCESS_TIMEOUT", 15*time.Minute),
 	}
 	c.MaxDuration = p.duration("MAX_DURATION", 4*time.Hour)
 	c.SegmentSeconds = int(p.bytes("HLS_SEGMENT_SECONDS", 10))
@@ -68,6 +77,7 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 		p.fail("HLS_SEGMENT_SECONDS", strconv.Itoa(c.SegmentSeconds), "a whole number of seconds from 2 to 30")
 	}
 	c.TTLSweepInterval = p.duration("TTL_SWEEP_INTERVAL", 30*time.Second)
+	c.SweepInterval = p.duration("SWEEP_INTERVAL", time.Minute)
 	if u, err := url.Parse(c.PublicBaseURL); c.PublicBaseURL != "" && (err != nil || u.Scheme == "" || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
 		p.fail("PUBLIC_BASE_URL", c.PublicBaseURL, "an absolute http(s) URL")
 	}

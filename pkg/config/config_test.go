@@ -20,14 +20,16 @@ func TestDefaultsLocal(t *testing.T) {
 		"Retention": 336 * time.Hour, "PendingTTL": 10 * time.Minute, "FailedTTL": 24 * time.Hour,
 		"MaxUploadBytes": int64(2147483648), "MaxDuration": 4 * time.Hour,
 		"UploadURLTTL": 10 * time.Minute, "MediaURLTTL": 30 * time.Minute, "TTLSweepInterval": 30 * time.Second,
-		"SegmentSeconds": 10,
+		"SegmentSeconds": 10, "UploadMinSpeed": int64(125_000), "ProcessTimeout": 15 * time.Minute,
+		"SweepInterval": time.Minute,
 	}
 	got := map[string]any{
 		"PublicBaseURL": c.PublicBaseURL, "Addr": c.Addr, "DataDir": c.DataDir,
 		"Retention": c.Track.Retention, "PendingTTL": c.Track.PendingTTL, "FailedTTL": c.Track.FailedTTL,
 		"MaxUploadBytes": c.Track.MaxUploadBytes, "MaxDuration": c.MaxDuration,
 		"UploadURLTTL": c.Track.UploadURLTTL, "MediaURLTTL": c.Track.MediaURLTTL, "TTLSweepInterval": c.TTLSweepInterval,
-		"SegmentSeconds": c.SegmentSeconds,
+		"SegmentSeconds": c.SegmentSeconds, "UploadMinSpeed": c.Track.UploadMinSpeed, "ProcessTimeout": c.Track.ProcessTimeout,
+		"SweepInterval": c.SweepInterval,
 	}
 	for k, v := range want {
 		if got[k] != v {

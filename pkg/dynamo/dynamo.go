@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,7 @@ type API interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	// Scan serves Sweep, the local stack's TTL emulation.
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
@@ -74,19 +76,27 @@ func (s *Store) Get(ctx context.Context, id string) (*track.Track, error) {
 	return Unmarshal(out.Item)
 }
 
-// Replace implements track.Store.
+// Replace implements track.Store: a put conditional on the status and the version that were
+// read. Items written before versions existed have none, which counts as version 0.
 func (s *Store) Replace(ctx context.Context, t *track.Track, from track.Status) error {
-	av, err := Marshal(t)
+	next := *t
+	next.Version++
+	av, err := Marshal(&next)
 	if err != nil {
 		return err
+	}
+	cond := "attribute_exists(id) AND #status = :from AND #version = :version"
+	if t.Version == 0 {
+		cond = "attribute_exists(id) AND #status = :from AND (attribute_not_exists(#version) OR #version = :version)"
 	}
 	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                &s.Table,
 		Item:                     av,
-		ConditionExpression:      aws.String("attribute_exists(id) AND #status = :from"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ConditionExpression:      aws.String(cond),
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#version": "version"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":from": &types.AttributeValueMemberS{Value: string(from)},
+			":from":    &types.AttributeValueMemberS{Value: string(from)},
+			":version": &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Version, 10)},
 		},
 	})
 	if isConditionFailed(err) {
@@ -95,7 +105,40 @@ func (s *Store) Replace(ctx context.Context, t *track.Track, from track.Status) 
 	if err != nil {
 		return fmt.Errorf("dynamo: replace %s: %w", t.ID, err)
 	}
+	t.Version = next.Version
 	return nil
+}
+
+// SweepIndex is the sparse global secondary index of pending and processing tracks: partition
+// key sweep (the status), sort key sweepAt (epoch seconds), keys only.
+const SweepIndex = "sweep"
+
+// Due implements track.Store with a query of SweepIndex: it reads only the tracks in flight,
+// however large the table.
+func (s *Store) Due(ctx context.Context, status track.Status, until time.Time) ([]string, error) {
+	var ids []string
+	p := dynamodb.NewQueryPaginator(s.API, &dynamodb.QueryInput{
+		TableName:                &s.Table,
+		IndexName:                aws.String(SweepIndex),
+		KeyConditionExpression:   aws.String("#sweep = :status AND #at <= :until"),
+		ExpressionAttributeNames: map[string]string{"#sweep": "sweep", "#at": "sweepAt"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":status": &types.AttributeValueMemberS{Value: string(status)},
+			":until":  epoch(until),
+		},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: query %s tracks: %w", status, err)
+		}
+		for _, it := range page.Items {
+			if v, ok := it["id"].(*types.AttributeValueMemberS); ok {
+				ids = append(ids, v.Value)
+			}
+		}
+	}
+	return ids, nil
 }
 
 // Touch implements track.Store.

@@ -33,6 +33,14 @@ type item struct {
 	FailureCode    string `dynamodbav:"failureCode,omitempty"`
 	FailureMessage string `dynamodbav:"failureMessage,omitempty"`
 
+	Version    int64 `dynamodbav:"version"`
+	LeaseUntil int64 `dynamodbav:"leaseUntil,omitempty"`
+	Attempts   int   `dynamodbav:"attempts,omitempty"`
+	// Sweep and SweepAt exist only while a track is pending or processing: they are the keys of
+	// the sparse SweepIndex, which the sweeper queries instead of scanning the table.
+	Sweep   string `dynamodbav:"sweep,omitempty"`
+	SweepAt int64  `dynamodbav:"sweepAt,omitempty"`
+
 	Duration    float64      `dynamodbav:"duration,omitempty"`
 	Audio       *track.Audio `dynamodbav:"audio,omitempty"`
 	Tags        *track.Tags  `dynamodbav:"tags,omitempty"`
@@ -52,9 +60,13 @@ func Marshal(t *track.Track) (map[string]types.AttributeValue, error) {
 		CreatedAt: unix(t.CreatedAt), UploadedAt: unix(t.UploadedAt), TTL: unix(t.ExpiresAt),
 		OriginalKey: t.OriginalKey, DeleteTokenHash: t.DeleteTokenHash,
 		FailureCode: t.FailureCode, FailureMessage: t.FailureMessage,
+		Version: t.Version, LeaseUntil: unix(t.LeaseUntil), Attempts: t.Attempts,
 		Duration: t.Duration, Audio: t.Audio, Tags: t.Tags,
 		CoverKey: t.CoverKey, CoverType: t.CoverType, Theme: t.Theme, PreviewKey: t.PreviewKey,
 		PlaylistKey: t.PlaylistKey, WaveformKey: t.WaveformKey,
+	}
+	if !t.SweepAt.IsZero() && (t.Status == track.StatusPending || t.Status == track.StatusProcessing) {
+		it.Sweep, it.SweepAt = string(t.Status), t.SweepAt.Unix()
 	}
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
@@ -75,6 +87,8 @@ func Unmarshal(av map[string]types.AttributeValue) (*track.Track, error) {
 		CreatedAt: fromUnix(it.CreatedAt), UploadedAt: fromUnix(it.UploadedAt), ExpiresAt: fromUnix(it.TTL),
 		OriginalKey: it.OriginalKey, DeleteTokenHash: it.DeleteTokenHash,
 		FailureCode: it.FailureCode, FailureMessage: it.FailureMessage,
+		Version: it.Version, LeaseUntil: fromUnix(it.LeaseUntil), Attempts: it.Attempts,
+		SweepAt:  fromUnix(it.SweepAt),
 		Duration: it.Duration, Audio: it.Audio, Tags: it.Tags,
 		CoverKey: it.CoverKey, CoverType: it.CoverType, Theme: it.Theme, PreviewKey: it.PreviewKey,
 		PlaylistKey: it.PlaylistKey, WaveformKey: it.WaveformKey,

@@ -23,7 +23,6 @@ var statusByCode = map[string]int{
 	track.ENotFound:        http.StatusNotFound,
 	track.EForbidden:       http.StatusForbidden,
 	track.ENotDownloadable: http.StatusForbidden,
-	track.ENotUploaded:     http.StatusConflict,
 	track.ENotReady:        http.StatusConflict,
 	track.ETrackFailed:     http.StatusConflict,
 	EMethodNotAllowed:      http.StatusMethodNotAllowed,

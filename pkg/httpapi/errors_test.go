@@ -80,7 +80,6 @@ func TestStatusFor(t *testing.T) {
 		{track.ENotFound, 404},
 		{track.EForbidden, 403},
 		{track.ENotDownloadable, 403},
-		{track.ENotUploaded, 409},
 		{track.ENotReady, 409},
 		{track.ETrackFailed, 409},
 		{track.EInternal, 500},
@@ -91,6 +90,7 @@ func TestStatusFor(t *testing.T) {
 		{track.ENotAudio, 500},
 		{track.ECorrupt, 500},
 		{track.ETooLong, 500},
+		{track.EProcessingFailed, 500},
 		// Codes nobody mapped fail loudly instead of passing as success.
 		{"no_such_code", 500},
 		{"", 500},
@@ -124,6 +124,10 @@ func (panicStore) Get(context.Context, string) (*track.Track, error) {
 func (panicStore) Replace(context.Context, *track.Track, track.Status) error { panic(panicText) }
 func (panicStore) Touch(context.Context, string, time.Time, time.Time) error { panic(panicText) }
 func (panicStore) Delete(context.Context, string, string) (*track.Track, error) {
+	panic(panicText)
+}
+
+func (panicStore) Due(context.Context, track.Status, time.Time) ([]string, error) {
 	panic(panicText)
 }
 

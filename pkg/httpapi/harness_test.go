@@ -31,6 +31,7 @@ var testConfig = track.Config{
 	MaxUploadBytes: maxBytes,
 	UploadURLTTL:   10 * time.Minute,
 	MediaURLTTL:    30 * time.Minute,
+	ProcessTimeout: 15 * time.Minute,
 }
 
 // start is a whole second, as the table keeps times.
@@ -144,9 +145,9 @@ func (h *harness) upload(t testing.TB, id string, info track.ObjectInfo) *track.
 		t.Fatal(err)
 	}
 	h.blobs.Add(tr.OriginalKey, info)
-	got, err := h.svc.MarkUploaded(context.Background(), tr.OriginalKey)
-	if err != nil || got == nil {
-		t.Fatalf("MarkUploaded = %v, %v", got, err)
+	got, err := h.svc.Arrive(context.Background(), tr.OriginalKey)
+	if err != nil {
+		t.Fatalf("Arrive = %v, %v", got, err)
 	}
 	return got
 }

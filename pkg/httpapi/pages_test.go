@@ -28,24 +28,24 @@ var pageTheme = track.Theme{Background: "#1a2b3c", Foreground: "#fafafa", Accent
 
 var pageTags = track.Tags{Title: "Song", Artist: "Band", Album: "Live", Year: 2019}
 
-// readyTrack makes a track ready the way processing does: upload, then Begin/FinishProcessing.
+// readyTrack makes a track ready the way processing does: upload, then Begin and Finish.
 func (h *harness) readyTrack(t testing.TB, body string, tags track.Tags, cover bool) *track.Track {
 	t.Helper()
 	c := h.create(t, body)
 	up := h.upload(t, c.ID, track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"})
 	ctx := context.Background()
-	tr, err := h.svc.BeginProcessing(ctx, up.OriginalKey)
-	if err != nil || tr == nil {
-		t.Fatalf("BeginProcessing = %v, %v", tr, err)
+	tr, err := h.svc.Begin(ctx, up)
+	if err != nil {
+		t.Fatalf("Begin = %v, %v", tr, err)
 	}
 	p := track.Processing{Duration: 241.37, Audio: track.Audio{Codec: "mp3"}, Tags: tags}
 	if cover {
 		p.CoverType, p.CoverExt = "image/jpeg", "jpg"
 		p.Theme = &pageTheme
 	}
-	done, err := h.svc.FinishProcessing(ctx, tr, p)
-	if err != nil || done == nil {
-		t.Fatalf("FinishProcessing = %v, %v", done, err)
+	done, err := h.svc.Finish(ctx, tr, p)
+	if err != nil {
+		t.Fatalf("Finish = %v, %v", done, err)
 	}
 	return done
 }

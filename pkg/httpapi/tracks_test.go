@@ -261,7 +261,7 @@ func TestGetFailedTrack(t *testing.T) {
 	c := h.create(t, goodBody)
 	tr, _ := h.store.Get(context.Background(), c.ID)
 	h.blobs.Add(tr.OriginalKey, track.ObjectInfo{Size: 1, ContentType: "audio/mpeg"})
-	if _, err := h.svc.MarkUploaded(context.Background(), tr.OriginalKey); err != nil {
+	if _, err := h.svc.Arrive(context.Background(), tr.OriginalKey); err != nil {
 		t.Fatal(err)
 	}
 	m := decodeObject(t, h.do(t, "GET", "/api/tracks/"+c.ID, ""))
@@ -336,7 +336,7 @@ func TestDownloadTrack(t *testing.T) {
 	t.Run("pending", func(t *testing.T) {
 		h := newHarness(t)
 		c := h.create(t, goodBody)
-		wantError(t, h.do(t, "GET", "/api/tracks/"+c.ID+"/download", ""), http.StatusConflict, track.ENotUploaded)
+		wantError(t, h.do(t, "GET", "/api/tracks/"+c.ID+"/download", ""), http.StatusConflict, track.ENotReady)
 	})
 	t.Run("unknown", func(t *testing.T) {
 		h := newHarness(t)
@@ -345,11 +345,18 @@ func TestDownloadTrack(t *testing.T) {
 	})
 	t.Run("processing", func(t *testing.T) {
 		h := newHarness(t)
+		c := h.create(t, goodBody)
+		h.upload(t, c.ID, track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"})
+		// A file is offered only once processing has shown it is audio.
+		wantError(t, h.do(t, "GET", "/api/tracks/"+c.ID+"/download", ""), http.StatusConflict, track.ENotReady)
+		wantError(t, h.do(t, "GET", "/api/tracks/"+c.ID+"/download?redirect=1", ""), http.StatusConflict, track.ENotReady)
+	})
+	t.Run("ready", func(t *testing.T) {
+		h := newHarness(t)
 		name := `Grüße "live"; 100%.mp3`
 		body, _ := json.Marshal(map[string]any{"filename": name, "type": "audio/mpeg", "size": 4812345, "md5": emptyMD5})
-		c := h.create(t, string(body))
 		h.clock.Advance(time.Minute)
-		h.upload(t, c.ID, track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"})
+		c := h.readyTrack(t, string(body), track.Tags{}, false)
 
 		rec := h.do(t, "GET", "/api/tracks/"+c.ID+"/download", "")
 		if rec.Code != http.StatusOK {

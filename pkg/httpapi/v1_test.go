@@ -167,6 +167,16 @@ func TestV1GetTrackInfo(t *testing.T) {
 	})
 
 	t.Run("download URL", func(t *testing.T) {
+		// Not before processing has shown the file is audio (v1 clients know 400 and 404).
+		wantV1Error(t, h.do(t, "GET", "/api/getdownloadurl?id="+c.ID, ""), http.StatusBadRequest, "")
+		up, _ := h.store.Get(context.Background(), c.ID)
+		run, err := h.svc.Begin(context.Background(), up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.svc.Finish(context.Background(), run, track.Processing{Duration: 1}); err != nil {
+			t.Fatal(err)
+		}
 		rec := h.do(t, "GET", "/api/getdownloadurl?id="+c.ID, "")
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status = %d (%s)", rec.Code, rec.Body)

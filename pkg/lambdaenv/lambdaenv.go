@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -26,6 +27,7 @@ import (
 // Env is a function's dependencies.
 type Env struct {
 	Config config.Config
+	AWS    aws.Config
 	Log    *slog.Logger
 	Tracks *track.Service
 	Store  *dynamo.Store
@@ -46,7 +48,9 @@ func Load(ctx context.Context) *Env {
 		log.Error("aws configuration", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	return New(cfg, log, s3.NewFromConfig(awsCfg, s3store.Options), dynamodb.NewFromConfig(awsCfg))
+	env := New(cfg, log, s3.NewFromConfig(awsCfg, s3store.Options), dynamodb.NewFromConfig(awsCfg))
+	env.AWS = awsCfg
+	return env
 }
 
 // New builds an Env on given clients; the local runner passes clients of the local servers.

@@ -132,7 +132,9 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 	}
 	st := &Stack{AccessKey: access, SecretKey: secret}
 
-	s3Port, err := freePort()
+	// The S3 port is kept with the data, like the credentials: a presigned URL names it, and an
+	// upload URL handed out before a restart must still work after it.
+	s3Port, err := stablePort(filepath.Join(opt.Dir, "s3.port"))
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +270,25 @@ func credentialsIn(dir string) (access, secret string, err error) {
 		return "", "", fmt.Errorf("localaws: save credentials: %w", err)
 	}
 	return access, secret, nil
+}
+
+// stablePort returns the port recorded in path if it is free, else a free one, which it records.
+func stablePort(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		port := strings.TrimSpace(string(b))
+		if l, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
+			l.Close()
+			return port, nil
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(port+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("localaws: save the S3 port: %w", err)
+	}
+	return port, nil
 }
 
 // freePort asks the kernel for a free loopback port. Another process could take it before the

@@ -131,8 +131,7 @@ func Transcode(ctx context.Context, j Job) (Outputs, error) {
 	// the static glibc from loading the host's iconv modules, which crash some static builds.
 	cmd.Env = []string{"GCONV_PATH=/nonexistent"}
 	cmd.Dir = j.OutDir
-	// ffmpeg and anything it starts share a process group, killed as one.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	stderr := &stderrLog{}

@@ -23,7 +23,8 @@ type Media struct {
 	FFmpeg         string        // FFMPEG_PATH
 	SegmentSeconds int           // HLS_SEGMENT_SECONDS
 	MaxDuration    time.Duration // MAX_DURATION
-	// Timeout bounds one ffmpeg run; in Lambda the invocation's deadline bounds it further.
+	// Timeout bounds one ffmpeg run; the run's lease (PROCESS_TIMEOUT) and, in Lambda, the
+	// invocation's deadline bound it further.
 	Timeout time.Duration
 	// TempDir holds an upload's files while it is processed (Lambda: /tmp).
 	TempDir string
@@ -31,20 +32,30 @@ type Media struct {
 	Uploads int
 }
 
-// Messages a failed track carries: what went wrong and what the uploader can do.
-var failures = map[error]struct{ code, message string }{
-	media.ErrNotAudio: {track.ENotAudio, "This file is not audio Soundtime can play. Upload an MP3, FLAC, Ogg Vorbis, Opus, WAV, AIFF, M4A/AAC or WebM file."},
-	media.ErrCorrupt:  {track.ECorrupt, "The file could not be decoded: it may be damaged or incomplete. Export it again and upload the new file."},
-	media.ErrTimeout:  {track.ECorrupt, "Decoding this file took far too long. Export it again in a common format and upload the new file."},
-}
-
 // cacheControl of derived objects: they never change under their key, and only signed URLs
 // reach them.
 const cacheControl = "private, max-age=31536000, immutable"
 
-// process makes everything a listener gets from t's original and marks t ready, or failed
-// when the file is at fault. It returns an error only for what a retry may fix.
+// process makes everything a listener gets from t's original and marks t ready, or failed when
+// the file is at fault. It returns an error only for what a retry may fix.
 func (h *Handler) process(ctx context.Context, t *track.Track, log *slog.Logger) error {
+	// The lease is in the service's clock; what is left of it is the run's budget.
+	ctx, cancel := context.WithTimeout(ctx, t.RunDeadline().Sub(h.Tracks.Now()))
+	defer cancel()
+	err := h.run(ctx, t, log)
+	if f := classify(err, h.Media.MaxDuration); f != nil {
+		log.Warn("file refused", slog.String("code", f.code), slog.Any("cause", err))
+		return h.fail(ctx, t, log, f.code, f.message)
+	}
+	if errors.Is(err, track.ErrNotFound) {
+		log.Info("original gone: the track was deleted meanwhile")
+		return nil
+	}
+	return err
+}
+
+// run is the pipeline: fetch, analyse, transcode, publish, record.
+func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) error {
 	start := time.Now()
 	dir, err := os.MkdirTemp(h.Media.TempDir, "soundtime-"+t.ID+"-")
 	if err != nil {
@@ -52,98 +63,29 @@ func (h *Handler) process(ctx context.Context, t *track.Track, log *slog.Logger)
 	}
 	defer os.RemoveAll(dir)
 
-	original := filepath.Join(dir, "original")
-	switch err := h.download(ctx, t, original); {
-	case errors.Is(err, track.ErrNotFound):
-		log.Info("original gone: the track was deleted meanwhile")
-		return nil
-	case errors.Is(err, errSizeChanged):
-		return h.fail(ctx, t, log, track.EUploadMismatch, "The uploaded file is not the one announced. Upload it again.")
-	case err != nil:
+	original, err := h.fetch(ctx, t, dir)
+	if err != nil {
 		return err
 	}
 	fetched := time.Since(start)
-
-	f, err := os.Open(original)
+	a, err := analyse(original, t.Size, log)
 	if err != nil {
-		return fmt.Errorf("process: %w", err)
+		return err
 	}
-	defer f.Close()
-	format, err := media.SniffFile(f, t.Size)
-	switch {
-	case errors.Is(err, media.ErrNotAudio):
-		return h.failWith(ctx, t, log, media.ErrNotAudio, err)
-	case err != nil:
-		return fmt.Errorf("process: %w", err)
-	}
-	// Tags are a courtesy: a file whose tags cannot be read still plays.
-	tags, pic, err := media.ReadTags(f, format)
+	out, peaks, err := h.transcode(ctx, original, a.format, dir)
 	if err != nil {
-		log.Warn("tags unreadable", slog.String("error", err.Error()))
-		tags, pic = track.Tags{}, nil
-	}
-
-	peaks := media.NewPeaks(media.SampleRate)
-	job := media.Job{
-		FFmpeg: h.Media.FFmpeg, Input: original, Format: format, OutDir: filepath.Join(dir, "out"),
-		SegmentSeconds: h.Media.SegmentSeconds, MaxDuration: h.Media.MaxDuration,
-		Timeout: h.timeout(ctx), PCM: peaks,
-	}
-	out, err := media.Transcode(ctx, job)
-	switch {
-	case errors.Is(err, media.ErrTooLong):
-		return h.fail(ctx, t, log, track.ETooLong, fmt.Sprintf("The track is longer than the %s limit. Upload a shorter one.", humanDuration(h.Media.MaxDuration)))
-	case errors.Is(err, media.ErrCorrupt), errors.Is(err, media.ErrTimeout):
-		return h.failWith(ctx, t, log, err, err)
-	case err != nil:
 		return err
 	}
 	transcoded := time.Since(start) - fetched
-
-	waveform, err := json.Marshal(peaks.Waveform())
-	if err != nil {
-		return fmt.Errorf("process: waveform: %w", err)
+	p := track.Processing{Duration: round(out.Duration(), 3), Audio: out.Audio, Tags: a.tags}
+	if a.pic != nil {
+		p.CoverType, p.CoverExt, p.Theme = a.pic.MIMEType, a.pic.Ext, a.theme
 	}
-	puts := []put{
-		{key: track.PreviewKey(t.ID), path: out.Preview, typ: "audio/ogg"},
-		{key: track.WaveformKey(t.ID), data: waveform, typ: "application/json"},
-	}
-	for _, seg := range out.Segments {
-		puts = append(puts, put{key: track.SegmentKey(t.ID, filepath.Base(seg)), path: seg, typ: "video/mp2t"})
-	}
-	p := track.Processing{Duration: round(out.Duration(), 3), Audio: out.Audio, Tags: tags}
-	if pic != nil {
-		p.CoverType, p.CoverExt = pic.MIMEType, pic.Ext
-		// The page's colours. A cover Go cannot decode (or one too large) is still served, the
-		// page just keeps its neutral colours.
-		if th, err := theme.FromImage(pic.Data); err == nil {
-			p.Theme = &track.Theme{Background: th.Background, Foreground: th.Foreground, Accent: th.Accent}
-		} else {
-			log.Info("no theme from the cover", slog.String("error", err.Error()))
-		}
-		puts = append(puts, put{key: track.CoverKey(t.ID, pic.Ext), data: pic.Data, typ: pic.MIMEType})
-	}
-	if err := h.putAll(ctx, puts); err != nil {
+	if err := h.publish(ctx, t.ID, out, peaks, a.pic); err != nil {
 		return err
 	}
-	// The playlist last: it names the segments, which are all in place by now.
-	if err := h.putAll(ctx, []put{{key: track.PlaylistKey(t.ID), path: out.Playlist, typ: "application/vnd.apple.mpegurl"}}); err != nil {
+	if err := h.record(ctx, t, p, log); err != nil {
 		return err
-	}
-	done, err := h.Tracks.FinishProcessing(ctx, t, p)
-	if err != nil {
-		return err
-	}
-	if done == nil {
-		// A duplicate invocation finished first (its objects are these), or the track was
-		// deleted or expired while we worked: then what we just wrote is an orphan.
-		if _, err := h.Tracks.Store.Get(ctx, t.ID); errors.Is(err, track.ErrNotFound) {
-			n, err := track.Purge(ctx, h.Tracks.Blobs, t.ID)
-			log.Info("track gone while processing; outputs removed", slog.Int("objects", n))
-			return err
-		}
-		log.Info("track changed meanwhile; nothing recorded")
-		return nil
 	}
 	log.Info("track ready", slog.Float64("duration", p.Duration),
 		slog.Duration("fetch", fetched), slog.Duration("transcode", transcoded),
@@ -153,49 +95,86 @@ func (h *Handler) process(ctx context.Context, t *track.Track, log *slog.Logger)
 
 var errSizeChanged = errors.New("process: the original's size changed")
 
-// download streams the original to path, never holding it in memory, and checks its size.
-func (h *Handler) download(ctx context.Context, t *track.Track, path string) error {
-	body, _, err := h.Tracks.Blobs.Get(ctx, t.OriginalKey)
+// fetch streams the original into dir, never holding it in memory, and checks its size.
+func (h *Handler) fetch(ctx context.Context, t *track.Track, dir string) (string, error) {
+	body, _, err := h.Blobs.Get(ctx, t.OriginalKey)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer body.Close()
+	path := filepath.Join(dir, "original")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("process: %w", err)
+		return "", fmt.Errorf("process: %w", err)
 	}
 	n, err := io.Copy(f, io.LimitReader(body, t.Size+1))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("process: download %s: %w", t.OriginalKey, err)
+		return "", fmt.Errorf("process: download %s: %w", t.OriginalKey, err)
 	}
 	if n != t.Size {
-		return errSizeChanged
+		return "", errSizeChanged
 	}
-	return nil
+	return path, nil
 }
 
-func (h *Handler) failWith(ctx context.Context, t *track.Track, log *slog.Logger, kind, cause error) error {
-	for k, f := range failures {
-		if errors.Is(kind, k) {
-			log.Warn("file refused", slog.String("code", f.code), slog.String("cause", cause.Error()))
-			return h.fail(ctx, t, log, f.code, f.message)
+// analysis is what the file says about itself before it is decoded.
+type analysis struct {
+	format media.Format
+	tags   track.Tags
+	pic    *media.Picture
+	theme  *track.Theme
+}
+
+// analyse sniffs the container from the magic bytes and reads tags and cover. Tags are a
+// courtesy: a file whose tags cannot be read still plays, and a cover Go cannot decode (or one
+// too large) is still served, the page just keeps its neutral colours.
+func analyse(path string, size int64, log *slog.Logger) (analysis, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return analysis{}, fmt.Errorf("process: %w", err)
+	}
+	defer f.Close()
+	var a analysis
+	if a.format, err = media.SniffFile(f, size); err != nil {
+		return analysis{}, err
+	}
+	if a.tags, a.pic, err = media.ReadTags(f, a.format); err != nil {
+		log.Warn("tags unreadable", slog.Any("error", err))
+		a.tags, a.pic = track.Tags{}, nil
+	}
+	if a.pic != nil {
+		if th, err := theme.FromImage(a.pic.Data); err == nil {
+			a.theme = &track.Theme{Background: th.Background, Foreground: th.Foreground, Accent: th.Accent}
+		} else {
+			log.Info("no theme from the cover", slog.Any("error", err))
 		}
 	}
-	return cause
+	return a, nil
 }
 
-func (h *Handler) fail(ctx context.Context, t *track.Track, log *slog.Logger, code, message string) error {
-	if _, err := h.Tracks.FailProcessing(ctx, t, code, message); err != nil {
-		return err
+// errOutOfTime: ffmpeg was stopped by a deadline shorter than its own timeout (the run's lease,
+// the invocation's end). The file is not to blame: a later run with the whole budget may finish.
+var errOutOfTime = errors.New("process: the run ran out of time")
+
+// transcode runs the one ffmpeg process: preview, HLS and the PCM folded into peaks.
+func (h *Handler) transcode(ctx context.Context, original string, format media.Format, dir string) (media.Outputs, *media.Peaks, error) {
+	peaks := media.NewPeaks(media.SampleRate)
+	budget := h.timeout(ctx)
+	out, err := media.Transcode(ctx, media.Job{
+		FFmpeg: h.Media.FFmpeg, Input: original, Format: format, OutDir: filepath.Join(dir, "out"),
+		SegmentSeconds: h.Media.SegmentSeconds, MaxDuration: h.Media.MaxDuration,
+		Timeout: budget, PCM: peaks,
+	})
+	if errors.Is(err, media.ErrTimeout) && budget < h.Media.Timeout {
+		return media.Outputs{}, nil, fmt.Errorf("%w after %s: %w", errOutOfTime, budget, err)
 	}
-	log.Info("track failed", slog.String("code", code))
-	return nil
+	return out, peaks, err
 }
 
-// timeout leaves a minute of the invocation for uploading and recording the outputs.
+// timeout leaves a minute of the run for uploading and recording the outputs.
 func (h *Handler) timeout(ctx context.Context) time.Duration {
 	d := h.Media.Timeout
 	if deadline, ok := ctx.Deadline(); ok {
@@ -204,6 +183,85 @@ func (h *Handler) timeout(ctx context.Context) time.Duration {
 		}
 	}
 	return d
+}
+
+// publish uploads the outputs, the playlist last: it names the segments, which are all in
+// place by then. Keys are deterministic, so a retry writes the same objects again.
+func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, peaks *media.Peaks, pic *media.Picture) error {
+	waveform, err := json.Marshal(peaks.Waveform())
+	if err != nil {
+		return fmt.Errorf("process: waveform: %w", err)
+	}
+	puts := []put{
+		{key: track.PreviewKey(id), path: out.Preview, typ: "audio/ogg"},
+		{key: track.WaveformKey(id), data: waveform, typ: "application/json"},
+	}
+	for _, seg := range out.Segments {
+		puts = append(puts, put{key: track.SegmentKey(id, filepath.Base(seg)), path: seg, typ: "video/mp2t"})
+	}
+	if pic != nil {
+		puts = append(puts, put{key: track.CoverKey(id, pic.Ext), data: pic.Data, typ: pic.MIMEType})
+	}
+	if err := h.putAll(ctx, puts); err != nil {
+		return err
+	}
+	return h.putAll(ctx, []put{{key: track.PlaylistKey(id), path: out.Playlist, typ: "application/vnd.apple.mpegurl"}})
+}
+
+// record marks t ready. If t changed meanwhile (a duplicate run finished first and wrote these
+// same objects, or the track was deleted, expired or failed by the sweeper), nothing is
+// recorded, and what this run wrote for a track that is gone is removed.
+func (h *Handler) record(ctx context.Context, t *track.Track, p track.Processing, log *slog.Logger) error {
+	_, err := h.Tracks.Finish(ctx, t, p)
+	if !errors.Is(err, track.ErrConflict) {
+		return err
+	}
+	now, err := h.Tracks.Get(ctx, t.ID)
+	switch {
+	case errors.Is(err, track.ErrNotFound), err == nil && now.Status == track.StatusFailed:
+		n, err := track.Purge(ctx, h.Blobs, t.ID)
+		log.Info("track gone or failed while processing; outputs removed", slog.Int("objects", n))
+		return err
+	case err != nil:
+		return err
+	}
+	log.Info("track changed meanwhile; nothing recorded", slog.String("status", string(now.Status)))
+	return nil
+}
+
+// fault is a failure the uploaded file is to blame for: the track fails with this reason.
+type fault struct{ code, message string }
+
+// classify is the one place that decides whether an error is the file's fault, and with what
+// reason for its uploader; nil means a retry may fix it (or there is no error).
+func classify(err error, maxDuration time.Duration) *fault {
+	switch {
+	case err == nil, errors.Is(err, errOutOfTime):
+		return nil
+	case errors.Is(err, errSizeChanged):
+		return &fault{track.EUploadMismatch, "The uploaded file is not the one announced. Upload it again."}
+	case errors.Is(err, media.ErrNotAudio):
+		return &fault{track.ENotAudio, "This file is not audio Soundtime can play. Upload an MP3, FLAC, Ogg Vorbis, Opus, WAV, AIFF, M4A/AAC or WebM file."}
+	case errors.Is(err, media.ErrTooLong):
+		return &fault{track.ETooLong, fmt.Sprintf("The track is longer than the %s limit. Upload a shorter one.", humanDuration(maxDuration))}
+	case errors.Is(err, media.ErrCorrupt):
+		return &fault{track.ECorrupt, "The file could not be decoded: it may be damaged or incomplete. Export it again and upload the new file."}
+	case errors.Is(err, media.ErrTimeout):
+		return &fault{track.ECorrupt, "Decoding this file took far too long. Export it again in a common format and upload the new file."}
+	}
+	return nil
+}
+
+func (h *Handler) fail(ctx context.Context, t *track.Track, log *slog.Logger, code, message string) error {
+	switch _, err := h.Tracks.Fail(ctx, t, code, message); {
+	case errors.Is(err, track.ErrConflict):
+		log.Info("track changed meanwhile; failure not recorded")
+		return nil
+	case err != nil:
+		return err
+	}
+	log.Info("track failed", slog.String("code", code))
+	return nil
 }
 
 type put struct {
@@ -247,7 +305,7 @@ func (h *Handler) putAll(ctx context.Context, puts []put) error {
 func (h *Handler) putOne(ctx context.Context, p put) error {
 	opt := track.PutOptions{ContentType: p.typ, CacheControl: cacheControl}
 	if p.data != nil {
-		return h.Tracks.Blobs.Put(ctx, p.key, bytes.NewReader(p.data), int64(len(p.data)), opt)
+		return h.Blobs.Put(ctx, p.key, bytes.NewReader(p.data), int64(len(p.data)), opt)
 	}
 	f, err := os.Open(p.path)
 	if err != nil {
@@ -258,7 +316,7 @@ func (h *Handler) putOne(ctx context.Context, p put) error {
 	if err != nil {
 		return fmt.Errorf("process: %w", err)
 	}
-	return h.Tracks.Blobs.Put(ctx, p.key, f, st.Size(), opt)
+	return h.Blobs.Put(ctx, p.key, f, st.Size(), opt)
 }
 
 func round(v float64, places int) float64 {

@@ -1,7 +1,9 @@
 // Package process handles S3 ObjectCreated events for originals under uploads/: it checks that
-// the object is the upload a pending track announced and moves the track on. Delivery is at
-// least once and unordered, so every step is idempotent: a duplicate or late event changes
-// nothing.
+// the object is the upload a pending track announced, takes the track's processing lease and
+// makes everything a listener gets from it. Delivery is at least once, late and unordered, and a
+// run may die at any moment, so every step is idempotent and conditional: a duplicate or late
+// event changes nothing, and the sweeper (track.Service.Sweep) re-drives what a lost event or a
+// dead run left behind.
 package process
 
 import (
@@ -13,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -20,7 +23,9 @@ import (
 // Handler is the process function.
 type Handler struct {
 	Tracks *track.Service
-	Log    *slog.Logger
+	// Blobs is the media bucket the outputs go to and the original comes from.
+	Blobs track.Blobs
+	Log   *slog.Logger
 	// Bucket is the media bucket. Events of any other bucket are ignored: the permission SAM
 	// grants S3 to invoke the function is scoped to the account, not to one bucket.
 	Bucket string
@@ -31,19 +36,23 @@ type Handler struct {
 // table or bucket did not answer), so that Lambda retries the event; an unusable upload is
 // recorded on its track as a failure and is not an error of the handler.
 func (h *Handler) Handle(ctx context.Context, e events.S3Event) error {
+	log := h.Log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With(slog.String("requestId", lc.AwsRequestID))
+	}
 	var errs []error
 	for _, r := range e.Records {
 		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 			continue
 		}
 		key := objectKey(r.S3.Object)
-		log := h.Log.With(slog.String("key", key), slog.String("event", r.EventName))
+		log := log.With(slog.String("key", key), slog.String("event", r.EventName))
 		if r.S3.Bucket.Name != h.Bucket {
 			log.Warn("event of another bucket ignored", slog.String("bucket", r.S3.Bucket.Name))
 			continue
 		}
 		if err := h.handleKey(ctx, key, log); err != nil {
-			log.Error("upload not handled; will retry", slog.String("error", err.Error()))
+			log.Error("upload not handled; will retry", slog.Any("error", err))
 			errs = append(errs, err)
 		}
 	}
@@ -53,28 +62,48 @@ func (h *Handler) Handle(ctx context.Context, e events.S3Event) error {
 	return nil
 }
 
-// handleKey verifies a new original (pending → processing) and processes it. An event for a
-// track that is already processing is a retry of an invocation that failed midway, or a
-// duplicate: either way processing again writes the same objects and one result is recorded.
+// handleKey verifies a new original (pending → processing), takes the track's lease and
+// processes it. An event for a track that a live run holds returns at once: a re-PUT of the same
+// bytes, or a duplicate event, never starts a second transcode.
 func (h *Handler) handleKey(ctx context.Context, key string, log *slog.Logger) error {
-	t, err := h.Tracks.MarkUploaded(ctx, key)
+	t, err := h.Tracks.Arrive(ctx, key)
 	switch {
+	case errors.Is(err, track.ErrStray):
+		log.Info("object of no upload in progress deleted")
+		return nil
+	case errors.Is(err, track.ErrNoWork):
+		log.Info("nothing to do: duplicate or late event")
+		return nil
 	case err != nil:
 		return err
-	case t != nil && t.Status == track.StatusFailed:
+	case t.Status == track.StatusFailed:
 		log.Warn("upload refused", slog.String("id", t.ID), slog.String("code", t.FailureCode))
 		return nil
-	case t != nil:
-		log.Info("upload verified", slog.String("id", t.ID))
 	}
-	t, err = h.Tracks.BeginProcessing(ctx, key)
-	if err != nil || t == nil {
-		if t == nil && err == nil {
-			log.Info("nothing to do: duplicate event, late event or no such track")
+	log = log.With(slog.String("id", t.ID))
+	run, err := h.Tracks.Begin(ctx, t)
+	switch {
+	case errors.Is(err, track.ErrBusy):
+		log.Info("a live run is processing this track")
+		return nil
+	case errors.Is(err, track.ErrNoWork):
+		log.Info("nothing to do: the track moved on")
+		return nil
+	case errors.Is(err, track.ErrGaveUp):
+		log.Warn("processing gave up: runs used up or deadline passed", slog.String("code", track.EProcessingFailed))
+		return nil
+	case err != nil:
+		return err
+	}
+	log = log.With(slog.Int("attempt", run.Attempts))
+	if err := h.process(ctx, run, log); err != nil {
+		// A retry may fix it: give the lease back so that the retry starts at once.
+		if rerr := h.Tracks.Release(context.WithoutCancel(ctx), run); rerr != nil {
+			log.Warn("lease not released; it lapses by itself", slog.Any("error", rerr))
 		}
 		return err
 	}
-	return h.process(ctx, t, log.With(slog.String("id", t.ID)))
+	return nil
 }
 
 // objectKey returns the decoded key of an event. S3 sends keys URL-encoded with '+' for spaces;

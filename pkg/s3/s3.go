@@ -27,6 +27,7 @@ type API interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 }
 
@@ -95,6 +96,12 @@ func (b *Bucket) PresignGet(ctx context.Context, key string, opt track.GetOption
 	if opt.ContentType != "" {
 		in.ResponseContentType = &opt.ContentType
 	}
+	if opt.CacheControl != "" {
+		in.ResponseCacheControl = &opt.CacheControl
+	}
+	if opt.ContentEncoding != "" {
+		in.ResponseContentEncoding = &opt.ContentEncoding
+	}
 	req, err := b.Presign.PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
 	if err != nil {
 		return track.Presigned{}, fmt.Errorf("s3: presign get %s: %w", key, err)
@@ -153,6 +160,14 @@ func (b *Bucket) List(ctx context.Context, prefix string, fn func(key string) er
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// Delete implements track.Blobs. S3 answers a delete of a missing key with success.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	if _, err := b.API.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.Name, Key: &key}); err != nil {
+		return fmt.Errorf("s3: delete %s: %w", key, err)
 	}
 	return nil
 }

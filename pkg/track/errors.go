@@ -18,16 +18,18 @@ const (
 	ENotFound        = "not_found"
 	EForbidden       = "forbidden"
 	ENotDownloadable = "not_downloadable"
-	ENotUploaded     = "not_uploaded"
 	ENotReady        = "not_ready"
-	ETrackFailed     = "track_failed"
-	EInternal        = "internal"
+	// ETrackFailed: the track failed; its reason is on the track.
+	ETrackFailed = "failed"
+	EInternal    = "internal"
 
 	// Processing failures, kept on a failed track.
 	EUploadMismatch = "upload_mismatch"
 	ENotAudio       = "not_audio"
 	ECorrupt        = "corrupt"
 	ETooLong        = "too_long"
+	// EProcessingFailed: every run died or the processing deadline passed without a result.
+	EProcessingFailed = "processing_failed"
 )
 
 // Error is the one error type that crosses package boundaries with a meaning a user may see. Its
@@ -77,4 +79,16 @@ var (
 	// ErrConflict: a conditional write found the item in another state than expected (a concurrent
 	// or duplicate writer won); the write changed nothing.
 	ErrConflict = errors.New("track: conditional write lost")
+)
+
+// Outcomes of an event for an original that are not failures: the caller has nothing to do, or
+// something other than processing to do.
+var (
+	// ErrNoWork: the event needs no work (a duplicate, a late event, an object already gone).
+	ErrNoWork = errors.New("track: nothing to do")
+	// ErrBusy: a live processing run holds the track's lease; another run would repeat its work.
+	ErrBusy = errors.New("track: a live run is processing the track")
+	// ErrStray: the object belongs to no upload in progress (its track is gone, failed or never
+	// signed this key); the caller deletes it.
+	ErrStray = errors.New("track: object of no upload in progress")
 )

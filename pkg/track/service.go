@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,14 +24,18 @@ type Store interface {
 	// Get returns the item with a strongly consistent read, or ErrNotFound. It does not look at
 	// the expiry: the service does.
 	Get(ctx context.Context, id string) (*Track, error)
-	// Replace writes t whole if the stored item exists and has status from, else returns
-	// ErrConflict (nothing written).
+	// Replace writes t whole if the stored item exists, has status from and has t.Version (the
+	// item is as it was read), and then increments t.Version as it did the stored one's; else
+	// it returns ErrConflict and writes nothing.
 	Replace(ctx context.Context, t *Track, from Status) error
 	// Touch sets the expiry of a ready track to to, if its expiry is still from; else ErrConflict.
 	Touch(ctx context.Context, id string, from, to time.Time) error
 	// Delete removes the item if its delete token hash is tokenHash and returns what it held;
 	// ErrNotFound if there is no item, ErrConflict if the hash differs.
 	Delete(ctx context.Context, id, tokenHash string) (*Track, error)
+	// Due returns the IDs of the tracks of status (pending or processing) whose SweepAt is at
+	// or before until, without reading the whole table.
+	Due(ctx context.Context, status Status, until time.Time) ([]string, error)
 }
 
 // Blobs is the media bucket.
@@ -49,6 +54,8 @@ type Blobs interface {
 	Put(ctx context.Context, key string, body io.ReadSeeker, size int64, opt PutOptions) error
 	// List calls fn with every key under prefix, in order; an error from fn stops it.
 	List(ctx context.Context, prefix string, fn func(key string) error) error
+	// Delete deletes one object; deleting a missing one is not an error.
+	Delete(ctx context.Context, key string) error
 	// DeletePrefix deletes every object under prefix and returns how many it deleted. Deleting
 	// nothing is not an error.
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
@@ -68,10 +75,15 @@ type Presigned struct {
 	ExpiresAt time.Time
 }
 
-// GetOptions override response headers of a signed GET.
+// GetOptions override response headers of a signed GET. Whatever is set here is what the reader
+// gets, whatever headers the object was stored with.
 type GetOptions struct {
 	ContentDisposition string
 	ContentType        string
+	// CacheControl and ContentEncoding override what an uploader may have stored with the bytes
+	// (a PUT can carry headers its signature does not cover).
+	CacheControl    string
+	ContentEncoding string
 }
 
 // ObjectInfo is what Head reports.
@@ -88,6 +100,33 @@ type Config struct {
 	MaxUploadBytes int64         // MAX_UPLOAD_BYTES
 	UploadURLTTL   time.Duration // UPLOAD_URL_TTL
 	MediaURLTTL    time.Duration // MEDIA_URL_TTL
+	// UploadMinSpeed (UPLOAD_MIN_SPEED, bytes a second) is the slowest upload we promise to
+	// wait for: a large file's URL and pending time grow by its size at this rate. 0 adds nothing.
+	UploadMinSpeed int64
+	// ProcessTimeout (PROCESS_TIMEOUT) bounds one processing run: the process function's timeout.
+	// A run holds its track's lease this long, and processing ends within three of them.
+	ProcessTimeout time.Duration
+}
+
+// maxUploadWindow caps how long an upload URL lives however slow the promised rate: URLs signed
+// with a Lambda role's temporary credentials cannot be trusted for longer.
+const maxUploadWindow = 12 * time.Hour
+
+// transferAllowance is how long size bytes take at UploadMinSpeed.
+func (c Config) transferAllowance(size int64) time.Duration {
+	if c.UploadMinSpeed <= 0 {
+		return 0
+	}
+	return time.Duration(float64(size) / float64(c.UploadMinSpeed) * float64(time.Second)).Round(time.Second)
+}
+
+// UploadWindow returns how long the upload URL of a file of size bytes lives and how long its
+// track stays pending. With T the time the file takes at UPLOAD_MIN_SPEED, the URL lives
+// UPLOAD_URL_TTL + T and the track PENDING_TTL + 2T: a slow transfer that starts when the URL is
+// about to expire still finishes in time (with PENDING_TTL ≥ UPLOAD_URL_TTL, the defaults).
+func (c Config) UploadWindow(size int64) (url, pending time.Duration) {
+	transfer := c.transferAllowance(size)
+	return min(c.UploadURLTTL+transfer, maxUploadWindow), c.PendingTTL + 2*transfer
 }
 
 // Service applies the rules of a track's life through a Store and Blobs.
@@ -133,6 +172,7 @@ func (s *Service) Create(ctx context.Context, r UploadRequest) (*Created, error)
 		return nil, fmt.Errorf("track: new object key: %w", err)
 	}
 	now := s.Now().UTC().Truncate(time.Second)
+	urlTTL, pendingTTL := s.Config.UploadWindow(u.Size)
 	for attempt := 0; attempt < maxIDAttempts; attempt++ {
 		id, err := NewID(s.Rand)
 		if err != nil {
@@ -142,12 +182,15 @@ func (s *Service) Create(ctx context.Context, r UploadRequest) (*Created, error)
 			ID: id, Status: StatusPending,
 			Filename: u.Filename, Type: u.Type, Size: u.Size, MD5: u.MD5,
 			Downloadable: u.Downloadable, Public: u.Public,
-			CreatedAt: now, ExpiresAt: now.Add(s.Config.PendingTTL),
+			CreatedAt: now, ExpiresAt: now.Add(pendingTTL),
 			OriginalKey:     OriginalKey(id, unique.String()),
 			DeleteTokenHash: HashToken(token),
+			// The S3 event normally arrives within seconds; the sweeper looks after this in
+			// case it never does (an upload that storage accepted is always processed).
+			SweepAt: now.Add(pendingSweepDelay),
 		}
 		// Sign first: it is local computation, and a failure then leaves nothing behind.
-		up, err := s.Blobs.PresignPut(ctx, t.OriginalKey, t.Type, t.Size, t.MD5, s.Config.UploadURLTTL)
+		up, err := s.Blobs.PresignPut(ctx, t.OriginalKey, t.Type, t.Size, t.MD5, urlTTL)
 		if err != nil {
 			return nil, fmt.Errorf("track: sign upload %s: %w", id, err)
 		}
@@ -203,7 +246,9 @@ func (s *Service) Listen(ctx context.Context, id string) (*Track, error) {
 	return t, nil
 }
 
-// Download signs a GET of the original that saves under the original file name.
+// Download signs a GET of the original that saves under the original file name. A file is
+// offered only once processing has shown it is audio: never while pending or processing (the
+// service must not host arbitrary files), never for a failed track, whose original is deleted.
 func (s *Service) Download(ctx context.Context, id string) (*Track, Presigned, error) {
 	t, err := s.Get(ctx, id)
 	if err != nil {
@@ -212,10 +257,10 @@ func (s *Service) Download(ctx context.Context, id string) (*Track, Presigned, e
 	switch {
 	case !t.Downloadable:
 		return nil, Presigned{}, Errorf(ENotDownloadable, "the uploader made this track stream-only")
-	case t.Status == StatusPending:
-		return nil, Presigned{}, Errorf(ENotUploaded, "the file has not been uploaded yet")
 	case t.Status == StatusFailed:
-		return nil, Presigned{}, Errorf(ETrackFailed, "this upload could not be processed")
+		return nil, Presigned{}, errFailed
+	case t.Status != StatusReady:
+		return nil, Presigned{}, Errorf(ENotReady, "the track is still being processed; the download is offered once it is ready")
 	}
 	if t, err = s.Listen(ctx, id); err != nil {
 		return nil, Presigned{}, err
@@ -223,6 +268,10 @@ func (s *Service) Download(ctx context.Context, id string) (*Track, Presigned, e
 	p, err := s.Blobs.PresignGet(ctx, t.OriginalKey, GetOptions{
 		ContentDisposition: ContentDisposition(t.Filename),
 		ContentType:        t.Type,
+		// The uploader's PUT may have stored any Content-Encoding or Cache-Control with the
+		// bytes (they are not signed): listeners get the bytes as they are, cached privately.
+		ContentEncoding: "identity",
+		CacheControl:    "private, max-age=" + strconv.Itoa(int(s.Config.MediaURLTTL.Seconds())),
 	}, s.Config.MediaURLTTL)
 	if err != nil {
 		return nil, Presigned{}, fmt.Errorf("track: sign download %s: %w", id, err)
@@ -249,72 +298,6 @@ func (s *Service) Delete(ctx context.Context, id, token string) (*Track, error) 
 		return nil, err
 	}
 	return old, nil
-}
-
-// MarkUploaded handles the arrival of an original in the bucket: the key must be the one signed
-// for a pending track, and the object must be what was announced (size and type). Then the
-// track moves pending → processing and now lives Retention. It returns the track in its new
-// state; (nil, nil) means the event needed no work: a duplicate, a late event or a key of no track.
-// A mismatching object fails the track.
-func (s *Service) MarkUploaded(ctx context.Context, key string) (*Track, error) {
-	t, err := s.originalOf(ctx, key)
-	if t == nil || err != nil {
-		return nil, err
-	}
-	if t.Status != StatusPending {
-		return nil, nil
-	}
-	info, err := s.Blobs.Head(ctx, key)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		// The event outran a delete of the object, or was replayed after cleanup.
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("track: head %s: %w", key, err)
-	}
-	now := s.Now().UTC().Truncate(time.Second)
-	next := *t
-	next.UploadedAt = now
-	if info.Size != t.Size || !sameType(info.ContentType, t.Type) {
-		next.Status = StatusFailed
-		next.FailureCode = EUploadMismatch
-		next.FailureMessage = "the uploaded file is not the one announced (size or type differ)"
-		next.ExpiresAt = now.Add(s.Config.FailedTTL)
-	} else {
-		next.Status = StatusProcessing
-		next.ExpiresAt = now.Add(s.Config.Retention)
-	}
-	switch err := s.Store.Replace(ctx, &next, StatusPending); {
-	case errors.Is(err, ErrConflict):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("track: mark %s uploaded: %w", t.ID, err)
-	}
-	return &next, nil
-}
-
-// originalOf returns the track whose original key is key; (nil, nil) for a key of no track.
-func (s *Service) originalOf(ctx context.Context, key string) (*Track, error) {
-	id, ok := IDFromKey(key)
-	if !ok {
-		return nil, nil
-	}
-	t, err := s.Store.Get(ctx, id)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	}
-	if t.OriginalKey != key {
-		return nil, nil
-	}
-	return t, nil
-}
-
-func sameType(got, want string) bool {
-	n, err := NormalizeType(got)
-	return err == nil && n == want
 }
 
 // HashToken returns the hex SHA-256 of a delete token. Tokens are 256 random bits, so a plain

@@ -23,6 +23,7 @@ var testConfig = track.Config{
 	MaxUploadBytes: maxBytes,
 	UploadURLTTL:   10 * time.Minute,
 	MediaURLTTL:    30 * time.Minute,
+	ProcessTimeout: 15 * time.Minute,
 }
 
 type fixture struct {
@@ -321,6 +322,11 @@ func (u untouchable) Delete(context.Context, string, string) (*track.Track, erro
 	return nil, nil
 }
 
+func (u untouchable) Due(context.Context, track.Status, time.Time) ([]string, error) {
+	u.t.Error("Store.Due called")
+	return nil, nil
+}
+
 func TestMalformedIDsNeverReachTheStore(t *testing.T) {
 	f := newFixture(t)
 	f.svc.Store = untouchable{t}
@@ -485,12 +491,22 @@ func TestDownload(t *testing.T) {
 			})
 		}
 	})
-	t.Run("pending", func(t *testing.T) {
-		f := newFixture(t)
-		c := f.create(t, nil)
-		_, _, err := f.svc.Download(ctx, c.Track.ID)
-		wantCode(t, err, track.ENotUploaded)
-	})
+	// A file is offered only once processing has shown it is audio: the service must not
+	// host whatever bytes someone uploads.
+	for _, status := range []track.Status{track.StatusPending, track.StatusProcessing} {
+		t.Run(string(status), func(t *testing.T) {
+			f := newFixture(t)
+			c := f.create(t, nil)
+			if status != track.StatusPending {
+				f.setStatus(t, c, status, start.Add(time.Hour))
+			}
+			_, p, err := f.svc.Download(ctx, c.Track.ID)
+			wantCode(t, err, track.ENotReady)
+			if p.URL != "" {
+				t.Errorf("signed %q for a %s track", p.URL, status)
+			}
+		})
+	}
 	t.Run("failed", func(t *testing.T) {
 		f := newFixture(t)
 		c := f.create(t, nil)
@@ -505,7 +521,7 @@ func TestDownload(t *testing.T) {
 	})
 
 	names := []string{"Song (live).mp3", `My "best"; song, 100%.mp3`, "Grüße 🎵.flac", "日本語"}
-	for _, status := range []track.Status{track.StatusProcessing, track.StatusReady} {
+	for _, status := range []track.Status{track.StatusReady} {
 		for _, name := range names {
 			t.Run(string(status)+" "+name, func(t *testing.T) {
 				f := newFixture(t)
@@ -531,6 +547,14 @@ func TestDownload(t *testing.T) {
 				}
 				if got := q.Get("response-content-type"); got != "audio/ogg" {
 					t.Errorf("content type = %q, want audio/ogg", got)
+				}
+				// Whatever Content-Encoding or Cache-Control the uploader's PUT stored with the
+				// bytes, listeners get the bytes as they are.
+				if got := q.Get("response-content-encoding"); got != "identity" {
+					t.Errorf("content encoding = %q, want identity", got)
+				}
+				if got := q.Get("response-cache-control"); !strings.HasPrefix(got, "private") {
+					t.Errorf("cache control = %q, want private", got)
 				}
 				if p.Method != "GET" || !p.ExpiresAt.Equal(start.Add(testConfig.MediaURLTTL)) {
 					t.Errorf("signed %s until %v, want GET until MEDIA_URL_TTL from now", p.Method, p.ExpiresAt)
@@ -601,131 +625,5 @@ func TestDelete(t *testing.T) {
 		f.clock.Advance(testConfig.PendingTTL)
 		_, err := f.svc.Delete(ctx, c.Track.ID, c.DeleteToken)
 		wantCode(t, err, track.ENotFound)
-	})
-}
-
-func TestMarkUploaded(t *testing.T) {
-	ctx := context.Background()
-	uploaded := func(t *testing.T, f *fixture, c *track.Created, info track.ObjectInfo) {
-		t.Helper()
-		f.blobs.Add(c.Track.OriginalKey, info)
-		f.clock.Advance(3*time.Minute + 500*time.Millisecond)
-	}
-	exact := track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"}
-
-	t.Run("the announced file", func(t *testing.T) {
-		for _, info := range []track.ObjectInfo{exact, {Size: 4812345, ContentType: "AUDIO/MPEG"}, {Size: 4812345, ContentType: "audio/mpeg; charset=binary"}} {
-			t.Run(info.ContentType, func(t *testing.T) {
-				f := newFixture(t)
-				c := f.create(t, nil)
-				uploaded(t, f, c, info)
-				now := f.clock.Now().Truncate(time.Second)
-				got, err := f.svc.MarkUploaded(ctx, c.Track.OriginalKey)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got == nil {
-					t.Fatal("MarkUploaded = nil, want the processing track")
-				}
-				want := *c.Track
-				want.Status = track.StatusProcessing
-				want.UploadedAt = now
-				want.ExpiresAt = now.Add(testConfig.Retention)
-				if !reflect.DeepEqual(got, &want) {
-					t.Errorf("MarkUploaded = %+v\nwant %+v", got, &want)
-				}
-				if s := f.stored(t, c.Track.ID); !reflect.DeepEqual(s, &want) {
-					t.Errorf("stored %+v\nwant %+v", s, &want)
-				}
-
-				// The same event again (S3 delivers at least once) needs no work and changes nothing.
-				f.clock.Advance(time.Minute)
-				again, err := f.svc.MarkUploaded(ctx, c.Track.OriginalKey)
-				if again != nil || err != nil {
-					t.Errorf("duplicate MarkUploaded = %+v, %v; want nil, nil", again, err)
-				}
-				if s := f.stored(t, c.Track.ID); !reflect.DeepEqual(s, &want) {
-					t.Errorf("duplicate changed the item to %+v", s)
-				}
-			})
-		}
-	})
-
-	mismatches := []struct {
-		name string
-		info track.ObjectInfo
-	}{
-		{"larger", track.ObjectInfo{Size: 4812346, ContentType: "audio/mpeg"}},
-		{"smaller", track.ObjectInfo{Size: 1, ContentType: "audio/mpeg"}},
-		{"other audio type", track.ObjectInfo{Size: 4812345, ContentType: "audio/ogg"}},
-		{"not audio", track.ObjectInfo{Size: 4812345, ContentType: "text/html"}},
-		{"no type", track.ObjectInfo{Size: 4812345}},
-	}
-	for _, tt := range mismatches {
-		t.Run("mismatch "+tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			c := f.create(t, nil)
-			uploaded(t, f, c, tt.info)
-			now := f.clock.Now().Truncate(time.Second)
-			got, err := f.svc.MarkUploaded(ctx, c.Track.OriginalKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got == nil {
-				t.Fatal("MarkUploaded = nil, want the failed track")
-			}
-			if got.Status != track.StatusFailed || got.FailureCode != track.EUploadMismatch || got.FailureMessage == "" {
-				t.Errorf("MarkUploaded = %s %q %q, want failed upload_mismatch with a message", got.Status, got.FailureCode, got.FailureMessage)
-			}
-			if !got.ExpiresAt.Equal(now.Add(testConfig.FailedTTL)) {
-				t.Errorf("ExpiresAt = %v, want now+FAILED_TTL %v", got.ExpiresAt, now.Add(testConfig.FailedTTL))
-			}
-			if s := f.stored(t, c.Track.ID); !reflect.DeepEqual(s, got) {
-				t.Errorf("stored %+v\nreturned %+v", s, got)
-			}
-		})
-	}
-
-	noWork := []struct {
-		name string
-		key  func(c *track.Created) string
-	}{
-		{"key of no item", func(*track.Created) string { return "uploads/Nope0000/0b8e5a3c-2f1d-4e7a-9c55-1f0e8d7b6a42" }},
-		{"other object of the track", func(c *track.Created) string { return "uploads/" + c.Track.ID + "/another-upload" }},
-		{"derived object", func(c *track.Created) string { return "derived/" + c.Track.ID + "/preview.ogg" }},
-		{"outside the prefixes", func(c *track.Created) string { return "elsewhere/" + c.Track.ID + "/x" }},
-		{"original key without prefix", func(c *track.Created) string { return strings.TrimPrefix(c.Track.OriginalKey, "uploads/") }},
-		{"prefix only", func(c *track.Created) string { return "uploads/" + c.Track.ID }},
-		{"prefix with slash", func(c *track.Created) string { return "uploads/" + c.Track.ID + "/" }},
-		{"malformed ID", func(*track.Created) string { return "uploads/../x" }},
-		{"empty", func(*track.Created) string { return "" }},
-	}
-	for _, tt := range noWork {
-		t.Run("no work: "+tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			c := f.create(t, nil)
-			key := tt.key(c)
-			f.blobs.Add(key, exact)
-			f.blobs.Add(c.Track.OriginalKey, exact)
-			got, err := f.svc.MarkUploaded(ctx, key)
-			if got != nil || err != nil {
-				t.Errorf("MarkUploaded(%q) = %+v, %v; want nil, nil", key, got, err)
-			}
-			if s := f.stored(t, c.Track.ID); !reflect.DeepEqual(s, c.Track) {
-				t.Errorf("item changed to %+v", s)
-			}
-		})
-	}
-
-	t.Run("no work: object already gone", func(t *testing.T) {
-		f := newFixture(t)
-		c := f.create(t, nil)
-		got, err := f.svc.MarkUploaded(ctx, c.Track.OriginalKey)
-		if got != nil || err != nil {
-			t.Errorf("MarkUploaded = %+v, %v; want nil, nil", got, err)
-		}
-		if s := f.stored(t, c.Track.ID); s.Status != track.StatusPending {
-			t.Errorf("status = %s, want pending", s.Status)
-		}
 	})
 }

@@ -3,10 +3,7 @@
 // imports no AWS package; the adapters in pkg/dynamo and pkg/s3 implement the interfaces.
 package track
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Status is where a track is in its life.
 type Status string
@@ -43,6 +40,18 @@ type Track struct {
 
 	FailureCode    string
 	FailureMessage string
+
+	// Version counts the item's writes through Store.Replace: every transition is conditional on
+	// the item being as it was read, so two writers never both win.
+	Version int64
+	// LeaseUntil is when the processing run that holds the track gives it up (zero: none holds
+	// it). Attempts counts the runs that took the lease. Together they keep one run at a time
+	// and let the sweeper re-drive a run that died.
+	LeaseUntil time.Time
+	Attempts   int
+	// SweepAt is when the sweeper should look at a pending or processing track whose event or
+	// run may have been lost; zero for every other status.
+	SweepAt time.Time
 
 	// Filled in by processing.
 	Duration    float64 // seconds
@@ -86,33 +95,4 @@ type Tags struct {
 // while its item still exists.
 func (t *Track) Expired(now time.Time) bool {
 	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
-}
-
-// Prefixes of the media bucket. Every object of a track lives under one of them followed by its ID
-// and a slash, so a track's objects are found from its ID alone, and an object's track from its key.
-const (
-	UploadsPrefix = "uploads/"
-	DerivedPrefix = "derived/"
-)
-
-// OriginalKey returns the key of an original upload.
-func OriginalKey(id, unique string) string { return UploadsPrefix + id + "/" + unique }
-
-// IDFromKey returns the track ID of an object key under UploadsPrefix or DerivedPrefix, and false
-// for any other key.
-func IDFromKey(key string) (string, bool) {
-	var rest string
-	switch {
-	case strings.HasPrefix(key, UploadsPrefix):
-		rest = key[len(UploadsPrefix):]
-	case strings.HasPrefix(key, DerivedPrefix):
-		rest = key[len(DerivedPrefix):]
-	default:
-		return "", false
-	}
-	id, tail, ok := strings.Cut(rest, "/")
-	if !ok || tail == "" || !ValidID(id) {
-		return "", false
-	}
-	return id, true
 }

@@ -24,6 +24,8 @@ type MemStore struct {
 
 	// CreateHook, when set, can fail Create before it looks at the map (e.g. to force ErrIDTaken).
 	CreateHook func(t *track.Track) error
+	// ReplaceHook, when set, can fail Replace before it looks at the map.
+	ReplaceHook func(t *track.Track) error
 }
 
 // NewMemStore returns an empty store.
@@ -58,14 +60,34 @@ func (m *MemStore) Get(_ context.Context, id string) (*track.Track, error) {
 }
 
 func (m *MemStore) Replace(_ context.Context, t *track.Track, from track.Status) error {
+	if m.ReplaceHook != nil {
+		if err := m.ReplaceHook(t); err != nil {
+			return err
+		}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.items[t.ID]
-	if !ok || old.Status != from {
+	if !ok || old.Status != from || old.Version != t.Version {
 		return track.ErrConflict
 	}
+	t.Version++
 	m.items[t.ID] = clone(t)
 	return nil
+}
+
+func (m *MemStore) Due(_ context.Context, status track.Status, until time.Time) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id, t := range m.items {
+		inFlight := t.Status == track.StatusPending || t.Status == track.StatusProcessing
+		if inFlight && t.Status == status && !t.SweepAt.IsZero() && !t.SweepAt.After(until) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
 }
 
 func (m *MemStore) Touch(_ context.Context, id string, from, to time.Time) error {
@@ -113,7 +135,7 @@ func clone(t *track.Track) track.Track {
 		g := *t.Tags
 		c.Tags = &g
 	}
-	for _, p := range []*time.Time{&c.CreatedAt, &c.UploadedAt, &c.ExpiresAt} {
+	for _, p := range []*time.Time{&c.CreatedAt, &c.UploadedAt, &c.ExpiresAt, &c.LeaseUntil, &c.SweepAt} {
 		if !p.IsZero() {
 			*p = p.Truncate(time.Second).UTC()
 		}
@@ -176,6 +198,14 @@ func (b *MemBlobs) List(_ context.Context, prefix string, fn func(string) error)
 	return nil
 }
 
+func (b *MemBlobs) Delete(_ context.Context, key string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.Objects, key)
+	delete(b.Data, key)
+	return nil
+}
+
 func (b *MemBlobs) DeletePrefix(ctx context.Context, prefix string) (int, error) {
 	if b.DeleteHook != nil {
 		if err := b.DeleteHook(prefix); err != nil {
@@ -231,6 +261,12 @@ func (b *MemBlobs) PresignGet(_ context.Context, key string, opt track.GetOption
 	}
 	if opt.ContentType != "" {
 		q.Set("response-content-type", opt.ContentType)
+	}
+	if opt.CacheControl != "" {
+		q.Set("response-cache-control", opt.CacheControl)
+	}
+	if opt.ContentEncoding != "" {
+		q.Set("response-content-encoding", opt.ContentEncoding)
 	}
 	return track.Presigned{
 		Method: "GET", URL: "mem://bucket/" + key + "?" + q.Encode(),

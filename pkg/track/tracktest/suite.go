@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -105,6 +106,84 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		}
 		if _, err := s.Get(ctx, ghost.ID); !errors.Is(err, track.ErrNotFound) {
 			t.Fatalf("Replace created an item: %v", err)
+		}
+	})
+
+	t.Run("replace is conditional on the version read", func(t *testing.T) {
+		s := newStore(t)
+		tr := Sample("Ver000aa", now)
+		if err := s.Create(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+		a, b := *tr, *tr // two writers read the same item
+		a.Status, b.Status = track.StatusProcessing, track.StatusProcessing
+		if err := s.Replace(ctx, &a, track.StatusPending); err != nil {
+			t.Fatal(err)
+		}
+		if a.Version != tr.Version+1 {
+			t.Fatalf("Version after Replace = %d, want %d", a.Version, tr.Version+1)
+		}
+		// b read the same pending item; the transition from processing now needs the version
+		// a wrote, so b's stale write loses although the status matches.
+		b.LeaseUntil = now.Add(time.Hour)
+		if err := s.Replace(ctx, &b, track.StatusProcessing); !errors.Is(err, track.ErrConflict) {
+			t.Fatalf("stale Replace = %v, want ErrConflict", err)
+		}
+		lease := a
+		lease.LeaseUntil, lease.Attempts, lease.SweepAt = now.Add(time.Hour), 1, now.Add(time.Hour)
+		if err := s.Replace(ctx, &lease, track.StatusProcessing); err != nil {
+			t.Fatalf("Replace with the current version = %v", err)
+		}
+		got, _ := s.Get(ctx, tr.ID)
+		if !reflect.DeepEqual(got, &lease) {
+			t.Fatalf("Get = %+v\nwant  %+v", got, &lease)
+		}
+	})
+
+	t.Run("due lists in-flight tracks whose sweep time has come", func(t *testing.T) {
+		s := newStore(t)
+		mk := func(id string, status track.Status, at time.Time) {
+			t.Helper()
+			tr := Sample(id, now)
+			tr.Status, tr.SweepAt = status, at
+			if err := s.Create(ctx, tr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mk("DueP01aa", track.StatusPending, now.Add(-time.Minute))
+		mk("DueP02aa", track.StatusPending, now.Add(time.Minute))
+		mk("DueQ01aa", track.StatusProcessing, now)
+		mk("DueQ02aa", track.StatusProcessing, now.Add(time.Hour))
+		mk("DueR01aa", track.StatusReady, now.Add(-time.Hour)) // never in flight
+		mk("DueN01aa", track.StatusPending, time.Time{})       // no sweep time
+		for _, tt := range []struct {
+			status track.Status
+			until  time.Time
+			want   []string
+		}{
+			{track.StatusPending, now, []string{"DueP01aa"}},
+			{track.StatusPending, now.Add(time.Minute), []string{"DueP01aa", "DueP02aa"}},
+			{track.StatusProcessing, now, []string{"DueQ01aa"}},
+			{track.StatusProcessing, now.Add(2 * time.Hour), []string{"DueQ01aa", "DueQ02aa"}},
+			{track.StatusReady, now.Add(2 * time.Hour), nil},
+		} {
+			got, err := s.Due(ctx, tt.status, tt.until)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Due(%s, %v) = %q, want %q", tt.status, tt.until, got, tt.want)
+			}
+		}
+		// A track that leaves flight leaves the index.
+		done, _ := s.Get(ctx, "DueQ01aa")
+		done.Status, done.SweepAt = track.StatusReady, time.Time{}
+		if err := s.Replace(ctx, done, track.StatusProcessing); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Due(ctx, track.StatusProcessing, now.Add(2*time.Hour)); !slices.Equal(got, []string{"DueQ02aa"}) {
+			t.Errorf("Due after the track became ready = %q, want only DueQ02aa", got)
 		}
 	})
 

@@ -1,0 +1,51 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// Sweeper is the sweep function: on a schedule it hands uploads whose event was lost and runs
+// that died back to the process function, as their S3 event would, and fails what stays overdue
+// (track.Service.Sweep).
+type Sweeper struct {
+	Tracks *track.Service
+	Bucket string
+	Log    *slog.Logger
+	// Process queues an asynchronous invocation of the process function with an S3 event.
+	Process func(ctx context.Context, payload []byte) error
+}
+
+// Handle sweeps once and logs what it did. An error fails the invocation, so that the schedule's
+// next run (and the alarm on the function's errors) notices; what it did finish stays done.
+func (s *Sweeper) Handle(ctx context.Context) (track.SweepReport, error) {
+	log := s.Log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With(slog.String("requestId", lc.AwsRequestID))
+	}
+	rep, err := s.Tracks.Sweep(ctx, track.SweepOptions{Redrive: s.redrive})
+	if err != nil {
+		log.Error("sweep incomplete", slog.Any("error", err), slog.Int("redriven", rep.Redriven), slog.Int("failed", rep.Failed))
+		return rep, err
+	}
+	log.Info("swept", slog.Int("redriven", rep.Redriven), slog.Int("failed", rep.Failed))
+	return rep, nil
+}
+
+func (s *Sweeper) redrive(ctx context.Context, key string) error {
+	e, err := Event(s.Bucket, key, 0, time.Now())
+	if err != nil {
+		return err
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return s.Process(ctx, payload)
+}
