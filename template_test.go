@@ -68,7 +68,7 @@ const (
 
 // The design's functions, by logical ID. The Makefile's build-<LogicalId> targets and the
 // functions/<name> directories follow these names.
-var functionIDs = []string{"UploadFunction", "TrackFunction", "DownloadFunction", "ProcessFunction", "ExpireFunction", "ReconcileFunction"}
+var functionIDs = []string{"UploadFunction", "TrackFunction", "DownloadFunction", "ProcessFunction", "SweepFunction", "ExpireFunction", "ReconcileFunction"}
 
 // ---------------------------------------------------------------------------------------------
 // A small CloudFormation value model. yaml.v3 keeps short-form intrinsics (!Ref, !Sub, !GetAtt…)
@@ -510,6 +510,7 @@ var configParams = []struct{ env, param, def string }{
 	{"UPLOAD_URL_TTL", "UploadUrlTtl", "10m"},
 	{"MEDIA_URL_TTL", "MediaUrlTtl", "30m"},
 	{"HLS_SEGMENT_SECONDS", "HlsSegmentSeconds", "10"},
+	{"UPLOAD_MIN_SPEED", "UploadMinSpeed", "125000"},
 }
 
 func TestTemplateEnvironment(t *testing.T) {
@@ -652,12 +653,28 @@ func TestTemplatePolicies(t *testing.T) {
 			{"dynamodb:UpdateItem", table, ""},
 			{"s3:GetObject", objects("uploads/"), ""},
 		},
+		// It deletes the objects of a track that failed, and an object of no upload in
+		// progress, on arrival.
 		"ProcessFunction": {
 			{"dynamodb:GetItem", table, ""},
 			{"dynamodb:PutItem", table, ""},
-			{"dynamodb:UpdateItem", table, ""},
 			{"s3:GetObject", objects("uploads/"), ""},
 			{"s3:PutObject", objects("derived/"), ""},
+			{"s3:ListBucket", bucket, trackPrefixes},
+			{"s3:DeleteObject", objects("uploads/"), ""},
+			{"s3:DeleteObject", objects("derived/"), ""},
+		},
+		// The index of tracks in flight, never a scan; the live alias of the process function,
+		// never another function.
+		"SweepFunction": {
+			{"dynamodb:Query", describe(intrinsic{"Fn::Sub", "${TracksTable.Arn}/index/sweep"}), ""},
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:PutItem", table, ""},
+			{"s3:GetObject", objects("uploads/"), ""},
+			{"s3:ListBucket", bucket, trackPrefixes},
+			{"s3:DeleteObject", objects("uploads/"), ""},
+			{"s3:DeleteObject", objects("derived/"), ""},
+			{"lambda:InvokeFunction", describe(intrinsic{"Ref", "ProcessFunction.Alias"}), ""},
 		},
 		// Only the key from the record: no access to the table's items. sqs:SendMessage on
 		// ExpireFailureQueue comes from SAM (OnFailure Type: SQS, see TestTemplateExpireFunction).
@@ -1183,9 +1200,61 @@ func TestTemplateReconcileFunction(t *testing.T) {
 		}
 	}
 	for _, other := range tp.ofType("AWS::Serverless::Function") {
-		if other != id && len(tp.eventsOfType(other, "Schedule")) != 0 {
-			t.Errorf("%s has a Schedule event: only %s runs on a schedule", other, id)
+		if other != id && other != "SweepFunction" && len(tp.eventsOfType(other, "Schedule")) != 0 {
+			t.Errorf("%s has a Schedule event: only %s and SweepFunction run on a schedule", other, id)
 		}
+	}
+}
+
+// The sweep function: every five minutes, it hands lost uploads and dead runs to the live
+// process function, whose timeout is the PROCESS_TIMEOUT every function reads; the table has the
+// sparse index it queries.
+func TestTemplateSweepFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	fn := tp.function("SweepFunction")
+	schedules := tp.eventsOfType("SweepFunction", "Schedule")
+	if len(schedules) != 1 {
+		t.Fatalf("Schedule events = %d, want 1", len(schedules))
+	}
+	for name, e := range schedules {
+		if got := str(get(e, "Properties", "Schedule")); got != "rate(5 minutes)" {
+			t.Errorf("%s.Schedule = %q, want rate(5 minutes)", name, got)
+		}
+	}
+	if v := get(fn, "Environment", "Variables", "PROCESS_FUNCTION"); !isRef(v, "ProcessFunction.Alias") {
+		t.Errorf("PROCESS_FUNCTION = %s, want !Ref ProcessFunction.Alias", describe(v))
+	}
+	timeout, err := strconv.Atoi(str(tp.function("ProcessFunction")["Timeout"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		d, err := time.ParseDuration(str(get(tp.function(id), "Environment", "Variables", "PROCESS_TIMEOUT")))
+		if err != nil || d != time.Duration(timeout)*time.Second {
+			t.Errorf("%s: PROCESS_TIMEOUT = %v (%v), want the process function's Timeout, %d s", id, d, err, timeout)
+		}
+	}
+	var found bool
+	for _, gsi := range asList(tp.props(tableID)["GlobalSecondaryIndexes"]) {
+		if str(get(gsi, "IndexName")) != "sweep" {
+			continue
+		}
+		found = true
+		keys := asList(get(gsi, "KeySchema"))
+		if len(keys) != 2 || str(get(keys[0], "AttributeName")) != "sweep" || str(get(keys[1], "AttributeName")) != "sweepAt" ||
+			str(get(gsi, "Projection", "ProjectionType")) != "KEYS_ONLY" {
+			t.Errorf("index sweep = %s, want sweep (HASH), sweepAt (RANGE), keys only", describe(gsi))
+		}
+	}
+	if !found {
+		t.Error("the tracks table has no sweep index")
+	}
+	types := map[string]string{}
+	for _, a := range asList(tp.props(tableID)["AttributeDefinitions"]) {
+		types[str(get(a, "AttributeName"))] = str(get(a, "AttributeType"))
+	}
+	if types["sweep"] != "S" || types["sweepAt"] != "N" {
+		t.Errorf("attribute types = %v, want sweep S and sweepAt N (pkg/dynamo writes them so)", types)
 	}
 }
 
