@@ -150,7 +150,9 @@ deploy: site ## build and deploy with the AWS SAM CLI (needs an AWS account), th
 	$(MAKE) --no-print-directory site-upload
 
 # Hashed files first (immutable), then the stable names that import them (revalidated), and
-# nothing deleted: a page loaded before the deploy still finds the chunks it asks for.
+# nothing deleted: a page loaded before the deploy still finds the chunks it asks for. The stable
+# names include index.html, favicon.svg and robots.txt (from spa/public), all revalidated, as
+# `make dev` serves them (httpapi.Site).
 site-upload: site
 	@bucket=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
 	  --query "Stacks[0].Outputs[?OutputKey=='SiteBucketName'].OutputValue" --output text); \

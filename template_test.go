@@ -901,28 +901,57 @@ func TestTemplateMediaBucket(t *testing.T) {
 	})
 	t.Run("CORS", func(t *testing.T) {
 		// The browser PUTs with the signed Content-Type and Content-MD5 headers and reads the
-		// ETag; a preflight that does not allow them fails every upload.
+		// ETag; a preflight that does not allow them fails every upload. Only the site may PUT.
+		// The player reads media from any origin (the embed in a sandboxed link card sends
+		// Origin: null): GET and HEAD only, for '*'.
 		rules := asList(get(p, "CorsConfiguration", "CorsRules"))
 		if len(rules) == 0 {
 			t.Fatal("no CorsRules")
 		}
-		r := rules[0]
-		for _, m := range []string{"PUT", "GET"} {
-			if !slices.Contains(asList(get(r, "AllowedMethods")), any(m)) {
-				t.Errorf("AllowedMethods lacks %s", m)
+		methods := func(r any) []string {
+			var out []string
+			for _, m := range asList(get(r, "AllowedMethods")) {
+				out = append(out, str(m))
+			}
+			slices.Sort(out)
+			return out
+		}
+		var put, read any
+		for _, r := range rules {
+			origins := asList(get(r, "AllowedOrigins"))
+			ms := methods(r)
+			anyOrigin := slices.ContainsFunc(origins, func(o any) bool { return str(o) == "*" })
+			if anyOrigin && !slices.Equal(ms, []string{"GET", "HEAD"}) {
+				t.Errorf("the rule for '*' allows %v, want GET and HEAD only", ms)
+			}
+			if slices.Contains(ms, "PUT") {
+				if len(origins) != 1 || !isRef(origins[0], "PublicBaseUrl") {
+					t.Errorf("PUT is allowed from %s, want [!Ref PublicBaseUrl] only", describe(origins))
+				}
+				put = r
+			}
+			if anyOrigin {
+				read = r
+			}
+			for _, m := range ms {
+				if m != "GET" && m != "HEAD" && m != "PUT" {
+					t.Errorf("a rule allows %s", m)
+				}
 			}
 		}
-		origins := asList(get(r, "AllowedOrigins"))
-		if len(origins) != 1 || !isRef(origins[0], "PublicBaseUrl") {
-			t.Errorf("AllowedOrigins = %s, want [!Ref PublicBaseUrl]", describe(origins))
+		if put == nil {
+			t.Fatal("no rule allows PUT from the site")
+		}
+		if read == nil {
+			t.Error("no rule lets any origin GET media (the embed in a sandboxed frame sends Origin: null)")
 		}
 		for _, h := range []string{"Content-Type", "Content-MD5", "Content-Length"} {
-			if !slices.ContainsFunc(asList(get(r, "AllowedHeaders")), func(v any) bool { return strings.EqualFold(str(v), h) }) {
-				t.Errorf("AllowedHeaders lacks %s", h)
+			if !slices.ContainsFunc(asList(get(put, "AllowedHeaders")), func(v any) bool { return strings.EqualFold(str(v), h) }) {
+				t.Errorf("the PUT rule's AllowedHeaders lack %s", h)
 			}
 		}
-		if !slices.Contains(asList(get(r, "ExposedHeaders")), any("ETag")) {
-			t.Errorf("ExposedHeaders lacks ETag")
+		if !slices.Contains(asList(get(put, "ExposedHeaders")), any("ETag")) {
+			t.Errorf("the PUT rule's ExposedHeaders lack ETag")
 		}
 	})
 	t.Run("AbortIncompleteMultipartUploads", func(t *testing.T) {
@@ -1886,6 +1915,43 @@ console.log(JSON.stringify(out));`
 	}
 	if !associated {
 		t.Error("V1PathsFunction is not the viewer-request function of /api/*")
+	}
+}
+
+// The site's files get, from CloudFront, what httpapi.Site sends under make dev: the upload page
+// refuses framing (X-Frame-Options too), and every file may be read from any origin without
+// credentials (the embed's module scripts, fetched in CORS mode from a sandboxed link card). The
+// embed itself, from the API, gets no response headers policy: it must stay framable.
+func TestTemplateSiteHeaders(t *testing.T) {
+	tp := loadTemplate(t)
+	cfg := get(tp.props("SiteHeadersPolicy"), "ResponseHeadersPolicyConfig")
+	fo := get(cfg, "SecurityHeadersConfig", "FrameOptions")
+	if str(get(fo, "FrameOption")) != "DENY" || str(get(fo, "Override")) != "true" {
+		t.Errorf("FrameOptions = %s, want DENY, overriding", describe(fo))
+	}
+	cors := get(cfg, "CorsConfig")
+	if str(get(cors, "AccessControlAllowCredentials")) != "false" {
+		t.Errorf("AccessControlAllowCredentials = %v, want false", get(cors, "AccessControlAllowCredentials"))
+	}
+	if o := asList(get(cors, "AccessControlAllowOrigins", "Items")); len(o) != 1 || str(o[0]) != "*" {
+		t.Errorf("AccessControlAllowOrigins = %s, want ['*']", describe(o))
+	}
+	for _, m := range asList(get(cors, "AccessControlAllowMethods", "Items")) {
+		if str(m) != "GET" && str(m) != "HEAD" {
+			t.Errorf("AccessControlAllowMethods has %v, want GET and HEAD only", m)
+		}
+	}
+	if str(get(cors, "OriginOverride")) != "true" {
+		t.Errorf("OriginOverride = %v, want true", get(cors, "OriginOverride"))
+	}
+	dist := get(tp.props("Distribution"), "DistributionConfig")
+	if !isRef(get(dist, "DefaultCacheBehavior", "ResponseHeadersPolicyId"), "SiteHeadersPolicy") {
+		t.Error("the site's behaviour does not use SiteHeadersPolicy")
+	}
+	for _, b := range asList(get(dist, "CacheBehaviors")) {
+		if p := str(get(b, "PathPattern")); p == "/embed/*" && get(b, "ResponseHeadersPolicyId") != nil {
+			t.Errorf("/embed/* has a response headers policy %v: the embed must stay framable", get(b, "ResponseHeadersPolicyId"))
+		}
 	}
 }
 

@@ -243,6 +243,33 @@ describe('server-rendered pages and oEmbed, without a browser', () => {
     assert.equal(r.status, 501, 'format=xml');
   });
 
+  it('unlisted pages say noindex, only the embed may be framed, robots.txt keeps crawlers out of /api/', { timeout: 90_000 }, async () => {
+    await track();
+    const page = await fetch(`${BASE}/t/${id}`);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('x-robots-tag'), 'noindex', 'X-Robots-Tag of an unlisted track page');
+    assert.equal(h.metaMap(await page.text()).robots, 'noindex', '<meta name="robots"> of an unlisted track page');
+    assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, 'the track page may be framed');
+    assert.equal(page.headers.get('x-frame-options'), 'DENY', 'X-Frame-Options of the track page');
+
+    const embed = await fetch(`${BASE}/embed/${id}`);
+    assert.equal(embed.status, 200);
+    assert.equal(embed.headers.get('x-robots-tag'), 'noindex', 'X-Robots-Tag of the embed');
+    assert.equal(h.metaMap(await embed.text()).robots, 'noindex', '<meta name="robots"> of the embed');
+    assert.doesNotMatch(embed.headers.get('content-security-policy') ?? '', /frame-ancestors/, 'the embed sends frame-ancestors');
+    assert.equal(embed.headers.get('x-frame-options'), null, 'the embed sends X-Frame-Options');
+
+    for (const u of [`${BASE}/oembed?url=${encodeURIComponent(`${BASE}/t/${id}`)}&format=json`, `${BASE}/api/tracks/${id}`, `${BASE}/api/tracks/Zz9Zz9Zz`]) {
+      const res = await fetch(u);
+      assert.equal(res.headers.get('x-robots-tag'), 'noindex', `X-Robots-Tag of ${u} (${res.status})`);
+    }
+
+    const robots = await fetch(`${BASE}/robots.txt`);
+    assert.equal(robots.status, 200, 'GET /robots.txt');
+    assert.match(robots.headers.get('content-type') ?? '', /^text\/plain/, 'robots.txt Content-Type');
+    assert.match(await robots.text(), /^User-agent: \*\r?\nDisallow: \/api\/$/m, 'robots.txt does not disallow /api/ for every agent');
+  });
+
   it('an unknown ID is a 404 HTML page saying "Track not found"', { timeout: 90_000 }, async () => {
     up();
     for (const p of ['/t/Zz9Zz9Zz', '/embed/Zz9Zz9Zz']) {
@@ -548,8 +575,18 @@ describe('in Chromium', () => {
       await h.waitFor(async () => ['pending', 'processing', 'loading'].includes(await main.getAttribute('data-state')) &&
         /processing/i.test(await main.innerText()), { timeout: 10_000, what: 'the page to say it is processing' });
       assert.equal(await main.locator('button.play').count(), 0, 'a player before the track is ready');
+      assert.equal(await main.locator('a.download').count(), 0, 'a download link while pending');
       const before = navigations;
       await started.put();
+      // Until it is ready (processing has not yet shown the file to be audio), nothing offers
+      // the file for download.
+      const offered = new Set(); // the states in which a download link showed
+      await h.waitFor(async () => {
+        const [state, downloads] = await Promise.all([main.getAttribute('data-state'), main.locator('a.download').count()]);
+        if (state !== 'ready' && downloads > 0) offered.add(state);
+        return state === 'ready' || state === 'failed';
+      }, { timeout: READY_TIMEOUT, interval: 100, what: 'the track to be ready' });
+      assert.deepEqual([...offered], [], 'a download link before the track is ready');
       await waitState(main, 'ready');
       await main.locator('button.play').waitFor({ timeout: 20_000 });
       assert.equal(navigations, before, 'the page reloaded to become the player');
@@ -789,6 +826,53 @@ describe('in Chromium', () => {
           await page.frameLocator(sel).locator('main.embed button.play').click(); // pause
           await h.waitFor(async () => (await audioTime(frame)).paused, { timeout: 5000, what: `${sel} to pause` });
         }
+      });
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('embed: plays inside a sandboxed srcdoc frame on another site (a link card), its origin opaque', { timeout: 120_000 }, async () => {
+    await browserReady();
+    // A track of its own, through the API, so that this test also runs alone.
+    const created = await h.apiUpload(BASE, media.tagged);
+    await h.waitReady(BASE, created.id);
+    const embedURL = `${BASE}/embed/${created.id}`;
+    // How link-card renderers wrap third-party players: a sandboxed srcdoc frame without
+    // allow-same-origin, so that it and every frame inside it (sandbox flags are inherited) run in
+    // an opaque origin. frame-ancestors * does not match such an ancestor; the embed's fetches are
+    // cross-origin with Origin: null, and localStorage throws there.
+    const inner = `<!doctype html><meta charset="utf-8"><style>body{margin:0}iframe{border:0;display:block}</style>` +
+      `<iframe src="${embedURL}" width="480" height="166" title="Soundtime player" allow="autoplay"></iframe>`;
+    const host = await h.hostPage(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A link card</title>
+<style>body{font-family:sans-serif;margin:16px}iframe{border:0;display:block}</style></head>
+<body><p>A post with a link card:</p>
+<iframe id="card" sandbox="allow-scripts allow-popups" width="500" height="180" title="Link card"
+ srcdoc="${inner.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"></iframe>
+</body></html>`);
+    try {
+      await h.withPage({ viewport: { width: 800, height: 600 } }, async ({ page }) => {
+        const framed = []; // every response for the embed document, with its framing headers
+        page.on('response', (res) => {
+          if (res.url() === embedURL) framed.push(res.headers());
+        });
+        await page.goto(host.url);
+        const frame = await h.waitFor(() => page.frames().find((f) => f.url() === embedURL), { what: 'the embed frame inside the srcdoc frame' });
+        assert.equal(frame.parentFrame()?.url(), 'about:srcdoc', 'the embed is not inside the srcdoc frame');
+        assert.equal(await frame.evaluate(() => self.origin), 'null', 'the embed does not run in an opaque origin: the test proves nothing');
+        for (const hd of framed) {
+          assert.ok(!/frame-ancestors/i.test(hd['content-security-policy'] ?? ''), `the embed sends frame-ancestors: ${hd['content-security-policy']}`);
+          assert.equal(hd['x-frame-options'], undefined, 'the embed sends X-Frame-Options');
+        }
+        const embed = frame.locator('main.embed');
+        await waitState(embed, 'ready');
+        await embed.locator('button.play').waitFor({ timeout: 20_000 });
+        await embed.locator('div.waveform[role=slider]').waitFor();
+        await h.shot(page, 'embed-sandboxed');
+        // A real click, through both frames; the audio advances.
+        await page.frameLocator('#card').frameLocator('iframe').locator('main.embed button.play').click();
+        await waitPlaying(frame, 1.0);
       });
     } finally {
       await host.close();

@@ -47,6 +47,7 @@ func BenchmarkCreate(b *testing.B) {
 func BenchmarkGet(b *testing.B) {
 	h, _ := benchHandler(b)
 	req := httptest.NewRequest("POST", "/api/tracks", strings.NewReader(goodBody))
+	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusCreated {

@@ -8,8 +8,13 @@ import (
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
-// EMethodNotAllowed answers a known path with a method it does not serve.
-const EMethodNotAllowed = "method_not_allowed"
+// Codes of the HTTP layer, which no domain rule produces.
+const (
+	// EMethodNotAllowed answers a known path with a method it does not serve.
+	EMethodNotAllowed = "method_not_allowed"
+	// EUnsupportedMediaType answers a JSON route with a body that is not declared as JSON.
+	EUnsupportedMediaType = "unsupported_media_type"
+)
 
 // statusByCode is the one place where error codes meet HTTP status codes.
 var statusByCode = map[string]int{
@@ -26,6 +31,7 @@ var statusByCode = map[string]int{
 	track.ENotReady:        http.StatusConflict,
 	track.ETrackFailed:     http.StatusConflict,
 	EMethodNotAllowed:      http.StatusMethodNotAllowed,
+	EUnsupportedMediaType:  http.StatusUnsupportedMediaType,
 	track.EInternal:        http.StatusInternalServerError,
 }
 
@@ -70,6 +76,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	// No JSON answer (the API's, oEmbed's) is a page to index.
+	h.Set("X-Robots-Tag", "noindex")
 	w.WriteHeader(status)
 	w.Write(append(body, '\n'))
 }

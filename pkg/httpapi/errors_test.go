@@ -260,7 +260,6 @@ func TestRoutes(t *testing.T) {
 			{"GET", "/api/tracks", []string{"POST"}},
 			{"DELETE", "/api/tracks", []string{"POST"}},
 			{"POST", "/api/tracks/" + c.ID + "/download", []string{"GET"}},
-			{"POST", "/api/getuploadurl", []string{"GET"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.method+" "+tt.target, func(t *testing.T) {

@@ -88,7 +88,8 @@ func newHarness(t testing.TB) *harness {
 	}
 }
 
-// do serves one request; headers come in name, value pairs.
+// do serves one request; headers come in name, value pairs. A POST is sent as JSON (as the web
+// app sends it) unless headers say otherwise.
 func (h *harness) do(t testing.TB, method, target, body string, headers ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	var r io.Reader
@@ -96,7 +97,7 @@ func (h *harness) do(t testing.TB, method, target, body string, headers ...strin
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, target, r)
-	if body != "" {
+	if body != "" || method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {

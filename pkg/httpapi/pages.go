@@ -50,33 +50,53 @@ type pageData struct {
 
 	Width, Height int
 	Theme         *track.Theme // validated #rrggbb colours, nil for the app's own
+	NoIndex       bool         // <meta name="robots" content="noindex">
 
 	CSS, Script string // the web app's stylesheet and the page's entry script
 }
 
+// pagePolicy is what a page's headers say besides its body: who may frame it, and whether search
+// engines may index it.
+type pagePolicy struct {
+	// Embed is the player, which any page may frame: no frame-ancestors and no X-Frame-Options.
+	// Link cards wrap players in sandboxed or srcdoc frames, whose opaque origin no
+	// frame-ancestors source list matches, * included. Every other page refuses framing with
+	// both headers.
+	Embed bool
+	// NoIndex keeps the page out of search engines (X-Robots-Tag; the HTML carries the meta).
+	NoIndex bool
+}
+
 // The track page refuses to be framed; the player exists to be framed anywhere.
 func (s *Server) trackPage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, r, pageTmpl, trackJS, s.CSP("'none'"))
+	s.renderPage(w, r, pageTmpl, trackJS, false)
 }
 
 func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, r, embedTmpl, embedJS, s.CSP("*"))
+	s.renderPage(w, r, embedTmpl, embedJS, true)
 }
 
 // renderPage answers with tmpl for the track in the path, or the not-found page. The HTML is
 // whole without JavaScript (crawlers build link previews from it, and it plays the preview on
 // its own); the web app's script then replaces #app with the player.
-func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *template.Template, script, csp string) {
+//
+// Only the page of a public, ready track may be indexed: the others are shared by link only, and
+// an unlisted link must not become findable. Embeds are never indexed (the track page is the
+// thing to find).
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *template.Template, script string, embed bool) {
+	pol := pagePolicy{Embed: embed}
 	t, m, err := s.peek(r, r.PathValue("id"))
 	if err != nil {
-		s.pageError(w, r, err, csp)
+		s.pageError(w, r, err, pol)
 		return
 	}
+	pol.NoIndex = embed || !t.Public || t.Status != track.StatusReady
 	d := s.pageData(t, m)
 	d.Script = script
+	d.NoIndex = pol.NoIndex
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, d); err != nil {
-		s.pageError(w, r, fmt.Errorf("httpapi: render page of %s: %w", t.ID, err), csp)
+		s.pageError(w, r, fmt.Errorf("httpapi: render page of %s: %w", t.ID, err), pol)
 		return
 	}
 	// A ready page is the same for everyone for a while: a minute of shared caching absorbs a
@@ -86,7 +106,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *templa
 	if t.Status == track.StatusReady {
 		cache = "public, max-age=60"
 	}
-	writeHTML(w, http.StatusOK, cache, csp, buf.Bytes())
+	s.writeHTML(w, http.StatusOK, cache, pol, buf.Bytes())
 }
 
 // peek reads a track and signs its media for the pages, the cover link and oEmbed: with Get,
@@ -102,26 +122,27 @@ func (s *Server) peek(r *http.Request, id string) (*track.Track, track.MediaURLs
 }
 
 // pageError answers a page request with an HTML error page: 404 for a track that is not there,
-// else 500 with the cause logged once here.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, csp string) {
+// else 500 with the cause logged once here. The embed's error pages may be framed like the
+// embed, so that a card says what happened instead of showing the browser's refusal.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, pol pagePolicy) {
 	if StatusFor(track.ErrorCode(err)) == http.StatusNotFound {
-		s.pageNotFound(w, r, csp)
+		s.pageNotFound(w, r, pol)
 		return
 	}
 	s.logger(r).Error("request failed", slog.String("error", err.Error()))
-	s.writeErrorPage(w, http.StatusInternalServerError, csp, errorPage{
+	s.writeErrorPage(w, http.StatusInternalServerError, pol, errorPage{
 		Title: "Something went wrong", Message: "Soundtime could not show this page. Please try again in a moment."})
 }
 
 // pageNotFound is the HTML 404 of an unknown, expired or deleted track, and of any unknown page.
-func (s *Server) pageNotFound(w http.ResponseWriter, r *http.Request, csp string) {
+func (s *Server) pageNotFound(w http.ResponseWriter, r *http.Request, pol pagePolicy) {
 	d := errorPage{Title: "Page not found", Message: "There is nothing at this address."}
 	if strings.HasPrefix(r.URL.Path, "/t/") || strings.HasPrefix(r.URL.Path, "/embed/") {
 		d.Title = "Track not found"
 		d.Message = "This track does not exist or has expired: a track is deleted " +
 			lifetime(s.Tracks.Config.Retention) + " after it was last played."
 	}
-	s.writeErrorPage(w, http.StatusNotFound, csp, d)
+	s.writeErrorPage(w, http.StatusNotFound, pol, d)
 }
 
 // lifetime says d in whole days, or hours under two days.
@@ -137,22 +158,32 @@ type errorPage struct {
 	CSS            string
 }
 
-func (s *Server) writeErrorPage(w http.ResponseWriter, status int, csp string, d errorPage) {
+// writeErrorPage answers with an error page, which is never indexed.
+func (s *Server) writeErrorPage(w http.ResponseWriter, status int, pol pagePolicy, d errorPage) {
 	d.CSS = assetCSS
+	pol.NoIndex = true
 	var buf bytes.Buffer
 	if err := errorTmpl.Execute(&buf, d); err != nil {
 		buf.Reset()
 		buf.WriteString("internal error\n")
 	}
-	writeHTML(w, status, "no-store", csp, buf.Bytes())
+	s.writeHTML(w, status, "no-store", pol, buf.Bytes())
 }
 
-func writeHTML(w http.ResponseWriter, status int, cache, csp string, body []byte) {
+func (s *Server) writeHTML(w http.ResponseWriter, status int, cache string, pol pagePolicy, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", cache)
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", csp)
+	if pol.Embed {
+		h.Set("Content-Security-Policy", s.CSP(""))
+	} else {
+		h.Set("Content-Security-Policy", s.CSP("'none'"))
+		h.Set("X-Frame-Options", "DENY")
+	}
+	if pol.NoIndex {
+		h.Set("X-Robots-Tag", "noindex")
+	}
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -192,8 +223,9 @@ func (s *Server) pageData(t *track.Track, m track.MediaURLs) pageData {
 		d.Theme = th
 	}
 	// The link goes through the download route, which signs the original (and counts as a
-	// listen) only when someone follows it, never when the page is rendered.
-	if t.Downloadable && (t.Status == track.StatusReady || t.Status == track.StatusProcessing) {
+	// listen) only when someone follows it, never when the page is rendered. Only once the track
+	// is ready: until processing has shown the file to be audio, it is offered to nobody.
+	if t.Downloadable && t.Status == track.StatusReady {
 		d.Download = template.URL(s.BaseURL + "/api/tracks/" + t.ID + "/download?redirect=1")
 	}
 	return d
@@ -287,6 +319,9 @@ func (s *Server) oembed(w http.ResponseWriter, r *http.Request) {
 const head = `{{define "head"}}
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{{- if .NoIndex}}
+<meta name="robots" content="noindex">
+{{- end}}
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{{.CSS}}">
 {{- if .Script}}
@@ -388,6 +423,7 @@ var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{{.CSS}}">
 <title>{{.Title}} · Soundtime</title>

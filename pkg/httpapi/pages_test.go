@@ -65,7 +65,10 @@ func pageMeta(body, key string) (string, bool) {
 	return pageAttr(body, `<meta (?:property|name)="`+regexp.QuoteMeta(key)+`"`, "content")
 }
 
-func wantPageHTML(t testing.TB, rec *httptest.ResponseRecorder, status int, cache, frameAncestors string) {
+// wantPageHTML checks the headers every page has. embed is the player, which anyone may frame:
+// it sends no frame-ancestors and no X-Frame-Options (a sandboxed or srcdoc frame's opaque origin
+// matches no frame-ancestors source, not even *); every other page refuses framing with both.
+func wantPageHTML(t testing.TB, rec *httptest.ResponseRecorder, status int, cache string, embed bool) {
 	t.Helper()
 	if rec.Code != status {
 		t.Errorf("status = %d, want %d", rec.Code, status)
@@ -82,9 +85,24 @@ func wantPageHTML(t testing.TB, rec *httptest.ResponseRecorder, status int, cach
 	}
 	csp := hd.Get("Content-Security-Policy")
 	// Scripts from this origin only: nothing inline, no eval.
-	for _, d := range []string{"default-src 'self'", "script-src 'self';", "object-src 'none'", "base-uri 'none'", "frame-ancestors " + frameAncestors} {
+	for _, d := range []string{"default-src 'self'", "script-src 'self';", "object-src 'none'", "base-uri 'none'"} {
 		if !strings.Contains(csp, d) {
 			t.Errorf("Content-Security-Policy = %q, want %s", csp, d)
+		}
+	}
+	if embed {
+		if strings.Contains(csp, "frame-ancestors") {
+			t.Errorf("the embed's Content-Security-Policy = %q has frame-ancestors", csp)
+		}
+		if xfo, ok := hd["X-Frame-Options"]; ok {
+			t.Errorf("the embed sends X-Frame-Options %q", xfo)
+		}
+	} else {
+		if !strings.HasSuffix(csp, "; frame-ancestors 'none'") || strings.Count(csp, "frame-ancestors") != 1 {
+			t.Errorf("Content-Security-Policy = %q, want frame-ancestors 'none'", csp)
+		}
+		if xfo := hd.Get("X-Frame-Options"); xfo != "DENY" {
+			t.Errorf("X-Frame-Options = %q, want DENY", xfo)
 		}
 	}
 	if strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "script-src 'self' ") {
@@ -99,7 +117,7 @@ func TestTrackPageReady(t *testing.T) {
 	h := newPagesHarness(t)
 	tr := h.readyTrack(t, goodBody, pageTags, true)
 	rec := h.do(t, "GET", "/t/"+tr.ID, "")
-	wantPageHTML(t, rec, http.StatusOK, "public, max-age=60", "'none'")
+	wantPageHTML(t, rec, http.StatusOK, "public, max-age=60", false)
 	body := rec.Body.String()
 
 	page, embed := baseURL+"/t/"+tr.ID, baseURL+"/embed/"+tr.ID
@@ -218,9 +236,14 @@ func TestPagesNotFound(t *testing.T) {
 	expired := h.readyTrack(t, goodBody, pageTags, false)
 	h.clock.Advance(testConfig.Retention + time.Second)
 	for _, id := range []string{"AAAAAAAA", "ab", "no-such_id", expired.ID} {
-		for _, p := range []struct{ prefix, ancestors string }{{"/t/", "'none'"}, {"/embed/", "*"}} {
+		for _, p := range []struct {
+			prefix string
+			embed  bool
+		}{{"/t/", false}, {"/embed/", true}} {
 			rec := h.do(t, "GET", p.prefix+id, "")
-			wantPageHTML(t, rec, http.StatusNotFound, "no-store", p.ancestors)
+			// The embed's own not-found page may be framed, so that a card says what happened.
+			wantPageHTML(t, rec, http.StatusNotFound, "no-store", p.embed)
+			wantNoIndex(t, rec, true)
 			if !strings.Contains(rec.Body.String(), "does not exist") {
 				t.Errorf("GET %s%s: body %s", p.prefix, id, rec.Body)
 			}
@@ -232,7 +255,7 @@ func TestEmbedPage(t *testing.T) {
 	h := newPagesHarness(t)
 	tr := h.readyTrack(t, goodBody, pageTags, true)
 	rec := h.do(t, "GET", "/embed/"+tr.ID, "")
-	wantPageHTML(t, rec, http.StatusOK, "public, max-age=60", "*")
+	wantPageHTML(t, rec, http.StatusOK, "public, max-age=60", true)
 	body := rec.Body.String()
 	if src, _ := pageAttr(body, `<audio controls`, "src"); !strings.Contains(src, tr.PreviewKey) {
 		t.Errorf("<audio> src = %q", src)
@@ -312,7 +335,7 @@ func TestTrackPageNotReady(t *testing.T) {
 	t.Run("pending", func(t *testing.T) {
 		c := h.create(t, goodBody)
 		rec := h.do(t, "GET", "/t/"+c.ID, "")
-		wantPageHTML(t, rec, http.StatusOK, "no-store", "'none'")
+		wantPageHTML(t, rec, http.StatusOK, "no-store", false)
 		body := rec.Body.String()
 		// Without JavaScript the page refreshes itself; with it, the app polls instead.
 		if !strings.Contains(body, `<noscript><meta http-equiv="refresh" content="5"></noscript>`) || !strings.Contains(body, "Processing… this page updates by itself.") {
@@ -322,11 +345,25 @@ func TestTrackPageNotReady(t *testing.T) {
 			t.Errorf("pending page offers media: %s", body)
 		}
 	})
+	// Processing has not yet shown the file to be audio: nothing offers it for download.
+	t.Run("processing", func(t *testing.T) {
+		c := h.create(t, goodBody)
+		h.upload(t, c.ID, track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"})
+		rec := h.do(t, "GET", "/t/"+c.ID, "")
+		wantPageHTML(t, rec, http.StatusOK, "no-store", false)
+		body := rec.Body.String()
+		if !strings.Contains(body, `data-state="processing"`) {
+			t.Fatalf("not a processing page: %s", body)
+		}
+		if strings.Contains(body, "Download") || strings.Contains(body, "/download") {
+			t.Errorf("processing page offers a download: %s", body)
+		}
+	})
 	t.Run("failed", func(t *testing.T) {
 		c := h.create(t, goodBody)
 		h.upload(t, c.ID, track.ObjectInfo{Size: 1, ContentType: "audio/mpeg"})
 		rec := h.do(t, "GET", "/t/"+c.ID, "")
-		wantPageHTML(t, rec, http.StatusOK, "no-store", "'none'")
+		wantPageHTML(t, rec, http.StatusOK, "no-store", false)
 		body := rec.Body.String()
 		if !strings.Contains(body, "the uploaded file is not the one announced") || strings.Contains(body, "refresh") {
 			t.Errorf("failed page: %s", body)
@@ -395,5 +432,76 @@ func TestCoverRedirect(t *testing.T) {
 	wantError(t, h.do(t, "GET", "/t/AAAAAAAA/cover", ""), http.StatusNotFound, track.ENotFound)
 	if m := decodeObject(t, h.do(t, "GET", "/oembed?format=json&url="+url.QueryEscape(baseURL+"/t/"+plain.ID), "")); m["thumbnail_url"] != nil {
 		t.Errorf("oEmbed thumbnail_url without a cover: %v", m["thumbnail_url"])
+	}
+}
+
+// wantNoIndex checks that a page asks search engines not to index it, in its headers and in its
+// HTML, or asks neither.
+func wantNoIndex(t testing.TB, rec *httptest.ResponseRecorder, noindex bool) {
+	t.Helper()
+	header := rec.Header().Get("X-Robots-Tag")
+	meta, hasMeta := pageMeta(rec.Body.String(), "robots")
+	switch {
+	case noindex && (header != "noindex" || meta != "noindex"):
+		t.Errorf("X-Robots-Tag = %q, <meta name=robots> = %q; want noindex in both", header, meta)
+	case !noindex && (header != "" || hasMeta):
+		t.Errorf("X-Robots-Tag = %q, <meta name=robots> = %q; want neither", header, meta)
+	}
+}
+
+// An unlisted link must not become findable: only the page of a public, ready track may be
+// indexed; every other page, every embed and every JSON answer says noindex.
+func TestPagesRobots(t *testing.T) {
+	h := newPagesHarness(t)
+	public := strings.TrimSuffix(goodBody, "}") + `,"public":true}`
+	pubReady := h.readyTrack(t, public, pageTags, true)
+	unlisted := h.readyTrack(t, goodBody, pageTags, true)
+	pubPending := h.create(t, public)
+	pubProcessing := h.create(t, public)
+	h.upload(t, pubProcessing.ID, track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"})
+
+	pages := []struct {
+		name, target string
+		noindex      bool
+	}{
+		{"public ready track", "/t/" + pubReady.ID, false},
+		{"unlisted ready track", "/t/" + unlisted.ID, true},
+		{"public pending track", "/t/" + pubPending.ID, true},
+		{"public processing track", "/t/" + pubProcessing.ID, true},
+		{"embed of a public ready track", "/embed/" + pubReady.ID, true},
+		{"embed of an unlisted track", "/embed/" + unlisted.ID, true},
+		{"unknown track", "/t/AAAAAAAA", true},
+		{"unknown embed", "/embed/AAAAAAAA", true},
+	}
+	for _, p := range pages {
+		t.Run(p.name, func(t *testing.T) {
+			wantNoIndex(t, h.do(t, "GET", p.target, ""), p.noindex)
+		})
+	}
+
+	answers := []struct{ method, target, body string }{
+		{"GET", "/oembed?format=json&url=" + url.QueryEscape(baseURL+"/t/"+pubReady.ID), ""},
+		{"GET", "/oembed?format=json&url=" + url.QueryEscape(baseURL+"/t/AAAAAAAA"), ""},
+		{"GET", "/oembed?format=xml&url=" + url.QueryEscape(baseURL+"/t/"+pubReady.ID), ""},
+		{"GET", "/api/tracks/" + pubReady.ID, ""},
+		{"GET", "/api/tracks/AAAAAAAA", ""},
+		{"GET", "/api/tracks/" + pubPending.ID + "/stream.m3u8", ""},
+		{"GET", "/api/tracks/" + pubReady.ID + "/download", ""},
+		{"GET", "/api/tracks/" + pubReady.ID + "/download?redirect=1", ""},
+		{"POST", "/api/tracks", goodBody},
+		{"POST", "/api/tracks", "{"},
+		{"PUT", "/api/tracks/" + pubReady.ID, ""},
+		{"DELETE", "/api/tracks/" + unlisted.ID, ""},
+		{"GET", "/api/nope", ""},
+		{"GET", "/api/GetTrackInfo?id=AAAAAAAA", ""},
+		{"GET", "/api/getdownloadurl?id=" + pubReady.ID, ""},
+	}
+	for _, a := range answers {
+		t.Run(a.method+" "+a.target, func(t *testing.T) {
+			rec := h.do(t, a.method, a.target, a.body)
+			if got := rec.Header().Get("X-Robots-Tag"); got != "noindex" {
+				t.Errorf("%d answer: X-Robots-Tag = %q, want noindex", rec.Code, got)
+			}
+		})
 	}
 }

@@ -47,6 +47,7 @@ func TestCreateRateLimited(t *testing.T) {
 	do := func(addr, method, target, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, target, strings.NewReader(body))
 		req.RemoteAddr = addr
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.handler.ServeHTTP(rec, req)
 		return rec

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,22 +38,36 @@ type Group func(s *Server, mux *http.ServeMux)
 // Uploads: starting an upload (the upload function).
 func Uploads(s *Server, mux *http.ServeMux) {
 	mux.Handle("/api/tracks", methods{http.MethodPost: s.limited(s.createTrack)})
-	mux.Handle("/api/getuploadurl", methods{http.MethodGet: s.limited(s.v1GetUploadURL)})
+	mux.Handle("/api/getuploadurl", s.v1Methods(methods{http.MethodGet: s.limited(s.v1GetUploadURL)}))
 	mux.Handle("/api/config", methods{http.MethodGet: s.config})
 }
 
-// Tracks: reading and deleting tracks (the track function).
+// Tracks: reading and deleting tracks (the track function). The player reads a track and its
+// playlist from any origin: the embed runs in other sites' frames.
 func Tracks(s *Server, mux *http.ServeMux) {
-	mux.Handle("/api/tracks/{id}", methods{http.MethodGet: s.getTrack, http.MethodDelete: s.deleteTrack})
-	mux.Handle("/api/tracks/{id}/stream.m3u8", methods{http.MethodGet: s.playlist})
-	mux.Handle("/api/gettrackinfo", methods{http.MethodGet: s.v1GetTrackInfo})
+	mux.Handle("/api/tracks/{id}", methods{http.MethodGet: anyOrigin(s.getTrack), http.MethodDelete: s.deleteTrack})
+	mux.Handle("/api/tracks/{id}/stream.m3u8", methods{http.MethodGet: anyOrigin(s.playlist)})
+	mux.Handle("/api/gettrackinfo", s.v1Methods(methods{http.MethodGet: s.v1GetTrackInfo}))
 	mux.Handle("/healthz", methods{http.MethodGet: s.healthz})
 }
 
 // Downloads: signing originals (the download function).
 func Downloads(s *Server, mux *http.ServeMux) {
 	mux.Handle("/api/tracks/{id}/download", methods{http.MethodGet: s.download})
-	mux.Handle("/api/getdownloadurl", methods{http.MethodGet: s.v1GetDownloadURL})
+	mux.Handle("/api/getdownloadurl", s.v1Methods(methods{http.MethodGet: s.v1GetDownloadURL}))
+}
+
+// anyOrigin lets a page on any origin read h's answers, errors included, without credentials.
+// The embedded player runs inside other sites' frames, and link cards sandbox it into an opaque
+// origin (it then sends Origin: null), so no list of origins would do. Only for GET routes that
+// reveal what the share link already shows: no cookie or token authorises anything here, and a
+// route that changes something never gets it (a preflight for DELETE finds no
+// Access-Control-Allow-Origin and the browser stops).
+func anyOrigin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		h(w, r)
+	}
 }
 
 // Handler returns the routes of groups behind the common middleware: request IDs, access logs,
@@ -75,6 +90,19 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 type methods map[string]http.HandlerFunc
 
 func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.serve(w, r, func(w http.ResponseWriter, _ *http.Request, err error) {
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: EMethodNotAllowed, Message: track.ErrorMessage(err)}})
+	})
+}
+
+// v1Methods is methods for a Soundtime v1 route: a wrong method is answered in v1's error shape.
+func (s *Server) v1Methods(m methods) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, s.v1Error) })
+}
+
+// serve calls the handler of r's method (GET's for HEAD), or answers 405 with an Allow header
+// and a body that fail writes.
+func (m methods) serve(w http.ResponseWriter, r *http.Request, fail func(http.ResponseWriter, *http.Request, error)) {
 	h, ok := m[r.Method]
 	if !ok && r.Method == http.MethodHead {
 		h, ok = m[http.MethodGet]
@@ -84,8 +112,9 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k := range m {
 			allow = append(allow, k)
 		}
+		slices.Sort(allow)
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: EMethodNotAllowed, Message: r.Method + " is not allowed here"}})
+		fail(w, r, track.Errorf(EMethodNotAllowed, "%s is not allowed here", r.Method))
 		return
 	}
 	h(w, r)
@@ -106,6 +135,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set(RequestIDHeader, id)
+		// Whatever the API answers (JSON, a playlist, a redirect, an error) is no page for a
+		// search engine: a track's ID in an indexed URL would make an unlisted link findable.
+		if strings.HasPrefix(strings.ToLower(r.URL.Path), "/api/") {
+			w.Header().Set("X-Robots-Tag", "noindex")
+		}
 		log := s.Log.With(slog.String("requestId", id))
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, log))
 		// Soundtime v1 clients call /api/getUploadURL and friends in any case.

@@ -22,6 +22,7 @@ const (
 	embedJS    = "/assets/embed.js"
 	uploadHTML = "index.html"
 	favicon    = "/favicon.svg"
+	robotsTxt  = "/robots.txt"
 )
 
 // hashedAsset matches the names Vite gives chunks and assets: name-<hash>.ext, the hash 8 or
@@ -33,23 +34,29 @@ var hashedAsset = regexp.MustCompile(`-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$`)
 // never fetched twice. A deploy uploads the new hashed files before the stable names that import
 // them, and leaves the old ones in place, so a page loaded before it keeps working.
 const (
-	cacheImmutable = "public, max-age=31536000, immutable"
-	cacheRevalidate  = "no-cache"
+	cacheImmutable  = "public, max-age=31536000, immutable"
+	cacheRevalidate = "no-cache"
 )
 
 // CSP returns the Content-Security-Policy of the app's pages: scripts only from this origin, no
 // inline script, network and media only to this origin and the media bucket (signed URLs),
 // workers from this origin or blob: (hls.js transmuxes in one). frameAncestors is 'none' for
-// pages and * for the embeddable player.
+// every page but the embeddable player, which passes "" and gets no frame-ancestors at all: link
+// cards wrap players in sandboxed or srcdoc frames, whose opaque origin no source list (not even
+// *) matches.
 func (s *Server) CSP(frameAncestors string) string {
 	media := ""
 	if s.MediaOrigin != "" {
 		media = " " + s.MediaOrigin
 	}
-	return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	csp := "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' data: blob:" + media + "; media-src 'self' blob:" + media + "; " +
 		"connect-src 'self'" + media + "; worker-src 'self' blob:; object-src 'none'; " +
-		"base-uri 'none'; form-action 'self'; frame-ancestors " + frameAncestors
+		"base-uri 'none'; form-action 'self'"
+	if frameAncestors != "" {
+		csp += "; frame-ancestors " + frameAncestors
+	}
+	return csp
 }
 
 // OriginOf returns the scheme://host[:port] of an absolute URL, or "".
@@ -61,23 +68,26 @@ func OriginOf(rawURL string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// Site serves the built web app from dir: the upload page at / and the files under /assets/,
-// and an HTML not-found page for every other path outside /api/. In AWS the site bucket behind
-// CloudFront serves the same files with the same Cache-Control (see `make site`).
+// Site serves the built web app from dir: the upload page at /, the files under /assets/, the
+// icon and robots.txt, and an HTML not-found page for every other path outside /api/. In AWS the
+// site bucket behind CloudFront serves the same files with the same Cache-Control (see `make
+// site-upload`) and the same headers (template.yaml's SiteHeadersPolicy).
 func Site(dir string) Group {
 	return func(s *Server, mux *http.ServeMux) {
 		fsys := os.DirFS(dir)
 		mux.Handle("/{$}", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 			s.serveApp(w, r, fsys, uploadHTML)
 		}})
-		mux.Handle(favicon, methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
-			s.serveApp(w, r, fsys, strings.TrimPrefix(favicon, "/"))
-		}})
+		for _, name := range []string{favicon, robotsTxt} {
+			mux.Handle(name, methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+				s.serveApp(w, r, fsys, strings.TrimPrefix(name, "/"))
+			}})
+		}
 		mux.Handle("/assets/", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 			s.serveApp(w, r, fsys, strings.TrimPrefix(r.URL.Path, "/"))
 		}})
 		mux.Handle("/", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
-			s.pageNotFound(w, r, s.CSP("'none'"))
+			s.pageNotFound(w, r, pagePolicy{})
 		}})
 	}
 }
@@ -91,7 +101,7 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, na
 			http.Error(w, "The web app is not built: run `make spa` (make dev does).", http.StatusServiceUnavailable)
 			return
 		}
-		s.pageNotFound(w, r, s.CSP("'none'"))
+		s.pageNotFound(w, r, pagePolicy{})
 		return
 	}
 	h := w.Header()
@@ -101,8 +111,15 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, na
 	} else {
 		h.Set("Cache-Control", cacheRevalidate)
 	}
-	if name == uploadHTML {
+	switch {
+	case name == uploadHTML:
 		h.Set("Content-Security-Policy", s.CSP("'none'"))
+		h.Set("X-Frame-Options", "DENY")
+	case strings.HasPrefix(name, "assets/"):
+		// The embed's module scripts are fetched in CORS mode, and from a sandboxed frame (an
+		// opaque origin, Origin: null) every fetch is cross-origin. The files are public and
+		// no credentials are involved.
+		h.Set("Access-Control-Allow-Origin", "*")
 	}
 	http.ServeFileFS(w, r, fsys, name)
 }

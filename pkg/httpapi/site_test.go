@@ -40,6 +40,7 @@ var siteFiles = map[string]string{
 	"index.html":                   "<!doctype html><title>Upload</title>",
 	"assets/upload.js":             "console.log('upload')",
 	"favicon.svg":                  "<svg/>",
+	"robots.txt":                   "User-agent: *\nDisallow: /api/\n",
 	"assets/app.css":               "body{}",
 	"assets/player-Dk3_x9aQ.js":    "export {}",
 	"assets/hls.light-BX12ab-Z.js": "export {}",
@@ -54,6 +55,7 @@ func TestSiteServesTheApp(t *testing.T) {
 		{"/assets/upload.js", siteFiles["assets/upload.js"], "no-cache", "text/javascript; charset=utf-8"},
 		{"/assets/app.css", siteFiles["assets/app.css"], "no-cache", "text/css; charset=utf-8"},
 		{"/favicon.svg", siteFiles["favicon.svg"], "no-cache", "image/svg+xml"},
+		{"/robots.txt", siteFiles["robots.txt"], "no-cache", "text/plain; charset=utf-8"},
 		{"/assets/player-Dk3_x9aQ.js", siteFiles["assets/player-Dk3_x9aQ.js"], "public, max-age=31536000, immutable", "text/javascript; charset=utf-8"},
 		{"/assets/hls.light-BX12ab-Z.js", siteFiles["assets/hls.light-BX12ab-Z.js"], "public, max-age=31536000, immutable", "text/javascript; charset=utf-8"},
 	} {
@@ -72,10 +74,33 @@ func TestSiteServesTheApp(t *testing.T) {
 		}
 	}
 	// The upload page PUTs to the bucket: its policy allows the media origin, and nothing inline.
-	csp := h.do(t, "GET", "/", "").Header().Get("Content-Security-Policy")
+	// It refuses to be framed, with both headers.
+	upload := h.do(t, "GET", "/", "").Header()
+	csp := upload.Get("Content-Security-Policy")
 	for _, d := range []string{"script-src 'self';", "connect-src 'self' https://media.example;", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, d) {
 			t.Errorf("upload page CSP %q lacks %q", csp, d)
+		}
+	}
+	if got := upload.Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("upload page X-Frame-Options = %q, want DENY", got)
+	}
+	if got := upload.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("upload page Access-Control-Allow-Origin = %q, want none", got)
+	}
+}
+
+// The embed's scripts are module scripts, fetched in CORS mode; inside a sandboxed frame (an
+// opaque origin, Origin: null) that fetch is cross-origin and needs the answer to allow it.
+func TestSiteAssetsCORS(t *testing.T) {
+	h := newSiteHarness(t, siteFiles)
+	for _, p := range []string{"/assets/upload.js", "/assets/app.css", "/assets/player-Dk3_x9aQ.js", "/assets/hls.light-BX12ab-Z.js"} {
+		rec := h.do(t, "GET", p, "", "Origin", "null")
+		if got := rec.Header().Get("Access-Control-Allow-Origin"); rec.Code != http.StatusOK || got != "*" {
+			t.Errorf("GET %s = %d, Access-Control-Allow-Origin %q; want 200 and *", p, rec.Code, got)
+		}
+		if got := rec.Header().Get("Access-Control-Allow-Credentials"); got != "" {
+			t.Errorf("GET %s: Access-Control-Allow-Credentials = %q, want none", p, got)
 		}
 	}
 }
@@ -88,6 +113,8 @@ func TestSiteNotFound(t *testing.T) {
 			rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {
 			t.Errorf("GET %s = %d %s %q, want the HTML not-found page", p, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
 		}
+		wantPageHTML(t, rec, http.StatusNotFound, "no-store", false)
+		wantNoIndex(t, rec, true)
 	}
 	// Out of the directory: redirected to a clean path or refused, never served.
 	for _, p := range []string{"/assets/../../go.mod", "/assets/%2e%2e/%2e%2e/go.mod", "/assets/..%2f..%2fgo.mod"} {

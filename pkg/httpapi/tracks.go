@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -29,6 +30,10 @@ type createRequest struct {
 }
 
 func (s *Server) createTrack(w http.ResponseWriter, r *http.Request) {
+	if err := requireJSON(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	req, err := decodeCreate(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -49,6 +54,19 @@ func (s *Server) createTrack(w http.ResponseWriter, r *http.Request) {
 		DeleteToken: c.DeleteToken,
 		ExpiresAt:   rfc3339(c.Track.ExpiresAt),
 	})
+}
+
+// requireJSON refuses a request whose body is not declared as JSON, before anything reads it.
+// A cross-site HTML form can only send text/plain, multipart/form-data or
+// application/x-www-form-urlencoded, and fetch from another origin cannot send application/json
+// without a preflight, which no route answers: so no other site can start uploads in its
+// visitors' browsers.
+func requireJSON(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "application/json" {
+		return nil
+	}
+	return track.Errorf(EUnsupportedMediaType, "the request body must be JSON, sent with Content-Type: application/json")
 }
 
 func decodeCreate(r *http.Request) (track.UploadRequest, error) {

@@ -3,12 +3,15 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/soundtime/soundtime/pkg/httpapi"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -178,6 +181,86 @@ func TestCreateTrackRejects(t *testing.T) {
 			wantError(t, rec, tt.status, tt.code)
 			if n := h.store.Len(); n != 0 {
 				t.Errorf("store holds %d items after a refused request, want 0", n)
+			}
+		})
+	}
+}
+
+// unreadBody fails the test if anything reads it: a refused Content-Type is refused before the
+// body is read.
+type unreadBody struct{ t *testing.T }
+
+func (b unreadBody) Read([]byte) (int, error) {
+	b.t.Error("the body was read")
+	return 0, io.EOF
+}
+
+// TestCreateTrackContentType: only a body declared as JSON starts an upload. A cross-site HTML
+// form can send only text/plain, urlencoded or multipart bodies, so it cannot create tracks.
+func TestCreateTrackContentType(t *testing.T) {
+	for _, ct := range []string{"", "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+		"multipart/form-data; boundary=x", "application/jsonp", "application/json-patch+json", "text/json", "application/json;;"} {
+		t.Run("refused "+ct, func(t *testing.T) {
+			h := newHarness(t)
+			req := httptest.NewRequest("POST", "/api/tracks", unreadBody{t})
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			rec := httptest.NewRecorder()
+			h.handler.ServeHTTP(rec, req)
+			wantError(t, rec, http.StatusUnsupportedMediaType, httpapi.EUnsupportedMediaType)
+			if n := h.store.Len(); n != 0 {
+				t.Errorf("store holds %d items after a refused request, want 0", n)
+			}
+		})
+	}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"} {
+		t.Run("accepted "+ct, func(t *testing.T) {
+			h := newHarness(t)
+			if rec := h.do(t, "POST", "/api/tracks", goodBody, "Content-Type", ct); rec.Code != http.StatusCreated {
+				t.Errorf("status = %d, want 201 (%s)", rec.Code, rec.Body)
+			}
+		})
+	}
+}
+
+// TestReadRoutesCORS: the player reads a track and its playlist from any origin, a sandboxed
+// frame's "null" included, without credentials; nothing that writes is open to other origins.
+func TestReadRoutesCORS(t *testing.T) {
+	h := newHarness(t)
+	c := h.create(t, goodBody)
+	open := []string{
+		"/api/tracks/" + c.ID,
+		"/api/tracks/AAAAAAAA",                 // errors too, so the player can tell "gone"
+		"/api/tracks/" + c.ID + "/stream.m3u8", // 409 not_ready
+		"/api/tracks/AAAAAAAA/stream.m3u8",
+	}
+	for _, target := range open {
+		for _, origin := range []string{"null", "https://blog.example"} {
+			t.Run("GET "+target+" from "+origin, func(t *testing.T) {
+				rec := h.do(t, "GET", target, "", "Origin", origin)
+				if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "*" {
+					t.Errorf("%d answer: Access-Control-Allow-Origin = %q, want *", rec.Code, got)
+				}
+				if got := rec.Header().Get("Access-Control-Allow-Credentials"); got != "" {
+					t.Errorf("Access-Control-Allow-Credentials = %q, want none", got)
+				}
+			})
+		}
+	}
+	closed := []struct{ method, target string }{
+		{"POST", "/api/tracks"},
+		{"DELETE", "/api/tracks/" + c.ID},
+		{"OPTIONS", "/api/tracks/" + c.ID},
+		{"OPTIONS", "/api/tracks"},
+		{"GET", "/api/config"},
+		{"GET", "/api/getuploadurl?filename=a.mp3&type=audio/mpeg&size=3&md5=" + url.QueryEscape(emptyMD5)},
+	}
+	for _, tt := range closed {
+		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
+			rec := h.do(t, tt.method, tt.target, "", "Origin", "null", "Access-Control-Request-Method", "DELETE")
+			if got := rec.Header().Get("Access-Control-Allow-Origin"); got != "" {
+				t.Errorf("%d answer: Access-Control-Allow-Origin = %q, want none", rec.Code, got)
 			}
 		})
 	}

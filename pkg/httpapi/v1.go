@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -25,8 +26,8 @@ func (s *Server) v1Error(w http.ResponseWriter, r *http.Request, err error) {
 		msg = "internal error"
 	case code == track.ENotFound:
 		msg = "File was not found"
-	case status == http.StatusTooManyRequests:
-		// Clients of any age understand 429.
+	case status == http.StatusTooManyRequests, status == http.StatusMethodNotAllowed:
+		// Clients of any age understand 429, and 405 comes with its Allow header.
 	case status != http.StatusNotFound:
 		// v1 clients know 400 and 404 only.
 		status = http.StatusBadRequest
@@ -34,8 +35,37 @@ func (s *Server) v1Error(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, v1Error{ErrorMessage: msg})
 }
 
+// v1Query parses a v1 request's query as v1 clients write it. url.ParseQuery drops every pair
+// holding a ';' (Go 1.17 stopped treating it as a separator), and v1 clients send their file's
+// type unencoded: type=audio/ogg;codecs=opus. So pairs are split on '&' only, and each side is
+// percent-decoded with '+' as a space (v1 clients send spaces in file names so; a '+' of an
+// unencoded MD5 is put back by the caller). A malformed escape is an invalid_request.
+func v1Query(raw string) (url.Values, error) {
+	q := url.Values{}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, track.Errorf(track.EInvalidRequest, "malformed query: a parameter name is not percent-encoded correctly")
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, track.Errorf(track.EInvalidRequest, "malformed query: parameter %s is not percent-encoded correctly", key)
+		}
+		q.Add(key, value)
+	}
+	return q, nil
+}
+
 func (s *Server) v1GetUploadURL(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, err := v1Query(r.URL.RawQuery)
+	if err != nil {
+		s.v1Error(w, r, err)
+		return
+	}
 	var missing []string
 	for _, name := range []string{"filename", "type", "size", "md5"} {
 		if !q.Has(name) {
@@ -83,7 +113,12 @@ type v1Tags struct {
 }
 
 func (s *Server) v1GetTrackInfo(w http.ResponseWriter, r *http.Request) {
-	t, err := s.Tracks.Listen(r.Context(), r.URL.Query().Get("id"))
+	q, err := v1Query(r.URL.RawQuery)
+	if err != nil {
+		s.v1Error(w, r, err)
+		return
+	}
+	t, err := s.Tracks.Listen(r.Context(), q.Get("id"))
 	if err != nil {
 		s.v1Error(w, r, err)
 		return
@@ -109,7 +144,12 @@ func (s *Server) v1GetTrackInfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) v1GetDownloadURL(w http.ResponseWriter, r *http.Request) {
-	_, p, err := s.Tracks.Download(r.Context(), r.URL.Query().Get("id"))
+	q, err := v1Query(r.URL.RawQuery)
+	if err != nil {
+		s.v1Error(w, r, err)
+		return
+	}
+	_, p, err := s.Tracks.Download(r.Context(), q.Get("id"))
 	if err != nil {
 		s.v1Error(w, r, err)
 		return

@@ -210,3 +210,61 @@ func TestV1DownloadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestV1RawQuery: v1 clients send the type unencoded, with its parameters after a ';', which
+// url.ParseQuery drops together with the whole pair. The target is the raw request line.
+func TestV1RawQuery(t *testing.T) {
+	encoded := url.QueryEscape(v1MD5)
+	tests := []struct {
+		name, query, filename, typ string
+	}{
+		{"type with codecs, unencoded", "filename=a.opus&type=audio/ogg;codecs=opus&size=123&md5=" + encoded, "a.opus", "audio/ogg"},
+		{"type with a space before the parameter", "filename=a.opus&type=audio/ogg;+codecs=opus&size=123&md5=" + encoded, "a.opus", "audio/ogg"},
+		{"';' in the file name", "filename=a;b.mp3&type=audio/mpeg&size=123&md5=" + encoded, "a;b.mp3", "audio/mpeg"},
+		{"percent-encoded '+' and '&' in the file name", "filename=A%2BB%20%26%20C.mp3&type=audio%2Fmpeg&size=123&md5=" + v1MD5, "A+B & C.mp3", "audio/mpeg"},
+		{"empty pairs", "&filename=a.mp3&&type=audio/mpeg&size=123&md5=" + encoded + "&", "a.mp3", "audio/mpeg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			rec := h.do(t, "GET", "/api/getuploadurl?"+tt.query, "")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status = %d, want 200 (%s)", rec.Code, rec.Body)
+			}
+			id, _ := decodeObject(t, rec)["id"].(string)
+			stored, err := h.store.Get(context.Background(), id)
+			if err != nil {
+				t.Fatalf("no item for %q: %v", id, err)
+			}
+			if stored.Filename != tt.filename || stored.Type != tt.typ || stored.MD5 != v1MD5 {
+				t.Errorf("stored %q %q %q, want %q %q %q", stored.Filename, stored.Type, stored.MD5, tt.filename, tt.typ, v1MD5)
+			}
+		})
+	}
+	t.Run("malformed escape", func(t *testing.T) {
+		h := newHarness(t)
+		wantV1Error(t, h.do(t, "GET", "/api/getuploadurl?filename=100%.mp3&type=audio/mpeg&size=123&md5="+encoded, ""), http.StatusBadRequest, "")
+		if n := h.store.Len(); n != 0 {
+			t.Errorf("store holds %d items, want 0", n)
+		}
+	})
+}
+
+// TestV1WrongMethod: v1 routes answer every error, a wrong method included, in v1's shape.
+func TestV1WrongMethod(t *testing.T) {
+	h := newHarness(t)
+	for _, target := range []string{"/api/getuploadurl", "/api/GetUploadURL", "/api/gettrackinfo?id=Abcdef12", "/api/getdownloadurl?id=Abcdef12"} {
+		for _, method := range []string{"POST", "PUT", "DELETE"} {
+			t.Run(method+" "+target, func(t *testing.T) {
+				rec := h.do(t, method, target, "")
+				wantV1Error(t, rec, http.StatusMethodNotAllowed, method+" is not allowed here")
+				if got := rec.Header().Get("Allow"); got != "GET" {
+					t.Errorf("Allow = %q, want GET", got)
+				}
+			})
+		}
+	}
+	if n := h.store.Len(); n != 0 {
+		t.Errorf("store holds %d items, want 0", n)
+	}
+}

@@ -50,7 +50,8 @@ var ErrMetadataTooLarge = errors.New("media: metadata too large")
 // r. Absent tags are not an error: the result is then empty tags and a nil picture, as for WAV
 // and WebM, whose tags are not read. A cover that is too large, too wide, or not a JPEG, PNG,
 // GIF or WebP image by its own bytes is left out, not an error. Text fields are valid UTF-8
-// without control characters, trimmed and at most MaxTagLen bytes long.
+// without control characters or the invisible characters of track.IsInvisible, trimmed and at
+// most MaxTagLen bytes long.
 //
 // An error means the tags are there but could not be parsed (a panic in the parser included),
 // or are larger than MaxMetadataSize (ErrMetadataTooLarge); the caller may go on without them.
@@ -531,12 +532,17 @@ func oggComments(r io.ReadSeeker) ([]byte, error) {
 }
 
 // clean makes a tag value safe to keep and show: valid UTF-8, control characters turned into
-// spaces, surrounding space trimmed, and cut on a character boundary at MaxTagLen bytes.
+// spaces, the invisible and text-direction characters of track.IsInvisible removed, surrounding
+// space trimmed, and cut on a character boundary at MaxTagLen bytes.
 func clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case unicode.IsControl(r):
 			return ' '
+		case track.IsInvisible(r):
+			// A title reordered by a bidirectional override must never reach a page.
+			return -1
 		}
 		return r
 	}, s)

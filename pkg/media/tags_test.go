@@ -286,16 +286,24 @@ func TestReadTagsText(t *testing.T) {
 		{"invalid UTF-8", "bad \xff\xfe bytes", "bad \uFFFD bytes"},
 		{"capped on a rune", long, strings.Repeat("é", 128)},
 		{"capped then trimmed", strings.Repeat("a", 255) + " b", strings.Repeat("a", 255)},
+		// Invisible and text-direction characters are dropped: "song\u202e3pm.exe" would show
+		// as "songexe.mp3".
+		{"right-to-left override", "song\u202e3pm.exe", "song3pm.exe"},
+		{"every bidirectional control", "a\u200eb\u200fc\u202ad\u202be\u202cf\u202dg\u202eh\u2066i\u2067j\u2068k\u2069l", "abcdefghijkl"},
+		{"zero-width space and BOM", "\ufeffzero\u200bwidth", "zerowidth"},
+		{"only invisible characters", "\u202e\u200b", ""},
+		{"right-to-left text and a joiner kept", "שיר 👩\u200d🎤", "שיר 👩\u200d🎤"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := id3(text("TIT2", tt.in), text("TPE1", tt.in), text("TYER", "2024"), text("TRCK", "7/9"))
+			b := id3(text("TIT2", tt.in), text("TPE1", tt.in), text("TALB", tt.in), text("TCON", tt.in),
+				text("TYER", "2024"), text("TRCK", "7/9"))
 			tags, _, err := media.ReadTags(bytes.NewReader(b), media.Format{Name: "mp3"})
 			if err != nil {
 				t.Fatalf("ReadTags: %v", err)
 			}
-			if tags.Title != tt.want || tags.Artist != tt.want {
-				t.Errorf("title %q, artist %q; want %q", tags.Title, tags.Artist, tt.want)
+			if tags.Title != tt.want || tags.Artist != tt.want || tags.Album != tt.want || tags.Genre != tt.want {
+				t.Errorf("title %q, artist %q, album %q, genre %q; want %q", tags.Title, tags.Artist, tags.Album, tags.Genre, tt.want)
 			}
 			if tags.Year != 2024 || tags.Track != 7 {
 				t.Errorf("year %d, track %d; want 2024, 7", tags.Year, tags.Track)

@@ -10,9 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// EnsureBucket creates the bucket if it is missing and sets its CORS rules so that pages served
-// from origin may PUT uploads and GET media straight from the bucket. In AWS the template does
-// this; here it serves the local stack and the tests, and it is idempotent.
+// EnsureBucket creates the bucket if it is missing and sets its CORS rules, as the template
+// does in AWS: pages on any origin may GET and HEAD media (the embedded player runs in other
+// sites' frames, sandboxed ones included, whose origin is "null"; the signature guards each
+// object, and '*' never allows credentials), and only pages served from origin may PUT uploads.
+// The first rule that matches a request's origin and method applies. It serves the local stack
+// and the tests, and it is idempotent.
 func EnsureBucket(ctx context.Context, c *s3.Client, name, origin string) error {
 	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &name})
 	var owned *types.BucketAlreadyOwnedByYou
@@ -23,10 +26,18 @@ func EnsureBucket(ctx context.Context, c *s3.Client, name, origin string) error 
 	_, err = c.PutBucketCors(ctx, &s3.PutBucketCorsInput{
 		Bucket: &name,
 		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
-			AllowedOrigins: []string{origin},
-			AllowedMethods: []string{"PUT", "GET", "HEAD"},
-			AllowedHeaders: []string{"Content-Type", "Content-MD5", "Range"},
+			ID:             aws.String("ReadFromAnyOrigin"),
+			AllowedOrigins: []string{"*"},
+			AllowedMethods: []string{"GET", "HEAD"},
+			AllowedHeaders: []string{"Range"},
 			ExposeHeaders:  []string{"ETag", "Content-Length", "Content-Range"},
+			MaxAgeSeconds:  aws.Int32(3600),
+		}, {
+			ID:             aws.String("UploadFromTheSite"),
+			AllowedOrigins: []string{origin},
+			AllowedMethods: []string{"PUT"},
+			AllowedHeaders: []string{"Content-Type", "Content-MD5", "Content-Length"},
+			ExposeHeaders:  []string{"ETag"},
 			MaxAgeSeconds:  aws.Int32(3600),
 		}}},
 	})

@@ -211,3 +211,90 @@ func TestListAndDeletePrefix(t *testing.T) {
 		t.Fatal("an empty prefix must be refused")
 	}
 }
+
+// TestBucketCORS holds the local S3 to what browsers need of the bucket's CORS rules
+// (EnsureBucket; the template sets the same in AWS). The upload page, on the site's origin, PUTs
+// with the signed headers; no other origin may. The player reads media from any origin: the
+// embed inside a sandboxed link card runs in an opaque origin and sends Origin: null.
+func TestBucketCORS(t *testing.T) {
+	const site = "http://127.0.0.1:8080" // the origin newBucket allows
+	b := newBucket(t)
+	ctx := context.Background()
+	body := []byte("#EXTM3U segment bytes")
+	put, err := b.PresignPut(ctx, "uploads/Ab3dEf9Z/x", "audio/mpeg", int64(len(body)), md5b64(body), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preflight := func(url, origin, method, headers string) (int, http.Header) {
+		h := map[string]string{"Origin": origin, "Access-Control-Request-Method": method}
+		if headers != "" {
+			h["Access-Control-Request-Headers"] = headers
+		}
+		status, _, hd := do(t, http.MethodOptions, url, h, nil)
+		return status, hd
+	}
+	allowed := func(hd http.Header, list, item string) bool {
+		for v := range strings.SplitSeq(hd.Get(list), ",") {
+			if strings.EqualFold(strings.TrimSpace(v), item) {
+				return true
+			}
+		}
+		return false
+	}
+
+	t.Run("upload from the site", func(t *testing.T) {
+		status, hd := preflight(put.URL, site, "PUT", "content-md5,content-type")
+		if status != http.StatusOK || hd.Get("Access-Control-Allow-Origin") != site {
+			t.Fatalf("preflight = %d, Access-Control-Allow-Origin %q; want 200 and %s", status, hd.Get("Access-Control-Allow-Origin"), site)
+		}
+		for _, h := range []string{"content-type", "content-md5"} {
+			if !allowed(hd, "Access-Control-Allow-Headers", h) {
+				t.Errorf("Access-Control-Allow-Headers = %q lacks %s", hd.Get("Access-Control-Allow-Headers"), h)
+			}
+		}
+		if !allowed(hd, "Access-Control-Allow-Methods", "PUT") {
+			t.Errorf("Access-Control-Allow-Methods = %q lacks PUT", hd.Get("Access-Control-Allow-Methods"))
+		}
+		h := map[string]string{"Origin": site}
+		for k, v := range put.Headers {
+			h[k] = v
+		}
+		status, resp, hd := do(t, put.Method, put.URL, h, body)
+		if status != http.StatusOK || hd.Get("Access-Control-Allow-Origin") != site || !allowed(hd, "Access-Control-Expose-Headers", "ETag") {
+			t.Fatalf("PUT = %d %s, Access-Control-Allow-Origin %q, Expose-Headers %q; want 200, %s and ETag",
+				status, resp, hd.Get("Access-Control-Allow-Origin"), hd.Get("Access-Control-Expose-Headers"), site)
+		}
+	})
+	t.Run("no upload from elsewhere", func(t *testing.T) {
+		for _, origin := range []string{"null", "https://blog.example", "http://127.0.0.1:8081"} {
+			if _, hd := preflight(put.URL, origin, "PUT", "content-md5,content-type"); hd.Get("Access-Control-Allow-Origin") != "" {
+				t.Errorf("a PUT preflight from %s is allowed: Access-Control-Allow-Origin %q", origin, hd.Get("Access-Control-Allow-Origin"))
+			}
+		}
+	})
+
+	get, err := b.PresignGet(ctx, "uploads/Ab3dEf9Z/x", track.GetOptions{}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, origin := range []string{"null", "https://blog.example", site} {
+		t.Run("read from "+origin, func(t *testing.T) {
+			status, got, hd := do(t, http.MethodGet, get.URL, map[string]string{"Origin": origin}, nil)
+			if status != http.StatusOK || got != string(body) {
+				t.Fatalf("GET = %d %q", status, got)
+			}
+			if acao := hd.Get("Access-Control-Allow-Origin"); acao != "*" {
+				t.Errorf("Access-Control-Allow-Origin = %q, want *", acao)
+			}
+			if c := hd.Get("Access-Control-Allow-Credentials"); c == "true" {
+				t.Errorf("Access-Control-Allow-Credentials = %q", c)
+			}
+			// A range request is not a simple request: its preflight must pass too.
+			status, hd = preflight(get.URL, origin, "GET", "range")
+			if status != http.StatusOK || hd.Get("Access-Control-Allow-Origin") != "*" || !allowed(hd, "Access-Control-Allow-Headers", "range") {
+				t.Errorf("GET preflight with Range = %d, Access-Control-Allow-Origin %q, Allow-Headers %q",
+					status, hd.Get("Access-Control-Allow-Origin"), hd.Get("Access-Control-Allow-Headers"))
+			}
+		})
+	}
+}

@@ -79,7 +79,23 @@ func Validate(r UploadRequest, maxBytes int64) (Upload, error) {
 	return u, nil
 }
 
-// ValidateFilename accepts 1 to 255 bytes of valid UTF-8 without control characters.
+// IsInvisible reports whether r is one of the invisible characters that make text display as
+// something it is not: the bidirectional marks, embeddings, overrides and isolates (U+200E,
+// U+200F, U+202A–U+202E, U+2066–U+2069), the zero-width space U+200B and U+FEFF. With them
+// "song\u202e3pm.exe" shows as "songexe.mp3". Joiners (U+200C, U+200D) are not among them:
+// emoji and several scripts need them.
+func IsInvisible(r rune) bool {
+	switch {
+	case r == '\u200b', r == '\u200e', r == '\u200f', r == '\ufeff':
+		return true
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return false
+}
+
+// ValidateFilename accepts 1 to 255 bytes of valid UTF-8 without control characters and without
+// the invisible characters of IsInvisible.
 func ValidateFilename(name string) error {
 	switch {
 	case name == "":
@@ -93,6 +109,9 @@ func ValidateFilename(name string) error {
 		// C0 and C1 controls and DEL: they break headers, logs and terminals.
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
 			return Errorf(EInvalidFilename, "filename contains control characters")
+		}
+		if IsInvisible(r) {
+			return Errorf(EInvalidFilename, "filename contains invisible or text-direction characters (U+%04X)", r)
 		}
 	}
 	return nil

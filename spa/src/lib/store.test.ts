@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { STORE_KEY, TokenStore, type StorageLike } from './store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { browserStorage, STORE_KEY, TokenStore, type StorageLike } from './store';
 
 class MemoryStorage implements StorageLike {
   data = new Map<string, string>();
@@ -58,5 +58,33 @@ describe('TokenStore', () => {
     expect(s.list()).toEqual([]);
     expect(s.add(entry('ffffff'))).toBe(false);
     expect(new TokenStore(null).add(entry('ffffff'))).toBe(false);
+  });
+});
+
+describe('browserStorage', () => {
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');
+  afterEach(() => {
+    if (had) Object.defineProperty(globalThis, 'localStorage', had);
+    else delete (globalThis as { localStorage?: unknown }).localStorage;
+  });
+
+  // In a sandboxed frame (an opaque origin, as link cards frame the embed) merely reading
+  // window.localStorage throws a SecurityError.
+  it('is null where reading localStorage throws, and the store then keeps nothing', () => {
+    Object.defineProperty(globalThis, 'localStorage', {
+      configurable: true,
+      get() {
+        throw new DOMException('The document is sandboxed and lacks the allow-same-origin flag.', 'SecurityError');
+      },
+    });
+    expect(browserStorage()).toBeNull();
+    const s = new TokenStore(browserStorage());
+    expect(s.list()).toEqual([]);
+    expect(s.add(entry('gggggg'))).toBe(false);
+  });
+
+  it('is null where there is no localStorage', () => {
+    delete (globalThis as { localStorage?: unknown }).localStorage;
+    expect(browserStorage()).toBeNull();
   });
 });

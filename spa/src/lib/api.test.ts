@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTrack, getTrack } from './api';
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+function stubFetch(status: number, body: unknown) {
+  const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }));
+  vi.stubGlobal('fetch', fetch);
+  return fetch;
+}
+
+describe('createTrack', () => {
+  // The server refuses any other Content-Type (415), so that no cross-site form can start uploads.
+  it('posts JSON declared as application/json', async () => {
+    const fetch = stubFetch(201, { id: 'Ab3dEf9Z' });
+    const req = { filename: 'a.mp3', type: 'audio/mpeg', size: 3, md5: '1B2M2Y8AsgTpgAmY7PhCfg==', downloadable: true, public: false };
+    await expect(createTrack(req)).resolves.toEqual({ id: 'Ab3dEf9Z' });
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe('/api/tracks');
+    expect(init?.method).toBe('POST');
+    expect(new Headers(init?.headers).get('Content-Type')).toBe('application/json');
+    expect(JSON.parse(String(init?.body))).toEqual(req);
+  });
+});
+
+describe('getTrack', () => {
+  // The embed reads the API from other sites' frames: a simple request (no preflight), never
+  // with credentials beyond the default same-origin ones.
+  it('sends no header that would need a preflight', async () => {
+    const fetch = stubFetch(200, { id: 'Ab3dEf9Z' });
+    await getTrack('Ab3dEf9Z');
+    const [url, init] = fetch.mock.calls[0];
+    expect(url).toBe('/api/tracks/Ab3dEf9Z');
+    expect([...new Headers(init?.headers).keys()]).toEqual(['accept']);
+    expect(init?.credentials).not.toBe('include');
+  });
+});
