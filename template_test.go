@@ -640,6 +640,7 @@ func TestTemplatePolicies(t *testing.T) {
 	want := map[string][]grant{
 		"UploadFunction": {
 			{"dynamodb:PutItem", table, ""},
+			{"dynamodb:UpdateItem", describe(intrinsic{"Fn::GetAtt", []any{"LimitsTable", "Arn"}}), ""},
 			{"s3:PutObject", objects("uploads/"), ""},
 		},
 		"TrackFunction": {
@@ -1864,13 +1865,14 @@ func TestTemplateDistribution(t *testing.T) {
 	}
 }
 
-// The v1 path function, run under Node.js exactly as written in the template (CloudFront
-// Functions are a JavaScript subset; this code uses only what both have).
-func TestTemplateV1PathsFunction(t *testing.T) {
+// The API's viewer-request function, run under Node.js exactly as written in the template
+// (CloudFront Functions are a JavaScript subset; this code uses only what both have): v1 paths
+// lower-cased, and the viewer's address in x-viewer-address whatever the viewer sent.
+func TestTemplateApiRequestFunction(t *testing.T) {
 	tp := loadTemplate(t)
-	code := str(tp.props("V1PathsFunction")["FunctionCode"])
+	code := str(tp.props("ApiRequestFunction")["FunctionCode"])
 	if code == "" {
-		t.Fatal("V1PathsFunction has no FunctionCode")
+		t.Fatal("ApiRequestFunction has no FunctionCode")
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -1888,7 +1890,11 @@ func TestTemplateV1PathsFunction(t *testing.T) {
 	script := code + `
 const uris = JSON.parse(process.argv[1]);
 const out = {};
-for (const uri of uris) out[uri] = handler({request: {uri, method: 'GET', querystring: {}, headers: {}}}).uri;
+for (const uri of uris) out[uri] = handler({viewer: {ip: '198.51.100.7'}, request: {uri, method: 'GET', querystring: {}, headers: {}}}).uri;
+// A viewer that forges the header (or the usual forwarded-for ones) gets its own address in it.
+const forged = handler({viewer: {ip: '2001:db8::1'}, request: {uri: '/api/tracks', method: 'POST', querystring: {},
+  headers: {'x-viewer-address': {value: '10.0.0.1'}, 'x-forwarded-for': {value: '10.0.0.2'}}}});
+out.viewer = forged.headers['x-viewer-address'].value;
 console.log(JSON.stringify(out));`
 	raw, err := exec.Command(node, "-e", script, string(in)).CombinedOutput()
 	if err != nil {
@@ -1903,18 +1909,24 @@ console.log(JSON.stringify(out));`
 			t.Errorf("%s → %q, want %q", uri, got[uri], want)
 		}
 	}
+	if got["viewer"] != "2001:db8::1" {
+		t.Errorf("x-viewer-address = %q, want the viewer's own address 2001:db8::1", got["viewer"])
+	}
+	if strings.ToLower(httpapi.ViewerAddressHeader) != "x-viewer-address" {
+		t.Errorf("the API reads %s, the function sets x-viewer-address", httpapi.ViewerAddressHeader)
+	}
 	// It runs on the API behaviour only, before the request reaches the origin.
 	var associated bool
 	for _, b := range asList(get(tp.props("Distribution"), "DistributionConfig", "CacheBehaviors")) {
 		for _, fa := range asList(get(b, "FunctionAssociations")) {
 			res, _, _ := getAtt(get(fa, "FunctionARN"))
-			if res == "V1PathsFunction" {
+			if res == "ApiRequestFunction" {
 				associated = str(get(b, "PathPattern")) == "/api/*" && str(get(fa, "EventType")) == "viewer-request"
 			}
 		}
 	}
 	if !associated {
-		t.Error("V1PathsFunction is not the viewer-request function of /api/*")
+		t.Error("ApiRequestFunction is not the viewer-request function of /api/*")
 	}
 }
 
@@ -1966,5 +1978,54 @@ func TestTemplateSiteCSP(t *testing.T) {
 	srv := httpapi.Server{MediaOrigin: "https://" + bucketNameSub + ".s3.${AWS::Region}.${AWS::URLSuffix}"}
 	if want := srv.CSP("'none'"); got != want {
 		t.Errorf("site CSP in the template:\n  %s\nthe server's:\n  %s", got, want)
+	}
+}
+
+// The API serves only what came through the distribution, and limits uploads per viewer across
+// instances: CloudFront's custom header on the API origin carries the generated secret that
+// every function behind the API checks, and the upload function counts in the limits table.
+func TestTemplateOriginVerify(t *testing.T) {
+	tp := loadTemplate(t)
+	const ref = "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString}}"
+	var headers []any
+	for _, o := range asList(get(tp.props("Distribution"), "DistributionConfig", "Origins")) {
+		if str(get(o, "Id")) == "api" {
+			headers = asList(get(o, "OriginCustomHeaders"))
+		}
+	}
+	if len(headers) != 1 || str(get(headers[0], "HeaderName")) != httpapi.OriginVerifyHeader {
+		t.Fatalf("api origin custom headers = %s, want %s", describe(headers), httpapi.OriginVerifyHeader)
+	}
+	if s, _ := subString(get(headers[0], "HeaderValue")); s != ref {
+		t.Errorf("%s = %s, want !Sub %q", httpapi.OriginVerifyHeader, describe(get(headers[0], "HeaderValue")), ref)
+	}
+	if tp.typeOf("OriginVerifySecret") != "AWS::SecretsManager::Secret" {
+		t.Fatalf("OriginVerifySecret is a %q", tp.typeOf("OriginVerifySecret"))
+	}
+	gen := get(tp.props("OriginVerifySecret"), "GenerateSecretString")
+	if n, _ := strconv.Atoi(str(get(gen, "PasswordLength"))); n < 32 {
+		t.Errorf("secret length %d, want at least 32", n)
+	}
+	for _, id := range tp.ofType("AWS::Serverless::Function") {
+		if len(tp.eventsOfType(id, "HttpApi")) == 0 {
+			if v := get(tp.function(id), "Environment", "Variables", "ORIGIN_VERIFY_SECRET"); v != nil {
+				t.Errorf("%s serves no API route but gets the secret", id)
+			}
+			continue
+		}
+		if s, _ := subString(get(tp.function(id), "Environment", "Variables", "ORIGIN_VERIFY_SECRET")); s != ref {
+			t.Errorf("%s ORIGIN_VERIFY_SECRET = %s, want !Sub %q", id, describe(get(tp.function(id), "Environment", "Variables", "ORIGIN_VERIFY_SECRET")), ref)
+		}
+	}
+	if v := get(tp.function("UploadFunction"), "Environment", "Variables", "LIMITS_TABLE"); !isRef(v, "LimitsTable") {
+		t.Errorf("UploadFunction LIMITS_TABLE = %s, want !Ref LimitsTable", describe(v))
+	}
+	lt := tp.props("LimitsTable")
+	if str(get(lt, "TimeToLiveSpecification", "AttributeName")) != "ttl" || str(get(lt, "BillingMode")) != "PAY_PER_REQUEST" || get(lt, "StreamSpecification") != nil {
+		t.Errorf("LimitsTable = %s, want on-demand, ttl, no stream", describe(lt))
+	}
+	cfg := get(tp.props("Distribution"), "DistributionConfig")
+	if v := get(cfg, "WebACLId"); describe(v) != describe(intrinsic{"Fn::If", []any{"HasWebAcl", intrinsic{"Ref", "WebAclArn"}, intrinsic{"Ref", "AWS::NoValue"}}}) {
+		t.Errorf("WebACLId = %s, want the optional WebAclArn", describe(v))
 	}
 }

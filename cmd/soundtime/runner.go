@@ -84,6 +84,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	if err := dynamo.EnsureTable(ctx, ddb, cfg.TableName); err != nil {
 		return fail(err)
 	}
+	if err := dynamo.EnsureLimitsTable(ctx, ddb, cfg.LimitsTable); err != nil {
+		return fail(err)
+	}
 	r.env = lambdaenv.New(cfg, log, s3c, ddb)
 	pm, err := r.env.ProcessMedia()
 	if err != nil {

@@ -27,6 +27,12 @@ type Config struct {
 	// ProcessFunction is the process function's name or ARN (PROCESS_FUNCTION): the sweep
 	// function invokes it. Lambda only.
 	ProcessFunction string
+	// LimitsTable (LIMITS_TABLE) counts upload starts per client across instances; empty
+	// leaves only the per-instance limit.
+	LimitsTable string
+	// OriginSecret (ORIGIN_VERIFY_SECRET) is what CloudFront sends the API in X-Origin-Verify;
+	// when set, requests without it are refused. Empty under make dev.
+	OriginSecret string
 
 	// The local runner only.
 	Addr             string        // SOUNDTIME_ADDR
@@ -59,6 +65,12 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.TableName = p.str("TABLE_NAME", "tracks", local)
 	c.MediaBucket = p.str("MEDIA_BUCKET", "soundtime-media", local)
 	c.ProcessFunction = p.str("PROCESS_FUNCTION", "", true)
+	limits := "" // in AWS the template names the table
+	if local {
+		limits = "limits"
+	}
+	c.LimitsTable = p.str("LIMITS_TABLE", limits, true)
+	c.OriginSecret = p.str("ORIGIN_VERIFY_SECRET", "", true)
 	c.DataDir = p.str("SOUNDTIME_DATA_DIR", ".local", true) // the runner only
 	c.SPADir = p.str("SOUNDTIME_SPA_DIR", "spa/dist", true) // the runner only
 	c.Track = track.Config{

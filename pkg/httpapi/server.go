@@ -24,7 +24,12 @@ type Server struct {
 	// Health reports whether storage and table answer; nil means healthy.
 	Health func(context.Context) error
 	// Limit, when set, rate-limits starting uploads per client (429 rate_limited).
-	Limit *Limiter
+	Limit Limiter
+	// OriginSecret, when set (in AWS), is the value CloudFront puts in OriginVerifyHeader:
+	// requests without it did not come through the distribution (someone called the API
+	// Gateway URL directly) and are refused, and the viewer's address is read from
+	// ViewerAddressHeader. Empty (the local runner): viewers connect directly.
+	OriginSecret string
 	// MaxDuration is the longest track processing accepts (MAX_DURATION), told to the upload page.
 	MaxDuration time.Duration
 	// MediaOrigin is the origin of the signed media URLs (the bucket's endpoint), allowed by the
@@ -37,8 +42,8 @@ type Group func(s *Server, mux *http.ServeMux)
 
 // Uploads: starting an upload (the upload function).
 func Uploads(s *Server, mux *http.ServeMux) {
-	mux.Handle("/api/tracks", methods{http.MethodPost: s.limited(s.createTrack)})
-	mux.Handle("/api/getuploadurl", s.v1Methods(methods{http.MethodGet: s.limited(s.v1GetUploadURL)}))
+	mux.Handle("/api/tracks", methods{http.MethodPost: s.limited(s.createTrack, s.writeError)})
+	mux.Handle("/api/getuploadurl", s.v1Methods(methods{http.MethodGet: s.limited(s.v1GetUploadURL, s.v1Error)}))
 	mux.Handle("/api/config", methods{http.MethodGet: s.config})
 }
 
@@ -147,6 +152,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			r.URL.Path, r.URL.RawPath = p, ""
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		if !s.fromOrigin(r) {
+			// Nothing behind the distribution is served to whoever found the origin's URL: its
+			// limits, caching and headers would be bypassed.
+			log.Warn("request without the origin secret refused", slog.String("path", r.URL.Path))
+			s.writeError(rec, r, track.Errorf(track.EForbidden, "this address serves requests through the site only"))
+			return
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				log.Error("panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))

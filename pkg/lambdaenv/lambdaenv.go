@@ -60,12 +60,17 @@ func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Clie
 	return &Env{Config: cfg, Log: log, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
 }
 
-// API returns the HTTP server of the API functions and the runner. Its upload rate limit is per
-// process: in Lambda per warm instance, behind API Gateway's throttling of the whole API.
+// API returns the HTTP server of the API functions and the runner. Starting uploads is limited
+// per viewer by a token bucket in the process (cheap, per warm instance) and, with a
+// LIMITS_TABLE, by a count in that table that every instance shares.
 func (e *Env) API() *httpapi.Server {
+	limit := httpapi.Limiters{httpapi.NewTokenBucket(httpapi.UploadsPerMinute, httpapi.UploadBurst)}
+	if e.Config.LimitsTable != "" {
+		limit = append(limit, dynamo.NewLimiter(e.Store.API, e.Config.LimitsTable, httpapi.UploadsPerMinute))
+	}
 	return &httpapi.Server{
 		Tracks: e.Tracks, BaseURL: e.Config.PublicBaseURL, Log: e.Log, Health: e.Health,
-		Limit:       httpapi.NewLimiter(httpapi.UploadsPerMinute, httpapi.UploadBurst),
+		Limit: limit, OriginSecret: e.Config.OriginSecret,
 		MaxDuration: e.Config.MaxDuration, MediaOrigin: e.mediaOrigin(),
 	}
 }
