@@ -482,3 +482,22 @@ func TestUploadWindowGrowsWithSize(t *testing.T) {
 		t.Errorf("URL until %v, pending until %v; want 20 and 30 minutes from now", c.Upload.ExpiresAt, c.Track.ExpiresAt)
 	}
 }
+
+// TestPlaylistOfAFailedTrack: a failed track's playlist is 409 failed (it never will be ready),
+// a processing one's 409 not_ready.
+func TestPlaylistOfAFailedTrack(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	c, _ := f.processing(t)
+	_, err := f.svc.Playlist(ctx, c.Track.ID)
+	wantCode(t, err, track.ENotReady)
+	run, err := f.svc.Begin(ctx, f.stored(t, c.Track.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Fail(ctx, run, track.ENotAudio, "not audio"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Playlist(ctx, c.Track.ID)
+	wantCode(t, err, track.ETrackFailed)
+}
