@@ -15,9 +15,14 @@ VERSITY_VER   := v1.8.0
 # The module's go.sum hash: checked before the build, on top of the checksum database.
 VERSITY_SUM   := h1:au+wI+aybno/STsQiSm35Uu6Q6iK5MWReQxgO6SEMFc=
 VERSITYGW     := $(TOOLS)/bin/versitygw
+# The Go linter beyond go vet, pinned like Versity (go.sum hash checked before the build).
+STATICCHECK_MOD := honnef.co/go/tools
+STATICCHECK_VER := v0.8.2
+STATICCHECK_SUM := h1:+jPbCzuYxYrcoOvCecYUFDj+XJQRmzIhJmlbpps21Zk=
+STATICCHECK     := $(TOOLS)/bin/staticcheck-$(STATICCHECK_VER)
 DYNALITE      := node_modules/dynalite/cli.js
 # The static ffmpeg the tests and `make dev` run: the x86_64 npm build pinned in
-# layers/ffmpeg/pins.mk, the same one the layer Makefile checks (see "## ffmpeg" in README.md).
+# layers/ffmpeg/pins.mk, the same one the layer Makefile checks (see layers/ffmpeg/README.md).
 include layers/ffmpeg/pins.mk
 FFMPEG        := node_modules/@ffmpeg-installer/linux-x64/ffmpeg
 # The browser of the end-to-end tests: Debian's Chromium (playwright-core never downloads one).
@@ -46,13 +51,25 @@ dev: tools spa ## run the whole service on http://127.0.0.1:8080 (Ctrl-C stops i
 	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime
 	exec $(TOOLS)/bin/soundtime
 
-.PHONY: test
-test: tools layer spa browser ## run every test: unit, adapters against the local servers, the web app, end to end in Chromium, the layer
+.PHONY: test test-go test-web test-e2e lint-go
+test: test-go test-web test-e2e ## run every test: lint, unit, adapters against the local servers, the web app, end to end in Chromium, the layer
+
+lint-go: $(STATICCHECK) ## gofmt, go vet and staticcheck: fails on unformatted Go
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change these files (run gofmt -w):" >&2; echo "$$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
 	@# The functions as Lambda builds them: arm64, lambda.norpc.
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) vet -tags lambda.norpc ./functions/...
+	$(STATICCHECK) ./...
+
+test-go: tools layer lint-go ## the Go side: lint, unit tests, adapters against the local servers, the runner, the template
 	$(GO) test -count=1 ./...
+
+test-web: spa/node_modules/.installed ## the web app: its unit tests and its build (type checks, size budget)
 	cd spa && npm test
+	$(MAKE) --no-print-directory spa
+
+test-e2e: tools spa browser ## the browser suite: the runner and Debian's Chromium
 	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime
 	SOUNDTIME_BIN=$(TOOLS)/bin/soundtime CHROMIUM_PATH=$(CHROMIUM) node --test --test-concurrency=1 e2e/
 
@@ -85,7 +102,13 @@ bench: tools ## run the benchmarks (several minutes): handlers, peaks, and the p
 	taskset -c 0 $(TOOLS)/bin/benchpipeline -minutes 10 -runs 3 -rss-short 1 -rss-long 60
 
 .PHONY: tools
-tools: $(VERSITYGW) node_modules/.installed $(FFMPEG_STAMP) ## install the local servers (Versity S3 Gateway, dynalite) and ffmpeg
+tools: $(VERSITYGW) $(STATICCHECK) node_modules/.installed $(FFMPEG_STAMP) ## install the local servers (Versity S3 Gateway, dynalite), ffmpeg and staticcheck
+
+$(STATICCHECK):
+	@got=$$($(GO) mod download -json $(STATICCHECK_MOD)@$(STATICCHECK_VER) | sed -n 's/.*"Sum": "\(.*\)".*/\1/p'); \
+	if [ "$$got" != "$(STATICCHECK_SUM)" ]; then echo "staticcheck $(STATICCHECK_VER): checksum $$got, want $(STATICCHECK_SUM)" >&2; exit 1; fi
+	GOBIN=$(TOOLS)/bin/.staticcheck GOFLAGS=-trimpath $(GO) install $(STATICCHECK_MOD)/cmd/staticcheck@$(STATICCHECK_VER)
+	mv $(TOOLS)/bin/.staticcheck/staticcheck $@ && rmdir $(TOOLS)/bin/.staticcheck
 
 $(VERSITYGW):
 	@got=$$($(GO) mod download -json $(VERSITY_MOD)@$(VERSITY_VER) | sed -n 's/.*"Sum": "\(.*\)".*/\1/p'); \

@@ -27,13 +27,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/soundtime/soundtime/pkg/app"
 	"github.com/soundtime/soundtime/pkg/config"
-	"github.com/soundtime/soundtime/pkg/dynamo"
-	"github.com/soundtime/soundtime/pkg/lambdaenv"
 	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/media"
 	"github.com/soundtime/soundtime/pkg/process"
-	s3store "github.com/soundtime/soundtime/pkg/s3"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -51,7 +49,7 @@ func main() {
 }
 
 func run(minutes float64, runs int, rssShort, rssLong float64, child string) error {
-	ff, err := media.FFmpegPath()
+	ff, err := localaws.FFmpeg()
 	if err != nil {
 		return err
 	}
@@ -149,7 +147,7 @@ type env struct {
 	dir   string
 	ff    string
 	stack *localaws.Stack
-	e     *lambdaenv.Env
+	e     *app.App
 	h     *process.Handler
 }
 
@@ -163,19 +161,20 @@ func newEnv(dir, ff string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s3store.EnsureBucket(ctx, st.S3(), cfg.MediaBucket, cfg.PublicBaseURL); err != nil {
+	if err := localaws.EnsureBucket(ctx, st.S3(), cfg.MediaBucket, cfg.PublicBaseURL); err != nil {
 		return nil, err
 	}
-	if err := dynamo.EnsureTable(ctx, st.DynamoDB(), cfg.TableName); err != nil {
+	if err := localaws.EnsureTracksTable(ctx, st.DynamoDB(), cfg.TableName); err != nil {
 		return nil, err
 	}
-	e := lambdaenv.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st.S3(), st.DynamoDB())
-	m, err := e.ProcessMedia()
+	cfg.FFmpegPath = ff
+	e := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st.S3(), st.DynamoDB())
+	h, err := e.Process()
 	if err != nil {
 		return nil, err
 	}
-	m.TempDir = dir
-	return &env{dir: dir, ff: ff, stack: st, e: e, h: &process.Handler{Tracks: e.Tracks, Blobs: e.Bucket, Log: e.Log, Bucket: cfg.MediaBucket, Media: m}}, nil
+	h.Media.TempDir = dir
+	return &env{dir: dir, ff: ff, stack: st, e: e, h: h}, nil
 }
 
 func (v *env) close() {
@@ -229,7 +228,7 @@ func (v *env) pipeline(input string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := v.e.Tracks.Blobs.Put(ctx, c.Track.OriginalKey, data, st.Size(), track.PutOptions{ContentType: "audio/mpeg"}); err != nil {
+	if err := v.e.Bucket.Put(ctx, c.Track.OriginalKey, data, st.Size(), track.PutOptions{ContentType: "audio/mpeg"}); err != nil {
 		return 0, err
 	}
 	var e events.S3Event

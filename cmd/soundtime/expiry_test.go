@@ -37,7 +37,7 @@ func (s *testStack) gone(t *testing.T, id string, limit time.Duration) time.Dura
 	t.Helper()
 	start := time.Now()
 	for {
-		_, err := s.env.Store.Get(context.Background(), id)
+		_, err := s.app.Store.Get(context.Background(), id)
 		if errors.Is(err, track.ErrNotFound) {
 			return time.Since(start)
 		}
@@ -185,7 +185,7 @@ func TestReconcileRemovesOrphans(t *testing.T) {
 	liveKeys := len(shared.objectKeys(t, "derived/"+id+"/")) + len(shared.objectKeys(t, "uploads/"+id+"/"))
 	ctx := context.Background()
 	for _, k := range []string{"uploads/Orph00aa/x", "derived/Orph00aa/preview.ogg", "derived/Orph00bb/hls/seg00000.ts"} {
-		if err := shared.env.Bucket.Put(ctx, k, strings.NewReader("orphan"), 6, track.PutOptions{ContentType: "text/plain"}); err != nil {
+		if err := shared.app.Bucket.Put(ctx, k, strings.NewReader("orphan"), 6, track.PutOptions{ContentType: "text/plain"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -24,7 +24,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/soundtime/soundtime/pkg/media"
 	"github.com/soundtime/soundtime/pkg/media/mediatest"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -117,10 +116,7 @@ func parsePlaylist(t *testing.T, body []byte) []segment {
 // decodes runs the pinned ffmpeg over a file and reports whether it decodes with the given demuxer.
 func decodes(t *testing.T, data []byte, demuxer string) error {
 	t.Helper()
-	ff, err := media.FFmpegPath()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ff := mediatest.FFmpeg(t)
 	p := filepath.Join(t.TempDir(), "x")
 	os.WriteFile(p, data, 0o600)
 	out, err := exec.Command(ff, "-nostdin", "-v", "error", "-f", demuxer, "-i", p, "-f", "null", "-").CombinedOutput()
@@ -326,7 +322,7 @@ func TestDuplicateAndOrphanEvents(t *testing.T) {
 		t.Fatalf("status %v", m["status"])
 	}
 	ctx := context.Background()
-	before, err := shared.env.Store.Get(ctx, id)
+	before, err := shared.app.Store.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +344,7 @@ func TestDuplicateAndOrphanEvents(t *testing.T) {
 	if err := shared.proc.Handle(ctx, event("uploads/Zz9Zz9Zz/0b8e5a3c-2f1d-4e7a-9c55-1f0e8d7b6a42")); err != nil {
 		t.Fatalf("orphan event: %v", err)
 	}
-	after, err := shared.env.Store.Get(ctx, id)
+	after, err := shared.app.Store.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +354,7 @@ func TestDuplicateAndOrphanEvents(t *testing.T) {
 	if keysAfter := shared.objectKeys(t, ""); len(keysAfter) != len(keysBefore) {
 		t.Fatalf("objects %d → %d", len(keysBefore), len(keysAfter))
 	}
-	if _, err := shared.env.Store.Get(ctx, "Zz9Zz9Zz"); err == nil {
+	if _, err := shared.app.Store.Get(ctx, "Zz9Zz9Zz"); err == nil {
 		t.Fatal("an orphan event created an item")
 	}
 }

@@ -2,55 +2,59 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/soundtime/soundtime/pkg/config"
 
-	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/app"
+	"github.com/soundtime/soundtime/pkg/config"
 	"github.com/soundtime/soundtime/pkg/expire"
 	"github.com/soundtime/soundtime/pkg/httpapi"
-	"github.com/soundtime/soundtime/pkg/lambdaenv"
 	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/process"
-	s3store "github.com/soundtime/soundtime/pkg/s3"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
-// Runner is a running local stack.
+// Runner is a running local stack: the servers of pkg/localaws, the functions of pkg/app, and the
+// emulation of what AWS does between them (bucket notifications, asynchronous invocations, the
+// table's TTL and stream, the sweep and reconcile schedules).
 type Runner struct {
 	URL string // where the API listens
 
 	cfg   config.Config
 	log   *slog.Logger
 	stack *localaws.Stack
-	env   *lambdaenv.Env
+	app   *app.App
 	api   *http.Server
 	hook  *http.Server
 	proc  *process.Handler
-
-	expire *expire.Handler
-	stream chan events.DynamoDBEventRecord
-	seq    dynamo.SequenceNumbers
+	rec   *expire.Reconciler
 
 	work   sync.WaitGroup  // background invocations and loops
 	ctx    context.Context // invocations: cancelled at the shutdown deadline
 	cancel context.CancelFunc
-	loops  context.Context // the sweeper and the stream consumer: cancelled first
+	loops  context.Context // the schedules and the stream consumer: cancelled first
 	stop   context.CancelFunc
 }
 
+// readTimeout bounds reading a whole request, body included: the API's bodies are a few hundred
+// bytes of JSON, and the uploads go to storage, not here.
+const readTimeout = 15 * time.Second
+
 // Start brings the stack up: the event receiver first (Versity posts a test event at start),
-// then the servers, the bucket and table (idempotently, so state survives restarts), then the API.
+// then the servers, the bucket and tables (idempotently, so state survives restarts), the
+// recovery of what a crash left behind, then the API.
 func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, error) {
 	r := &Runner{cfg: cfg, log: log}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -58,12 +62,22 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
+	if cfg.FFmpegPath == "" {
+		ff, err := localaws.FFmpeg()
+		if err != nil {
+			return nil, err
+		}
+		cfg.FFmpegPath = ff
+	}
 
 	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("event receiver: %w", err)
 	}
-	r.hook = &http.Server{Handler: http.HandlerFunc(r.receiveS3Events), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: readTimeout}
+	r.hook = &http.Server{
+		Handler:           localaws.Notifications(cfg.MediaBucket, log, r.deliverS3Event),
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: readTimeout,
+	}
 	go r.hook.Serve(hookLn)
 
 	r.stack, err = localaws.Start(ctx, localaws.Options{
@@ -78,62 +92,66 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	fail := func(err error) (*Runner, error) { r.Close(); return nil, err }
 
 	s3c, ddb := r.stack.S3(), r.stack.DynamoDB()
-	if err := s3store.EnsureBucket(ctx, s3c, cfg.MediaBucket, origin(cfg.PublicBaseURL)); err != nil {
+	if err := localaws.EnsureBucket(ctx, s3c, cfg.MediaBucket, httpapi.OriginOf(cfg.PublicBaseURL)); err != nil {
 		return fail(err)
 	}
-	if err := dynamo.EnsureTable(ctx, ddb, cfg.TableName); err != nil {
+	if err := localaws.EnsureTracksTable(ctx, ddb, cfg.TableName); err != nil {
 		return fail(err)
 	}
-	if err := dynamo.EnsureLimitsTable(ctx, ddb, cfg.LimitsTable); err != nil {
+	if err := localaws.EnsureLimitsTable(ctx, ddb, cfg.LimitsTable); err != nil {
 		return fail(err)
 	}
-	r.env = lambdaenv.New(cfg, log, s3c, ddb)
-	pm, err := r.env.ProcessMedia()
-	if err != nil {
+	r.app = app.New(cfg, log, s3c, ddb)
+	if r.proc, err = r.app.Process(); err != nil {
 		return fail(err)
 	}
+	r.proc.Log = log.With(slog.String("function", "process"))
 	// Copies of originals that a killed run left behind: no run is alive at start.
-	pm.TempDir = filepath.Join(cfg.DataDir, "tmp")
-	if err := os.RemoveAll(pm.TempDir); err != nil {
+	r.proc.Media.TempDir = filepath.Join(cfg.DataDir, "tmp")
+	if err := os.RemoveAll(r.proc.Media.TempDir); err != nil {
 		return fail(err)
 	}
-	if err := os.MkdirAll(pm.TempDir, 0o700); err != nil {
+	if err := os.MkdirAll(r.proc.Media.TempDir, 0o700); err != nil {
 		return fail(err)
 	}
-	r.proc = &process.Handler{Tracks: r.env.Tracks, Blobs: r.env.Bucket, Log: log.With(slog.String("function", "process")), Bucket: cfg.MediaBucket, Media: pm}
-	r.expire = &expire.Handler{Blobs: r.env.Bucket, Log: log.With(slog.String("function", "expire"))}
-	r.env.Tracks.Store = recordingStore{Store: r.env.Store, emit: r.emit}
-	r.stream = make(chan events.DynamoDBEventRecord, 1024)
+	exp := r.app.Expire()
+	exp.Log = log.With(slog.String("function", "expire"))
+	stream := localaws.NewStream(cfg.TableName, exp.Handle, exp.Log)
+	// Deletes by token go through a store that records them on the stream, as DynamoDB Streams
+	// does; the TTL emulation records its own.
+	r.app.Tracks.Store = localaws.StreamingStore{Store: r.app.Store, Stream: stream, Ctx: r.loops}
+	r.rec = r.app.Reconcile()
+	r.rec.Log = log.With(slog.String("function", "reconcile"))
+
 	// What a crash left behind goes first, before any expiry runs: uploads stored while their
-	// event was lost, and runs that died with the runner (it is the only processor of its
-	// data, so every lease in it is lapsed now).
-	if _, err := r.sweepOnce(ctx, true); err != nil {
+	// event was lost, and runs that died with the runner (it is the only processor of its data,
+	// so every lease in it has lapsed).
+	if _, err := r.sweep(ctx, true); err != nil {
 		return fail(err)
 	}
-	r.work.Add(3)
-	go r.consumeStream()
-	go r.ttlSweep()
-	go r.sweepLoop()
-	// Leftovers of a crash (a record lost when the runner stopped) go at start.
-	if _, err := r.reconcile(ctx); err != nil {
+	ttl := &localaws.TTL{API: ddb, Table: cfg.TableName, Interval: cfg.TTLSweepInterval, Stream: stream, Log: log}
+	r.background(func() { stream.Run(r.loops, r.ctx) })
+	r.background(func() { ttl.Run(r.loops) })
+	r.background(r.sweepLoop)
+	// Objects a lost stream record left behind go at start (in AWS a daily schedule).
+	if _, err := r.rec.Handle(ctx); err != nil {
 		return fail(err)
 	}
 
-	srv := r.env.API()
 	mux := http.NewServeMux()
-	mux.Handle("/", srv.Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages, httpapi.Site(cfg.SPADir)))
-	// The reconcile job on demand; in AWS an EventBridge schedule runs it.
+	mux.Handle("/", r.app.API().Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages, httpapi.Site(cfg.SPADir)))
+	// The reconcile job on demand.
 	mux.HandleFunc("/_local/reconcile", r.serveReconcile)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s (SOUNDTIME_ADDR): %w", cfg.Addr, err))
 	}
 	r.URL = "http://" + ln.Addr().String()
-	// A client that sends its body slowly, or not at all, is cut off: request bodies are small.
+	// A client that sends its body slowly, or not at all, is cut off.
 	r.api = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: readTimeout, IdleTimeout: 2 * time.Minute}
 	go func() {
 		if err := r.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("api server", slog.String("error", err.Error()))
+			log.Error("api server", slog.Any("error", err))
 		}
 	}()
 	log.Info("started", slog.String("url", r.URL), slog.String("s3", r.stack.S3Endpoint),
@@ -151,8 +169,9 @@ func (r *Runner) Close() {
 	if r.hook != nil {
 		r.hook.Shutdown(ctx)
 	}
-	// The sweeper and the stream consumer stop at once; an invocation under way finishes, up to
-	// the deadline. A record not handed over is caught by the reconcile at the next start.
+	// The schedules and the stream consumer stop at once; an invocation under way finishes, up
+	// to the deadline. A record not handed over is caught by the reconcile at the next start,
+	// a run cut short by the sweep.
 	r.stop()
 	done := make(chan struct{})
 	go func() { r.work.Wait(); close(done) }()
@@ -168,13 +187,25 @@ func (r *Runner) Close() {
 	}
 }
 
-// readTimeout bounds reading a whole request, body included: the API's bodies are a few hundred
-// bytes of JSON, and the uploads go to storage, not here.
-const readTimeout = 15 * time.Second
+// background runs fn as part of the runner's work, which Close waits for.
+func (r *Runner) background(fn func()) {
+	r.work.Add(1)
+	go func() {
+		defer r.work.Done()
+		fn()
+	}()
+}
+
+// deliverS3Event invokes the process function with e in the background, as S3 invokes it
+// asynchronously.
+func (r *Runner) deliverS3Event(e events.S3Event) {
+	r.background(func() {
+		localaws.InvokeAsync(r.ctx, r.log, "process", func(ctx context.Context) error { return r.proc.Handle(ctx, e) })
+	})
+}
 
 // sweepLoop runs the processing backstop every SWEEP_INTERVAL, as a schedule does in AWS.
 func (r *Runner) sweepLoop() {
-	defer r.work.Done()
 	tick := time.NewTicker(r.cfg.SweepInterval)
 	defer tick.Stop()
 	for {
@@ -183,14 +214,20 @@ func (r *Runner) sweepLoop() {
 			return
 		case <-tick.C:
 		}
-		r.sweepOnce(r.loops, false)
+		r.sweep(r.loops, false)
 	}
 }
 
-// sweepOnce re-drives lost uploads and dead runs, handing each original to the process function
-// in the background as its S3 event would.
-func (r *Runner) sweepOnce(ctx context.Context, breakLeases bool) (track.SweepReport, error) {
-	rep, err := r.env.Tracks.Sweep(ctx, track.SweepOptions{BreakLeases: breakLeases, Redrive: r.redrive})
+// sweep re-drives lost uploads and dead runs, handing each original to the process function as
+// its S3 event would.
+func (r *Runner) sweep(ctx context.Context, breakLeases bool) (track.SweepReport, error) {
+	rep, err := r.app.Tracks.Sweep(ctx, track.SweepOptions{BreakLeases: breakLeases, Redrive: func(_ context.Context, key string) error {
+		e, err := process.Event(r.cfg.MediaBucket, key, 0, time.Now())
+		if err == nil {
+			r.deliverS3Event(e)
+		}
+		return err
+	}})
 	if err != nil && ctx.Err() == nil {
 		r.log.Error("sweep", slog.Any("error", err))
 	}
@@ -200,24 +237,35 @@ func (r *Runner) sweepOnce(ctx context.Context, breakLeases bool) (track.SweepRe
 	return rep, err
 }
 
-func (r *Runner) redrive(_ context.Context, key string) error {
-	e, err := process.Event(r.cfg.MediaBucket, key, 0, time.Now())
-	if err != nil {
-		return err
+func (r *Runner) serveReconcile(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
 	}
-	r.work.Add(1)
-	go func() {
-		defer r.work.Done()
-		r.invokeAsync("process", func(ctx context.Context) error { return r.proc.Handle(ctx, e) })
-	}()
-	return nil
+	rep, err := r.rec.Handle(req.Context())
+	if err != nil {
+		http.Error(w, "reconcile failed; see the log", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(rep)
 }
 
-// origin returns the scheme://host[:port] of a URL, the form CORS rules compare.
-func origin(base string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		return base
+// logWriter turns a child server's output lines into log records.
+type logWriter struct {
+	log *slog.Logger
+}
+
+func newLogWriter(log *slog.Logger, source string) io.Writer {
+	return &logWriter{log: log.With(slog.String("source", source))}
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			w.log.Info(line)
+		}
 	}
-	return u.Scheme + "://" + u.Host
+	return len(p), nil
 }

@@ -4,15 +4,19 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/soundtime/soundtime/pkg/expire"
-	"github.com/soundtime/soundtime/pkg/lambdaenv"
+	"github.com/soundtime/soundtime/pkg/app"
 )
 
 func main() {
-	env := lambdaenv.Load(context.Background())
-	h := &expire.Handler{Blobs: env.Bucket, Log: env.Log}
-	lambda.Start(h.Handle)
+	a, err := app.Load(context.Background(), os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(a.Expire().Handle)
 }

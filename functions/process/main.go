@@ -1,23 +1,27 @@
-// Command process is the process function: S3 ObjectCreated events under uploads/.
+// Command process is the process function: S3 ObjectCreated events under uploads/, and the
+// sweep's redrives of them.
 package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/soundtime/soundtime/pkg/lambdaenv"
-	"github.com/soundtime/soundtime/pkg/process"
+	"github.com/soundtime/soundtime/pkg/app"
 )
 
 func main() {
-	env := lambdaenv.Load(context.Background())
-	m, err := env.ProcessMedia()
+	a, err := app.Load(context.Background(), os.Getenv)
 	if err != nil {
-		env.Log.Error("media configuration", "error", err.Error())
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	h := &process.Handler{Tracks: env.Tracks, Blobs: env.Bucket, Log: env.Log, Bucket: env.Config.MediaBucket, Media: m}
+	h, err := a.Process()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	lambda.Start(h.Handle)
 }

@@ -1,24 +1,22 @@
 // Command reconcile is the reconcile function: an EventBridge schedule runs it to delete objects
-// whose track no longer exists, and it returns what it did.
+// whose track no longer exists, and it logs and returns what it did.
 package main
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/soundtime/soundtime/pkg/expire"
-	"github.com/soundtime/soundtime/pkg/lambdaenv"
+	"github.com/soundtime/soundtime/pkg/app"
 )
 
 func main() {
-	env := lambdaenv.Load(context.Background())
-	lambda.Start(func(ctx context.Context) (expire.Report, error) {
-		rep, err := expire.Reconcile(ctx, env.Store, env.Bucket)
-		if err == nil {
-			env.Log.Info("reconciled", slog.Int("tracks", rep.Tracks), slog.Int("orphans", rep.Orphans), slog.Int("deleted", rep.Deleted))
-		}
-		return rep, err
-	})
+	a, err := app.Load(context.Background(), os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(a.Reconcile().Handle)
 }

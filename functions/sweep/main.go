@@ -5,23 +5,25 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/soundtime/soundtime/pkg/app"
 	"github.com/soundtime/soundtime/pkg/invoke"
-	"github.com/soundtime/soundtime/pkg/lambdaenv"
-	"github.com/soundtime/soundtime/pkg/process"
 )
 
 func main() {
-	env := lambdaenv.Load(context.Background())
-	if env.Config.ProcessFunction == "" {
-		env.Log.Error("bad configuration: PROCESS_FUNCTION is required")
+	a, err := app.Load(context.Background(), os.Getenv)
+	if err == nil && a.Config.ProcessFunction == "" {
+		err = fmt.Errorf("config: PROCESS_FUNCTION is required by the sweep function")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fn := invoke.Function{API: awslambda.NewFromConfig(env.AWS), Name: env.Config.ProcessFunction}
-	s := &process.Sweeper{Tracks: env.Tracks, Bucket: env.Config.MediaBucket, Log: env.Log, Process: fn.Async}
-	lambda.Start(s.Handle)
+	process := invoke.Function{API: awslambda.NewFromConfig(a.AWS), Name: a.Config.ProcessFunction}
+	lambda.Start(a.Sweeper(process.Async).Handle)
 }

@@ -3,15 +3,21 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/soundtime/soundtime/pkg/apigw"
+	"github.com/soundtime/soundtime/pkg/app"
 	"github.com/soundtime/soundtime/pkg/httpapi"
-	"github.com/soundtime/soundtime/pkg/lambdaenv"
 )
 
 func main() {
-	env := lambdaenv.Load(context.Background())
-	lambda.Start(apigw.Handler(env.API().Handler(httpapi.Uploads)))
+	a, err := app.Load(context.Background(), os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(apigw.Handler(a.API().Handler(httpapi.Uploads)))
 }

@@ -4,7 +4,7 @@
 # Lambda layers) and layer_test.go, which checks them against package.json and package-lock.json.
 #
 # Both are John Van Sickle's static builds, GPLv3 (--enable-gpl --enable-version3), from 2018 and
-# 2019: see "## ffmpeg" in ../../README.md for why these, the caveat, and how to swap in a current
+# 2019: see README.md in this folder for why these, the caveat, and how to swap in a current
 # build (FFMPEG_BIN_<ARCH> / FFMPEG_SHA256_<ARCH>, see ./Makefile).
 
 # ffmpeg N-47683-g0e8eb07980 (2018-12-10), 68 MB, static x86-64.

@@ -1,5 +1,5 @@
 // Package config reads Soundtime's configuration from the environment, with the names and
-// defaults of API.md. Every function and the local runner parse it once, in main, through Load:
+// defaults of docs/api.md. Every function and the local runner parse it once, in main, through Load:
 // a malformed value, or a missing one that has no default, fails at start with its name.
 package config
 
@@ -27,6 +27,9 @@ type Config struct {
 	// ProcessFunction is the process function's name or ARN (PROCESS_FUNCTION): the sweep
 	// function invokes it. Lambda only.
 	ProcessFunction string
+	// FFmpegPath is the ffmpeg the process function runs (FFMPEG_PATH: the layer's
+	// /opt/bin/ffmpeg in Lambda). The local runner finds the pinned build when it is empty.
+	FFmpegPath string
 	// LimitsTable (LIMITS_TABLE) counts upload starts per client across instances; empty
 	// leaves only the per-instance limit.
 	LimitsTable string
@@ -65,6 +68,7 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.TableName = p.str("TABLE_NAME", "tracks", local)
 	c.MediaBucket = p.str("MEDIA_BUCKET", "soundtime-media", local)
 	c.ProcessFunction = p.str("PROCESS_FUNCTION", "", true)
+	c.FFmpegPath = p.str("FFMPEG_PATH", "", true)
 	limits := "" // in AWS the template names the table
 	if local {
 		limits = "limits"

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +96,40 @@ func TestErrorsNameTheVariable(t *testing.T) {
 	}
 	if _, err := config.Load(env(map[string]string{"PUBLIC_BASE_URL": "https://s.example", "TABLE_NAME": "t", "MEDIA_BUCKET": "b"}), config.Lambda); err != nil {
 		t.Fatalf("a complete Lambda environment: %v", err)
+	}
+}
+
+// TestContractNamesTheConfiguration: every name Load reads is in docs/api.md's configuration
+// table, and every name there is read, so the contract and the code cannot drift apart.
+func TestContractNamesTheConfiguration(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(raw), "## Configuration")
+	if !ok {
+		t.Fatal("docs/api.md has no Configuration section")
+	}
+	documented := map[string]bool{}
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first := strings.Split(line, "|")[1]
+		for _, m := range regexp.MustCompile("`([A-Z0-9_]+)`").FindAllStringSubmatch(first, -1) {
+			documented[m[1]] = true
+		}
+	}
+	read := map[string]bool{}
+	config.Load(func(k string) string { read[k] = true; return "" }, config.Local)
+	for k := range read {
+		if !documented[k] {
+			t.Errorf("%s is read but not in docs/api.md", k)
+		}
+	}
+	for k := range documented {
+		if !read[k] {
+			t.Errorf("docs/api.md names %s, which nothing reads", k)
+		}
 	}
 }

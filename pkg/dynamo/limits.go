@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -56,23 +55,4 @@ func (l *Limiter) Allow(ctx context.Context, client string) (bool, time.Duration
 		return true, 0, fmt.Errorf("dynamo: count a request: %w", err)
 	}
 	return true, 0, nil
-}
-
-// EnsureLimitsTable creates a limits table if it does not exist (the local stack and the tests;
-// in AWS the template makes it).
-func EnsureLimitsTable(ctx context.Context, c *dynamodb.Client, name string) error {
-	if _, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name}); err == nil {
-		return waitTable(ctx, c, name)
-	}
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            &name,
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	})
-	var inUse *types.ResourceInUseException
-	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("dynamo: create table %s: %w", name, err)
-	}
-	return waitTable(ctx, c, name)
 }

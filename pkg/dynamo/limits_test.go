@@ -7,18 +7,19 @@ import (
 
 	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/localaws"
+	"github.com/soundtime/soundtime/pkg/localaws/localawstest"
 )
 
 // TestLimiterHoldsAcrossInstances: two limiters on one table (two warm instances of the upload
 // function) share one client's budget, on a real DynamoDB API server.
 func TestLimiterHoldsAcrossInstances(t *testing.T) {
-	st := localaws.StartTest(t, "")
+	st := localawstest.StartTest(t, "")
 	c := st.DynamoDB()
 	ctx := context.Background()
-	if err := dynamo.EnsureLimitsTable(ctx, c, "limits"); err != nil {
+	if err := localaws.EnsureLimitsTable(ctx, c, "limits"); err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamo.EnsureLimitsTable(ctx, c, "limits"); err != nil {
+	if err := localaws.EnsureLimitsTable(ctx, c, "limits"); err != nil {
 		t.Fatalf("EnsureLimitsTable is not idempotent: %v", err)
 	}
 	now := time.Date(2026, 12, 2, 10, 0, 30, 0, time.UTC)

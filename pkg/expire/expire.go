@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -31,6 +32,7 @@ const ttlPrincipal = "dynamodb.amazonaws.com"
 // is harmless.
 func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
+	log := withRequestID(ctx, h.Log)
 	for _, r := range e.Records {
 		if r.EventName != string(events.DynamoDBOperationTypeRemove) {
 			continue
@@ -38,7 +40,7 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		id, err := recordID(r)
 		if err != nil {
 			// Not a track's record: retrying cannot help.
-			h.Log.Warn("record ignored", slog.String("error", err.Error()), slog.String("sequenceNumber", r.Change.SequenceNumber))
+			log.Warn("record ignored", slog.Any("error", err), slog.String("sequenceNumber", r.Change.SequenceNumber))
 			continue
 		}
 		reason := "deleted"
@@ -47,11 +49,11 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		}
 		n, err := track.Purge(ctx, h.Blobs, id)
 		if err != nil {
-			h.Log.Error("purge failed; the record will be retried", slog.String("id", id), slog.String("error", err.Error()))
+			log.Error("purge failed; the record will be retried", slog.String("id", id), slog.Any("error", err))
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
 			continue
 		}
-		h.Log.Info("track purged", slog.String("id", id), slog.String("reason", reason), slog.Int("objects", n))
+		log.Info("track purged", slog.String("id", id), slog.String("reason", reason), slog.Int("objects", n))
 	}
 	return resp, nil
 }
@@ -65,6 +67,34 @@ func recordID(r events.DynamoDBEventRecord) (string, error) {
 		return id, nil
 	}
 	return "", fmt.Errorf("expire: record key %q is not a track ID", k.String())
+}
+
+// withRequestID adds the Lambda request ID of ctx, if any, to every line of log.
+func withRequestID(ctx context.Context, log *slog.Logger) *slog.Logger {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return log.With(slog.String("requestId", lc.AwsRequestID))
+	}
+	return log
+}
+
+// Reconciler is the reconcile function: a schedule runs it (the local runner at start and on
+// demand), and it logs and returns what it did.
+type Reconciler struct {
+	Store track.Store
+	Blobs track.Blobs
+	Log   *slog.Logger
+}
+
+// Handle runs Reconcile once.
+func (r *Reconciler) Handle(ctx context.Context) (Report, error) {
+	log := withRequestID(ctx, r.Log)
+	rep, err := Reconcile(ctx, r.Store, r.Blobs)
+	if err != nil {
+		log.Error("reconcile incomplete", slog.Any("error", err), slog.Int("tracks", rep.Tracks), slog.Int("orphans", rep.Orphans), slog.Int("deleted", rep.Deleted))
+		return rep, err
+	}
+	log.Info("reconciled", slog.Int("tracks", rep.Tracks), slog.Int("orphans", rep.Orphans), slog.Int("deleted", rep.Deleted))
+	return rep, nil
 }
 
 // Report is what Reconcile did.

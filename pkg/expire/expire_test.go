@@ -29,9 +29,9 @@ func plant(b *tracktest.MemBlobs, id string) {
 // record loads the AWS-format TTL REMOVE record and points it at id.
 func record(t *testing.T, id, seq string, ttl bool) events.DynamoDBEventRecord {
 	t.Helper()
-	file := "../dynamo/testdata/stream-delete-remove.json"
+	file := "testdata/stream-delete-remove.json"
 	if ttl {
-		file = "../dynamo/testdata/stream-ttl-remove.json"
+		file = "testdata/stream-ttl-remove.json"
 	}
 	raw, err := os.ReadFile(file)
 	if err != nil {

@@ -61,7 +61,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	msg := track.ErrorMessage(err)
 	if status >= 500 {
 		code, msg = track.EInternal, "internal error"
-		s.logger(r).Error("request failed", slog.String("error", err.Error()))
+		s.logger(r).Error("request failed", slog.Any("error", err))
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
 }

@@ -129,7 +129,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error, po
 		s.pageNotFound(w, r, pol)
 		return
 	}
-	s.logger(r).Error("request failed", slog.String("error", err.Error()))
+	s.logger(r).Error("request failed", slog.Any("error", err))
 	s.writeErrorPage(w, http.StatusInternalServerError, pol, errorPage{
 		Title: "Something went wrong", Message: "Soundtime could not show this page. Please try again in a moment."})
 }

@@ -1,4 +1,4 @@
-// Package httpapi serves Soundtime's HTTP API (API.md) with net/http. Each Lambda function mounts
+// Package httpapi serves Soundtime's HTTP API (docs/api.md) with net/http. Each Lambda function mounts
 // the route group it has the permissions for; the local runner mounts them all on one origin.
 package httpapi
 
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soundtime/soundtime/pkg/apigw"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -127,8 +128,9 @@ func (m methods) serve(w http.ResponseWriter, r *http.Request, fail func(http.Re
 
 type ctxKey struct{}
 
-// RequestIDHeader carries a request ID set by a proxy (API Gateway's, through pkg/apigw).
-const RequestIDHeader = "X-Request-Id"
+// RequestIDHeader carries a request ID set by a proxy (API Gateway's, through pkg/apigw): the one
+// name both sides use.
+const RequestIDHeader = apigw.RequestIDHeader
 
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

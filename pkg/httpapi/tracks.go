@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"slices"
@@ -190,7 +191,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if s.Health != nil {
 		if err := s.Health(r.Context()); err != nil {
-			s.logger(r).Error("health check failed", "error", err.Error())
+			s.logger(r).Error("health check failed", slog.Any("error", err))
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ok": false})
 			return
 		}

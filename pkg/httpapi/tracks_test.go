@@ -359,7 +359,7 @@ func TestGetFailedTrack(t *testing.T) {
 	wantError(t, h.do(t, "GET", "/api/tracks/"+c.ID+"/download", ""), http.StatusConflict, track.ETrackFailed)
 }
 
-// TestGetReadyTrack checks a ready track against API.md's example: everything processing found
+// TestGetReadyTrack checks a ready track against docs/api.md's example: everything processing found
 // is shown, and each derived file is linked.
 func TestGetReadyTrack(t *testing.T) {
 	h := newHarness(t)

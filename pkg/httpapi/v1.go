@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,7 +23,7 @@ func (s *Server) v1Error(w http.ResponseWriter, r *http.Request, err error) {
 	msg := track.ErrorMessage(err)
 	switch {
 	case status >= 500:
-		s.logger(r).Error("request failed", "error", err.Error())
+		s.logger(r).Error("request failed", slog.Any("error", err))
 		msg = "internal error"
 	case code == track.ENotFound:
 		msg = "File was not found"

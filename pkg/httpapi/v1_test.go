@@ -194,7 +194,7 @@ func TestV1GetTrackInfo(t *testing.T) {
 	})
 }
 
-// TestV1DownloadErrors: API.md gives v1 clients two error statuses, 400 and 404 (v1.go says so
+// TestV1DownloadErrors: docs/api.md gives v1 clients two error statuses, 400 and 404 (v1.go says so
 // too: "v1 clients know 400 and 404 only"), so a stream-only or pending track is a 400 there.
 func TestV1DownloadErrors(t *testing.T) {
 	h := newHarness(t)

@@ -10,9 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 )
 
 // Format is a container sniffed from a file's first bytes.
@@ -65,30 +62,4 @@ func SniffFile(r io.ReaderAt, size int64) (Format, error) {
 		return Format{}, fmt.Errorf("media: read after the ID3 tag: %w", err)
 	}
 	return Sniff(bytes.TrimLeft(window[:n], "\x00"))
-}
-
-// FFmpegPath returns the ffmpeg to run: FFMPEG_PATH if set, else the pinned static build that
-// `make tools` installs under node_modules, else ffmpeg on PATH.
-func FFmpegPath() (string, error) {
-	if p := os.Getenv("FFMPEG_PATH"); p != "" {
-		return p, nil
-	}
-	if dir, err := os.Getwd(); err == nil {
-		for {
-			p := filepath.Join(dir, "node_modules", "@ffmpeg-installer", "linux-x64", "ffmpeg")
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	p, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		return "", errors.New("media: no ffmpeg: set FFMPEG_PATH or run `make tools`")
-	}
-	return p, nil
 }

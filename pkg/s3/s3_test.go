@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/soundtime/soundtime/pkg/localaws"
+	"github.com/soundtime/soundtime/pkg/localaws/localawstest"
 	s3store "github.com/soundtime/soundtime/pkg/s3"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -26,13 +27,13 @@ func md5b64(b []byte) string {
 
 func newBucket(t *testing.T) *s3store.Bucket {
 	t.Helper()
-	st := localaws.StartTest(t, "")
+	st := localawstest.StartTest(t, "")
 	c := st.S3()
-	if err := s3store.EnsureBucket(context.Background(), c, "media", "http://127.0.0.1:8080"); err != nil {
+	if err := localaws.EnsureBucket(context.Background(), c, "media", "http://127.0.0.1:8080"); err != nil {
 		t.Fatal(err)
 	}
 	// A second call must be harmless: the runner calls it at every start.
-	if err := s3store.EnsureBucket(context.Background(), c, "media", "http://127.0.0.1:8080"); err != nil {
+	if err := localaws.EnsureBucket(context.Background(), c, "media", "http://127.0.0.1:8080"); err != nil {
 		t.Fatalf("EnsureBucket is not idempotent: %v", err)
 	}
 	return s3store.New(c, "media")

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Error codes. Each one is part of the HTTP contract (see API.md); the HTTP layer maps them to
+// Error codes. Each one is part of the HTTP contract (see docs/api.md); the HTTP layer maps them to
 // status codes in one place.
 const (
 	EInvalidRequest  = "invalid_request"

@@ -9,7 +9,7 @@ import (
 const Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // IDLength is the length of newly allocated IDs. Eight base62 characters make a guess against a
-// million live tracks succeed about once in 218 million tries (NOTES.md, "Short IDs").
+// million live tracks succeed about once in 218 million tries (docs/design.md, "Short IDs").
 const IDLength = 8
 
 // MinIDLength and MaxIDLength bound the IDs accepted on lookup: older Soundtime links have six

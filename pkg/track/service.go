@@ -92,7 +92,7 @@ type ObjectInfo struct {
 	ContentType string
 }
 
-// Config holds the lifetimes and limits of API.md's configuration table.
+// Config holds the lifetimes and limits of docs/api.md's configuration table.
 type Config struct {
 	Retention      time.Duration // RETENTION
 	PendingTTL     time.Duration // PENDING_TTL

@@ -24,7 +24,7 @@ type UploadRequest struct {
 // MaxFilenameBytes bounds a file name (the longest name most file systems accept).
 const MaxFilenameBytes = 255
 
-// allowedTypes is the MIME allow-list of API.md; everything else is refused before any byte is
+// allowedTypes is the MIME allow-list of docs/api.md; everything else is refused before any byte is
 // uploaded.
 var allowedTypes = map[string]bool{
 	"audio/mpeg": true, "audio/mp3": true, "audio/ogg": true, "audio/opus": true,

@@ -1,5 +1,5 @@
 // Package mediatest makes the audio files that media's tests read. Nothing binary is committed:
-// every file is written at test time by the pinned static ffmpeg (media.FFmpegPath), once per
+// every file is written at test time by the pinned static ffmpeg (localaws.FFmpeg), once per
 // (directory, spec) in a test process. README.md says how each file is made.
 package mediatest
 
@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/soundtime/soundtime/pkg/media"
+	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -109,7 +109,7 @@ func once(t testing.TB, k any, gen func() (string, error)) string {
 // FFmpeg returns the ffmpeg the tests run, failing t when there is none.
 func FFmpeg(t testing.TB) string {
 	t.Helper()
-	p, err := media.FFmpegPath()
+	p, err := localaws.FFmpeg()
 	if err != nil {
 		t.Fatal(err)
 	}

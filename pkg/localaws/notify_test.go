@@ -1,4 +1,4 @@
-package main
+package localaws_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/soundtime/soundtime/pkg/localaws"
 )
 
 // TestToS3EventMatchesAWS normalises a notification captured from Versity and compares the fields
@@ -15,7 +17,7 @@ func TestToS3EventMatchesAWS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok, err := toS3Event(raw, "bkt")
+	got, ok, err := localaws.S3Event(raw, "bkt")
 	if err != nil || !ok {
 		t.Fatalf("toS3Event: ok=%v err=%v", ok, err)
 	}
@@ -49,11 +51,11 @@ func TestToS3EventMatchesAWS(t *testing.T) {
 }
 
 func TestToS3EventIgnoresTestEvent(t *testing.T) {
-	_, ok, err := toS3Event([]byte(`{"Bucket":"Test-Bucket","Event":"s3:TestEvent","Service":"S3","Time":"2026-11-23T09:10:48Z"}`), "soundtime-media")
+	_, ok, err := localaws.S3Event([]byte(`{"Bucket":"Test-Bucket","Event":"s3:TestEvent","Service":"S3","Time":"2026-11-23T09:10:48Z"}`), "soundtime-media")
 	if err != nil || ok {
 		t.Fatalf("test event: ok=%v err=%v, want ignored", ok, err)
 	}
-	if _, _, err := toS3Event([]byte(`not json`), "soundtime-media"); err == nil {
+	if _, _, err := localaws.S3Event([]byte(`not json`), "soundtime-media"); err == nil {
 		t.Fatal("garbage accepted")
 	}
 }
@@ -83,7 +85,7 @@ func TestToS3EventKeepsOnlyUploads(t *testing.T) {
 	} {
 		object["key"] = tt.key
 		body, _ := json.Marshal(doc)
-		e, ok, err := toS3Event(body, tt.bucket)
+		e, ok, err := localaws.S3Event(body, tt.bucket)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package s3
+package localaws
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func EnsureBucket(ctx context.Context, c *s3.Client, name, origin string) error 
 	var owned *types.BucketAlreadyOwnedByYou
 	var exists *types.BucketAlreadyExists
 	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
-		return fmt.Errorf("s3: create bucket %s: %w", name, err)
+		return fmt.Errorf("localaws: create bucket %s: %w", name, err)
 	}
 	_, err = c.PutBucketCors(ctx, &s3.PutBucketCorsInput{
 		Bucket: &name,
@@ -42,7 +42,7 @@ func EnsureBucket(ctx context.Context, c *s3.Client, name, origin string) error 
 		}}},
 	})
 	if err != nil {
-		return fmt.Errorf("s3: put CORS on %s: %w", name, err)
+		return fmt.Errorf("localaws: put CORS on %s: %w", name, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package dynamo
+package localaws
 
 import (
 	"context"
@@ -10,24 +10,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
-// EnsureTable creates the tracks table, with its SweepIndex, if it does not exist, and waits until
+// EnsureTracksTable creates the tracks table, with its dynamo.SweepIndex, if it does not exist, and waits until
 // it is active. In AWS the template creates the table; this is for the local stack and the tests,
 // and it is idempotent so that a restart keeps the data. A table made before the index existed
 // is rebuilt with it, items kept (dynalite cannot add an index to a table).
-func EnsureTable(ctx context.Context, c *dynamodb.Client, name string) error {
+func EnsureTracksTable(ctx context.Context, c *dynamodb.Client, name string) error {
 	desc, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
 	var missing *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &missing):
 		return createTable(ctx, c, name)
 	case err != nil:
-		return fmt.Errorf("dynamo: describe table %s: %w", name, err)
+		return fmt.Errorf("localaws: describe table %s: %w", name, err)
 	}
 	for _, gsi := range desc.Table.GlobalSecondaryIndexes {
-		if aws.ToString(gsi.IndexName) == SweepIndex {
+		if aws.ToString(gsi.IndexName) == dynamo.SweepIndex {
 			return waitTable(ctx, c, name)
 		}
 	}
@@ -45,7 +46,7 @@ func createTable(ctx context.Context, c *dynamodb.Client, name string) error {
 		},
 		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(SweepIndex),
+			IndexName: aws.String(dynamo.SweepIndex),
 			KeySchema: []types.KeySchemaElement{
 				{AttributeName: aws.String("sweep"), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String("sweepAt"), KeyType: types.KeyTypeRange},
@@ -55,7 +56,7 @@ func createTable(ctx context.Context, c *dynamodb.Client, name string) error {
 	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("dynamo: create table %s: %w", name, err)
+		return fmt.Errorf("localaws: create table %s: %w", name, err)
 	}
 	return waitTable(ctx, c, name)
 }
@@ -65,7 +66,7 @@ func waitTable(ctx context.Context, c *dynamodb.Client, name string) error {
 		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 500*time.Millisecond
 	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &name}, 30*time.Second); err != nil {
-		return fmt.Errorf("dynamo: wait for table %s: %w", name, err)
+		return fmt.Errorf("localaws: wait for table %s: %w", name, err)
 	}
 	return nil
 }
@@ -78,37 +79,56 @@ func rebuildTable(ctx context.Context, c *dynamodb.Client, name string) error {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("dynamo: read %s to rebuild it: %w", name, err)
+			return fmt.Errorf("localaws: read %s to rebuild it: %w", name, err)
 		}
 		items = append(items, page.Items...)
 	}
 	if _, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &name}); err != nil {
-		return fmt.Errorf("dynamo: rebuild %s: %w", name, err)
+		return fmt.Errorf("localaws: rebuild %s: %w", name, err)
 	}
 	w := dynamodb.NewTableNotExistsWaiter(c, func(o *dynamodb.TableNotExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 500*time.Millisecond
 	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &name}, 30*time.Second); err != nil {
-		return fmt.Errorf("dynamo: rebuild %s: %w", name, err)
+		return fmt.Errorf("localaws: rebuild %s: %w", name, err)
 	}
 	if err := createTable(ctx, c, name); err != nil {
 		return err
 	}
 	for _, raw := range items {
-		t, err := Unmarshal(raw)
+		t, err := dynamo.Unmarshal(raw)
 		if err != nil {
 			return err
 		}
 		if t.SweepAt.IsZero() && (t.Status == track.StatusPending || t.Status == track.StatusProcessing) {
 			t.SweepAt = time.Now().UTC().Truncate(time.Second) // let the sweeper look at it
 		}
-		av, err := Marshal(t)
+		av, err := dynamo.Marshal(t)
 		if err != nil {
 			return err
 		}
 		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &name, Item: av}); err != nil {
-			return fmt.Errorf("dynamo: rebuild %s: put %s: %w", name, t.ID, err)
+			return fmt.Errorf("localaws: rebuild %s: put %s: %w", name, t.ID, err)
 		}
 	}
 	return nil
+}
+
+// EnsureLimitsTable creates a limits table if it does not exist (the local stack and the tests;
+// in AWS the template makes it).
+func EnsureLimitsTable(ctx context.Context, c *dynamodb.Client, name string) error {
+	if _, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name}); err == nil {
+		return waitTable(ctx, c, name)
+	}
+	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            &name,
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+	})
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("localaws: create table %s: %w", name, err)
+	}
+	return waitTable(ctx, c, name)
 }

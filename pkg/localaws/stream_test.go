@@ -1,4 +1,4 @@
-package dynamo_test
+package localaws_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/localaws"
+	"github.com/soundtime/soundtime/pkg/localaws/localawstest"
 	"github.com/soundtime/soundtime/pkg/track"
 	"github.com/soundtime/soundtime/pkg/track/tracktest"
 )
@@ -62,7 +63,7 @@ func TestRemoveRecordMatchesDynamoDB(t *testing.T) {
 	for _, c := range []struct {
 		file  string
 		byTTL bool
-	}{{"testdata/stream-ttl-remove.json", true}, {"testdata/stream-delete-remove.json", false}} {
+	}{{"../expire/testdata/stream-ttl-remove.json", true}, {"../expire/testdata/stream-delete-remove.json", false}} {
 		t.Run(c.file, func(t *testing.T) {
 			raw, err := os.ReadFile(c.file)
 			if err != nil {
@@ -72,7 +73,7 @@ func TestRemoveRecordMatchesDynamoDB(t *testing.T) {
 			if err := json.Unmarshal(raw, &real); err != nil {
 				t.Fatal(err)
 			}
-			got, err := dynamo.RemoveRecord(old, dynamo.RecordOptions{Table: "tracks", Region: "us-east-1", SequenceNumber: "000000000000000000007", At: time.Now(), ByTTL: c.byTTL})
+			got, err := localaws.RemoveRecord(old, localaws.RecordOptions{Table: "tracks", Region: "us-east-1", SequenceNumber: "000000000000000000007", At: time.Now(), ByTTL: c.byTTL})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +100,7 @@ func TestRemoveRecordMatchesDynamoDB(t *testing.T) {
 // slidingAPI slides the expiry of one item just before the sweeper's delete reaches it, as a
 // listener's read racing the sweep would.
 type slidingAPI struct {
-	dynamo.API
+	localaws.TTLAPI
 	slide func()
 }
 
@@ -108,14 +109,14 @@ func (a *slidingAPI) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInpu
 		a.slide()
 		a.slide = nil
 	}
-	return a.API.DeleteItem(ctx, in, opts...)
+	return a.TTLAPI.DeleteItem(ctx, in, opts...)
 }
 
-func TestSweep(t *testing.T) {
-	st := localaws.StartTest(t, "")
+func TestExpireItems(t *testing.T) {
+	st := localawstest.StartTest(t, "")
 	client := st.DynamoDB()
 	ctx := context.Background()
-	if err := dynamo.EnsureTable(ctx, client, "sweep"); err != nil {
+	if err := localaws.EnsureTracksTable(ctx, client, "sweep"); err != nil {
 		t.Fatal(err)
 	}
 	store := dynamo.New(client, "sweep")
@@ -132,14 +133,14 @@ func TestSweep(t *testing.T) {
 	mk("Slid00aa", now.Add(-time.Second), track.StatusReady)
 	mk("Live00aa", now.Add(time.Hour), track.StatusReady)
 
-	api := &slidingAPI{API: client}
+	api := &slidingAPI{TTLAPI: client}
 	api.slide = func() {
 		// The first delete the sweeper makes is preceded by a listener sliding Slid00aa.
 		if err := store.Touch(ctx, "Slid00aa", now.Add(-time.Second), now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	removed, err := dynamo.New(api, "sweep").Sweep(ctx, now)
+	removed, err := localaws.ExpireItems(ctx, api, "sweep", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestSweep(t *testing.T) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	if again, err := store.Sweep(ctx, now); err != nil || len(again) != 0 {
+	if again, err := localaws.ExpireItems(ctx, client, "sweep", now); err != nil || len(again) != 0 {
 		t.Fatalf("second sweep removed %d, %v", len(again), err)
 	}
 }

@@ -1,0 +1,71 @@
+// Package app is Soundtime's one composition root: configuration → clients → adapters → domain →
+// handlers. Every Lambda function's main, the local runner and the benchmarks build their
+// handlers here, so wiring cannot drift between AWS and `make dev`. It returns errors and never
+// exits: only a main decides to.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/soundtime/soundtime/pkg/config"
+	"github.com/soundtime/soundtime/pkg/dynamo"
+	s3store "github.com/soundtime/soundtime/pkg/s3"
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// App is what every function is built from.
+type App struct {
+	Config config.Config
+	Log    *slog.Logger
+	// AWS is the SDK configuration the clients were made from (the function's role in Lambda);
+	// a main that needs one more client (the sweep's Lambda client) makes it from this.
+	AWS    aws.Config
+	Store  *dynamo.Store
+	Bucket *s3store.Bucket
+	Tracks *track.Service
+}
+
+// Load reads the configuration through getenv (os.Getenv in a function's main) for Lambda, where
+// the origin, table and bucket have no default, and builds the clients from the default AWS
+// configuration chain.
+func Load(ctx context.Context, getenv func(string) string) (*App, error) {
+	cfg, err := config.Load(getenv, config.Lambda)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("app: aws configuration: %w", err)
+	}
+	a := New(cfg, slog.New(slog.NewJSONHandler(os.Stdout, nil)), s3.NewFromConfig(awsCfg, s3store.Options), dynamodb.NewFromConfig(awsCfg))
+	a.AWS = awsCfg
+	return a, nil
+}
+
+// New builds an App on given clients: the local runner and the benchmarks pass clients of the
+// local servers.
+func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Client) *App {
+	store := dynamo.New(ddb, cfg.TableName)
+	bucket := s3store.New(s3c, cfg.MediaBucket)
+	return &App{Config: cfg, Log: log, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
+}
+
+// Health checks that the table and the bucket answer.
+func (a *App) Health(ctx context.Context) error {
+	if _, err := a.Store.Get(ctx, "healthz0"); err != nil && !errors.Is(err, track.ErrNotFound) {
+		return fmt.Errorf("table: %w", err)
+	}
+	if err := a.Bucket.Ping(ctx); err != nil {
+		return fmt.Errorf("bucket: %w", err)
+	}
+	return nil
+}

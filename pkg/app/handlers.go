@@ -1,0 +1,77 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/expire"
+	"github.com/soundtime/soundtime/pkg/httpapi"
+	"github.com/soundtime/soundtime/pkg/process"
+	"github.com/soundtime/soundtime/pkg/track"
+)
+
+// API returns the HTTP server of the API functions and the runner. Starting uploads is limited
+// per viewer by a token bucket in the process (cheap, per warm instance) and, with a
+// LIMITS_TABLE, by a count in that table that every instance shares.
+func (a *App) API() *httpapi.Server {
+	limit := httpapi.Limiters{httpapi.NewTokenBucket(httpapi.UploadsPerMinute, httpapi.UploadBurst)}
+	if a.Config.LimitsTable != "" {
+		limit = append(limit, dynamo.NewLimiter(a.Store.API, a.Config.LimitsTable, httpapi.UploadsPerMinute))
+	}
+	return &httpapi.Server{
+		Tracks: a.Tracks, BaseURL: a.Config.PublicBaseURL, Log: a.Log, Health: a.Health,
+		Limit: limit, OriginSecret: a.Config.OriginSecret,
+		MaxDuration: a.Config.MaxDuration, MediaOrigin: a.mediaOrigin(),
+	}
+}
+
+// Process returns the process function's handler: ffmpeg from FFMPEG_PATH, temporary files in
+// TMPDIR (Lambda's /tmp), a run bounded by PROCESS_TIMEOUT less the time to publish.
+func (a *App) Process() (*process.Handler, error) {
+	if a.Config.FFmpegPath == "" {
+		return nil, errors.New("app: FFMPEG_PATH is required by the process function")
+	}
+	return &process.Handler{
+		Tracks: a.Tracks, Blobs: a.Bucket, Log: a.Log, Bucket: a.Config.MediaBucket,
+		Media: process.Media{
+			FFmpeg: a.Config.FFmpegPath, SegmentSeconds: a.Config.SegmentSeconds, MaxDuration: a.Config.MaxDuration,
+			Timeout: runTimeout(a.Config.Track.ProcessTimeout), TempDir: os.TempDir(), Uploads: 16,
+		},
+	}, nil
+}
+
+// Sweeper returns the sweep function's handler; invoke queues an asynchronous invocation of the
+// process function (in AWS a Lambda Invoke of its live alias).
+func (a *App) Sweeper(invoke func(ctx context.Context, payload []byte) error) *process.Sweeper {
+	return &process.Sweeper{Tracks: a.Tracks, Bucket: a.Config.MediaBucket, Log: a.Log, Process: invoke}
+}
+
+// Expire returns the expire function's handler.
+func (a *App) Expire() *expire.Handler {
+	return &expire.Handler{Blobs: a.Bucket, Log: a.Log}
+}
+
+// Reconcile returns the reconcile function's handler.
+func (a *App) Reconcile() *expire.Reconciler {
+	return &expire.Reconciler{Store: a.Store, Blobs: a.Bucket, Log: a.Log}
+}
+
+// mediaOrigin is the origin of the bucket's signed URLs, which the pages' CSP allows. Signing is
+// local (no request), so this costs nothing at start.
+func (a *App) mediaOrigin() string {
+	p, err := a.Bucket.PresignGet(context.Background(), "origin-probe", track.GetOptions{}, time.Minute)
+	if err != nil {
+		a.Log.Warn("cannot learn the media origin; pages allow only their own", slog.Any("error", err))
+		return ""
+	}
+	return httpapi.OriginOf(p.URL)
+}
+
+// runTimeout bounds one ffmpeg run: the run's time less a minute to publish its outputs.
+func runTimeout(process time.Duration) time.Duration {
+	return max(process-time.Minute, process/2)
+}
