@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"embed"
 	"fmt"
 	"html"
 	"html/template"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/soundtime/soundtime/pkg/track"
@@ -69,21 +71,21 @@ type pagePolicy struct {
 
 // The track page refuses to be framed; the player exists to be framed anywhere.
 func (s *Server) trackPage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, r, pageTmpl, trackJS, false)
+	s.renderPage(w, r, "page.html", trackJS, false)
 }
 
 func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, r, embedTmpl, embedJS, true)
+	s.renderPage(w, r, "embed.html", embedJS, true)
 }
 
-// renderPage answers with tmpl for the track in the path, or the not-found page. The HTML is
-// whole without JavaScript (crawlers build link previews from it, and it plays the preview on
-// its own); the web app's script then replaces #app with the player.
+// renderPage answers with the template named tmpl for the track in the path, or the not-found
+// page. The HTML is whole without JavaScript (crawlers build link previews from it, and it plays
+// the preview on its own); the web app's script then replaces #app with the player.
 //
 // Only the page of a public, ready track may be indexed: the others are shared by link only, and
 // an unlisted link must not become findable. Embeds are never indexed (the track page is the
 // thing to find).
-func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *template.Template, script string, embed bool) {
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl, script string, embed bool) {
 	pol := pagePolicy{Embed: embed}
 	t, m, err := s.peek(r, r.PathValue("id"))
 	if err != nil {
@@ -95,7 +97,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl *templa
 	d.Script = script
 	d.NoIndex = pol.NoIndex
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, d); err != nil {
+	if err := templates().ExecuteTemplate(&buf, tmpl, d); err != nil {
 		s.pageError(w, r, fmt.Errorf("httpapi: render page of %s: %w", t.ID, err), pol)
 		return
 	}
@@ -163,7 +165,7 @@ func (s *Server) writeErrorPage(w http.ResponseWriter, status int, pol pagePolic
 	d.CSS = assetCSS
 	pol.NoIndex = true
 	var buf bytes.Buffer
-	if err := errorTmpl.Execute(&buf, d); err != nil {
+	if err := templates().ExecuteTemplate(&buf, "error.html", d); err != nil {
 		buf.Reset()
 		buf.WriteString("internal error\n")
 	}
@@ -314,126 +316,15 @@ func (s *Server) oembed(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, o)
 }
 
-// head is what every page's <head> shares: the app's stylesheet and entry script, and the colours
-// of the cover (html/template escapes them for CSS; they are checked #rrggbb anyway).
-const head = `{{define "head"}}
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-{{- if .NoIndex}}
-<meta name="robots" content="noindex">
-{{- end}}
-<link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="{{.CSS}}">
-{{- if .Script}}
-<script type="module" src="{{.Script}}"></script>
-{{- end}}
-{{- with .Theme}}
-<style>:root{--bg:{{.Background}};--fg:{{.Foreground}};--accent:{{.Accent}}}</style>
-{{- end}}
-{{- end}}`
+// templateFiles are the page templates: page.html (the track page), embed.html (the player),
+// error.html (error pages) and head.html (what the first two share in their <head>).
+//
+//go:embed templates/*.html
+var templateFiles embed.FS
 
-// The track page. Without JavaScript it is a complete page: the cover, the title, the preview
-// in an <audio> element, the download link; a pending track refreshes itself. With it, the app
-// replaces #app with the waveform player and polls instead of refreshing.
-var pageTmpl = template.Must(template.New("page").Parse(head + `<!doctype html>
-<html lang="en">
-<head>
-{{- template "head" .}}
-<title>{{.Title}} · Soundtime</title>
-{{- if or (eq .Status "pending") (eq .Status "processing")}}
-<noscript><meta http-equiv="refresh" content="5"></noscript>
-{{- end}}
-<meta name="description" content="{{.Description}}">
-<meta property="og:title" content="{{.Title}}">
-<meta property="og:description" content="{{.Description}}">
-{{- if .Cover}}
-<meta property="og:image" content="{{.CoverURL}}">
-{{- end}}
-<meta property="og:type" content="music.song">
-<meta property="og:url" content="{{.PageURL}}">
-<meta property="og:site_name" content="Soundtime">
-<meta name="twitter:card" content="player">
-<meta name="twitter:title" content="{{.Title}}">
-<meta name="twitter:player" content="{{.EmbedURL}}">
-<meta name="twitter:player:width" content="{{.Width}}">
-<meta name="twitter:player:height" content="{{.Height}}">
-<link rel="alternate" type="application/json+oembed" href="{{.OEmbedURL}}" title="{{.Title}}">
-<link rel="canonical" href="{{.PageURL}}">
-</head>
-<body>
-<div id="app" data-id="{{.ID}}">
-<main class="track" data-state="{{.Status}}">
-{{- if .Cover}}
-<img class="cover" src="{{.Cover}}" alt="Cover of {{.Title}}" width="320" height="320">
-{{- end}}
-<h1 class="title">{{.Title}}</h1>
-{{- if .Artist}}
-<p class="artist">{{.Artist}}</p>
-{{- end}}
-{{- if .Duration}}
-<p class="duration">{{.Duration}}</p>
-{{- end}}
-{{- if or (eq .Status "pending") (eq .Status "processing")}}
-<p class="status" role="status">Processing… this page updates by itself.</p>
-{{- else if eq .Status "failed"}}
-<p class="status" role="alert">{{.FailureMessage}}</p>
-{{- end}}
-{{- if .Preview}}
-<audio controls preload="none" src="{{.Preview}}"></audio>
-{{- end}}
-{{- if .Download}}
-<p><a class="download" href="{{.Download}}">Download</a></p>
-{{- end}}
-</main>
-</div>
-</body>
-</html>
-`))
-
-// The embeddable player: the same idea in a 166 px strip or a 16:9 card.
-var embedTmpl = template.Must(template.New("embed").Parse(head + `<!doctype html>
-<html lang="en" class="embed-page">
-<head>
-{{- template "head" .}}
-<title>{{.Title}} · Soundtime</title>
-</head>
-<body>
-<div id="app" data-id="{{.ID}}">
-<main class="embed" data-state="{{.Status}}">
-{{- if .Cover}}
-<img class="cover" src="{{.Cover}}" alt="">
-{{- end}}
-<div>
-<h1 class="title"><a href="{{.PageURL}}" target="_blank" rel="noopener">{{.Title}}</a></h1>
-{{- if .Artist}}
-<p class="artist">{{.Artist}}</p>
-{{- end}}
-{{- if .Preview}}
-<audio controls preload="none" src="{{.Preview}}"></audio>
-{{- end}}
-</div>
-</main>
-</div>
-</body>
-</html>
-`))
-
-var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="{{.CSS}}">
-<title>{{.Title}} · Soundtime</title>
-</head>
-<body>
-<main class="notfound">
-<h1>{{.Title}}</h1>
-<p>{{.Message}}</p>
-<p><a href="/">Share a track on Soundtime</a></p>
-</main>
-</body>
-</html>
-`))
+// templates parses templateFiles once, on the first page rendered rather than at init: the
+// functions that serve no pages import this package too. The files are part of the binary, so
+// a parse error is a bug that any test rendering a page shows.
+var templates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(templateFiles, "templates/*.html"))
+})

@@ -4,13 +4,10 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"regexp"
 	"strings"
-
-	"github.com/soundtime/soundtime/pkg/track"
 )
 
 // The web app (spa/, built by Vite) has three entry scripts and one stylesheet with stable names:
@@ -37,36 +34,6 @@ const (
 	cacheImmutable  = "public, max-age=31536000, immutable"
 	cacheRevalidate = "no-cache"
 )
-
-// CSP returns the Content-Security-Policy of the app's pages: scripts only from this origin, no
-// inline script, network and media only to this origin and the media bucket (signed URLs),
-// workers from this origin or blob: (hls.js transmuxes in one). frameAncestors is 'none' for
-// every page but the embeddable player, which passes "" and gets no frame-ancestors at all: link
-// cards wrap players in sandboxed or srcdoc frames, whose opaque origin no source list (not even
-// *) matches.
-func (s *Server) CSP(frameAncestors string) string {
-	media := ""
-	if s.MediaOrigin != "" {
-		media = " " + s.MediaOrigin
-	}
-	csp := "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-		"img-src 'self' data: blob:" + media + "; media-src 'self' blob:" + media + "; " +
-		"connect-src 'self'" + media + "; worker-src 'self' blob:; object-src 'none'; " +
-		"base-uri 'none'; form-action 'self'"
-	if frameAncestors != "" {
-		csp += "; frame-ancestors " + frameAncestors
-	}
-	return csp
-}
-
-// OriginOf returns the scheme://host[:port] of an absolute URL, or "".
-func OriginOf(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
-}
 
 // Site serves the built web app from dir: the upload page at /, the files under /assets/, the
 // icon and robots.txt, and an HTML not-found page for every other path outside /api/. In AWS the
@@ -122,23 +89,4 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, na
 		h.Set("Access-Control-Allow-Origin", "*")
 	}
 	http.ServeFileFS(w, r, fsys, name)
-}
-
-// configJSON tells the upload page what the server accepts, so it can refuse a file before
-// hashing or uploading a byte of it. The server checks again, whatever the page did.
-type configJSON struct {
-	MaxUploadBytes     int64    `json:"maxUploadBytes"`
-	MaxDurationSeconds int64    `json:"maxDurationSeconds"`
-	RetentionDays      int      `json:"retentionDays"`
-	Types              []string `json:"types"`
-}
-
-func (s *Server) config(w http.ResponseWriter, r *http.Request) {
-	c := s.Tracks.Config
-	writeJSON(w, http.StatusOK, configJSON{
-		MaxUploadBytes:     c.MaxUploadBytes,
-		MaxDurationSeconds: int64(s.MaxDuration.Seconds()),
-		RetentionDays:      int(c.Retention.Hours() / 24),
-		Types:              track.AllowedTypes(),
-	})
 }

@@ -2,12 +2,9 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,22 +131,6 @@ func TestSiteNotBuilt(t *testing.T) {
 	rec := h.do(t, "GET", "/", "")
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "make spa") {
 		t.Errorf("GET / without a build = %d %q, want 503 saying how to build", rec.Code, rec.Body)
-	}
-}
-
-func TestConfigEndpoint(t *testing.T) {
-	h := newSiteHarness(t, nil)
-	m := decodeObject(t, h.do(t, "GET", "/api/config", ""))
-	if m["maxUploadBytes"] != json.Number(strconv.FormatInt(testConfig.MaxUploadBytes, 10)) ||
-		m["maxDurationSeconds"] != json.Number("14400") || m["retentionDays"] != json.Number("14") {
-		t.Errorf("config = %v", m)
-	}
-	var types []string
-	for _, v := range m["types"].([]any) {
-		types = append(types, v.(string))
-	}
-	if !slices.Equal(types, track.AllowedTypes()) || !slices.Contains(types, "audio/flac") || slices.Contains(types, "video/mp4") {
-		t.Errorf("types = %v", types)
 	}
 }
 

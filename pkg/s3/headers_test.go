@@ -3,7 +3,6 @@ package s3_test
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -53,27 +52,5 @@ func TestUploaderHeadersNeverReachListeners(t *testing.T) {
 		if h.Get(name) != want {
 			t.Errorf("%s = %q, want %q", name, h.Get(name), want)
 		}
-	}
-}
-
-func TestDeleteOneObject(t *testing.T) {
-	b := newBucket(t)
-	ctx := context.Background()
-	for _, k := range []string{"uploads/Ab3dEf9Z/a", "uploads/Ab3dEf9Z/b"} {
-		if err := b.Put(ctx, k, strings.NewReader("x"), 1, track.PutOptions{ContentType: "text/plain"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Delete(ctx, "uploads/Ab3dEf9Z/a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Delete(ctx, "uploads/Ab3dEf9Z/a"); err != nil {
-		t.Fatalf("deleting a missing object = %v, want success", err)
-	}
-	if _, err := b.Head(ctx, "uploads/Ab3dEf9Z/a"); err != track.ErrNotFound {
-		t.Fatalf("Head after Delete = %v", err)
-	}
-	if _, err := b.Head(ctx, "uploads/Ab3dEf9Z/b"); err != nil {
-		t.Fatalf("the other object went too: %v", err)
 	}
 }

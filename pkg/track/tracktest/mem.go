@@ -1,11 +1,13 @@
 // Package tracktest provides in-memory implementations of track.Store and track.Blobs for unit
-// tests and benchmarks, and a conformance suite that every Store must pass (the same suite runs
-// against MemStore and against the DynamoDB adapter on a real local server).
+// tests and benchmarks, and the conformance suites that every Store and every Blobs must pass
+// (TestStore runs against MemStore and against the DynamoDB adapter on dynalite, TestBlobs
+// against MemBlobs and against the S3 adapter on Versity).
 package tracktest
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -206,7 +208,11 @@ func (b *MemBlobs) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+// DeletePrefix refuses the empty prefix, as the S3 adapter does: it would empty the bucket.
 func (b *MemBlobs) DeletePrefix(ctx context.Context, prefix string) (int, error) {
+	if prefix == "" {
+		return 0, errors.New("tracktest: refusing to delete the whole bucket")
+	}
 	if b.DeleteHook != nil {
 		if err := b.DeleteHook(prefix); err != nil {
 			return 0, err

@@ -10,3 +10,7 @@ import (
 func TestMemStore(t *testing.T) {
 	tracktest.TestStore(t, func(t *testing.T) track.Store { return tracktest.NewMemStore() })
 }
+
+func TestMemBlobs(t *testing.T) {
+	tracktest.TestBlobs(t, func(t *testing.T) track.Blobs { return tracktest.NewMemBlobs() }, tracktest.BlobsOptions{})
+}
