@@ -1,0 +1,541 @@
+package soundtime_test
+
+// The Lambda functions as SAM deploys them: Globals, the configuration every function gets, the
+// parameters behind it, and what each function is wired to.
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soundtime/soundtime/internal/cfn"
+)
+
+func TestTemplateFunctionGlobals(t *testing.T) {
+	tp := loadTemplate(t)
+	global := tp.Globals("Function")
+
+	// Runtime, architecture and handler are set once, so a new function cannot silently
+	// come out x86 or on a deprecated runtime.
+	t.Run("Globals", func(t *testing.T) {
+		for k, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "Active", "AutoPublishAlias": "live"} {
+			if got := cfn.Scalar(global[k]); got != want {
+				t.Errorf("Globals.Function.%s = %q, want %q", k, got, want)
+			}
+		}
+		if got := cfn.List(global["Architectures"]); !reflect.DeepEqual(got, []any{"arm64"}) {
+			t.Errorf("Globals.Function.Architectures = %s, want [arm64]", cfn.Describe(got))
+		}
+		dt := cfn.Get(global, "DeploymentPreference", "Type")
+		if !cfn.IsRef(dt, "DeploymentType") {
+			t.Errorf("Globals.Function.DeploymentPreference.Type = %s, want !Ref DeploymentType", cfn.Describe(dt))
+		}
+		if got := cfn.Scalar(cfn.Get(tp.Parameter("DeploymentType"), "Default")); got != "Canary10Percent5Minutes" {
+			t.Errorf("DeploymentType default = %q, want Canary10Percent5Minutes", got)
+		}
+	})
+
+	for _, id := range tp.OfType("AWS::Serverless::Function") {
+		t.Run(id, func(t *testing.T) {
+			fn := tp.Function(id)
+			for k, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "Active", "AutoPublishAlias": "live", "CodeUri": "."} {
+				if got := cfn.Describe(fn[k]); got != strconv.Quote(want) {
+					t.Errorf("%s = %s, want %q", k, got, want)
+				}
+			}
+			if got := cfn.List(fn["Architectures"]); !reflect.DeepEqual(got, []any{"arm64"}) {
+				t.Errorf("Architectures = %s after merging Globals, want [arm64]", cfn.Describe(got))
+			}
+			if got := cfn.Scalar(cfn.Get(tp.Resource(id), "Metadata", "BuildMethod")); got != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %q, want makefile", got)
+			}
+			if !cfn.IsRef(cfn.Get(fn, "DeploymentPreference", "Type"), "DeploymentType") {
+				t.Errorf("DeploymentPreference.Type = %s, want !Ref DeploymentType", cfn.Describe(cfn.Get(fn, "DeploymentPreference", "Type")))
+			}
+			// A canary without an alarm shifts all traffic whatever the new version does.
+			alarms := cfn.List(cfn.Get(fn, "DeploymentPreference", "Alarms"))
+			if len(alarms) == 0 {
+				t.Fatalf("DeploymentPreference has no Alarms")
+			}
+			for _, a := range alarms {
+				alarm, ok := cfn.AsRef(a)
+				if !ok || tp.Type(alarm) != "AWS::CloudWatch::Alarm" {
+					t.Errorf("alarm %s is not a !Ref to an AWS::CloudWatch::Alarm", cfn.Describe(a))
+					continue
+				}
+				checkAliasErrorAlarm(t, tp, alarm, id)
+			}
+		})
+	}
+}
+
+// checkAliasErrorAlarm makes sure the alarm watches this function's live alias errors, the
+// metric a bad canary moves.
+func checkAliasErrorAlarm(t *testing.T, tp *cfn.Template, alarm, fn string) {
+	t.Helper()
+	p := tp.Properties(alarm)
+	if cfn.Scalar(p["Namespace"]) != "AWS/Lambda" || cfn.Scalar(p["MetricName"]) != "Errors" {
+		t.Errorf("%s watches %s/%s, want AWS/Lambda/Errors", alarm, cfn.Scalar(p["Namespace"]), cfn.Scalar(p["MetricName"]))
+	}
+	var fnDim, resDim bool
+	for _, d := range cfn.List(p["Dimensions"]) {
+		switch cfn.Scalar(cfn.Get(d, "Name")) {
+		case "FunctionName":
+			fnDim = cfn.IsRef(cfn.Get(d, "Value"), fn)
+		case "Resource":
+			s, _ := cfn.AsSub(cfn.Get(d, "Value"))
+			resDim = s == "${"+fn+"}:live"
+		}
+	}
+	if !fnDim || !resDim {
+		t.Errorf("%s dimensions must be FunctionName=!Ref %s and Resource=!Sub '${%s}:live'", alarm, fn, fn)
+	}
+}
+
+// The configuration names of API.md; every function gets every one so that pkg/config can
+// load one struct everywhere, in Lambda as under make dev.
+var configParams = []struct{ env, param, def string }{
+	{"PUBLIC_BASE_URL", "PublicBaseUrl", "https://soundtime.example"},
+	{"RETENTION", "Retention", "336h"},
+	{"PENDING_TTL", "PendingTtl", "10m"},
+	{"FAILED_TTL", "FailedTtl", "24h"},
+	{"MAX_UPLOAD_BYTES", "MaxUploadBytes", "2147483648"},
+	{"MAX_DURATION", "MaxDuration", "4h"},
+	{"UPLOAD_URL_TTL", "UploadUrlTtl", "10m"},
+	{"MEDIA_URL_TTL", "MediaUrlTtl", "30m"},
+	{"HLS_SEGMENT_SECONDS", "HlsSegmentSeconds", "10"},
+	{"UPLOAD_MIN_SPEED", "UploadMinSpeed", "125000"},
+}
+
+func TestTemplateEnvironment(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, id := range tp.OfType("AWS::Serverless::Function") {
+		t.Run(id, func(t *testing.T) {
+			vars, _ := cfn.Get(tp.Function(id), "Environment", "Variables").(map[string]any)
+			for _, c := range configParams {
+				v, ok := vars[c.env]
+				if !ok {
+					t.Errorf("%s missing", c.env)
+					continue
+				}
+				if !cfn.IsRef(v, c.param) {
+					t.Errorf("%s = %s, want !Ref %s", c.env, cfn.Describe(v), c.param)
+					continue
+				}
+				if got := cfn.Scalar(cfn.Get(tp.Parameter(c.param), "Default")); got != c.def {
+					t.Errorf("parameter %s default = %q, want %q", c.param, got, c.def)
+				}
+			}
+			if v := vars["TABLE_NAME"]; !cfn.IsRef(v, tableID) {
+				t.Errorf("TABLE_NAME = %s, want !Ref %s", cfn.Describe(v), tableID)
+			}
+			if s, _ := cfn.AsSub(vars["MEDIA_BUCKET"]); s != bucketNameSub {
+				t.Errorf("MEDIA_BUCKET = %s, want !Sub %q (never a !Ref: see the circular dependency test)", cfn.Describe(vars["MEDIA_BUCKET"]), bucketNameSub)
+			}
+		})
+	}
+}
+
+func TestTemplateParameters(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, name := range []string{"PublicBaseUrl", "DeploymentType", "ThrottlingBurstLimit", "ThrottlingRateLimit"} {
+		if tp.Parameter(name) == nil {
+			t.Errorf("parameter %s missing", name)
+		}
+	}
+	for _, name := range []string{"ThrottlingBurstLimit", "ThrottlingRateLimit", "MaxUploadBytes", "HlsSegmentSeconds"} {
+		if got := cfn.Scalar(cfn.Get(tp.Parameter(name), "Type")); got != "Number" {
+			t.Errorf("parameter %s Type = %q, want Number", name, got)
+		}
+	}
+	// ffmpeg's -hls_time: under 2 s the segment count (and S3 GETs) explodes for long tracks,
+	// over 30 s the first sound waits for a whole segment.
+	hls := tp.Parameter("HlsSegmentSeconds")
+	if lo, hi := cfn.Scalar(cfn.Get(hls, "MinValue")), cfn.Scalar(cfn.Get(hls, "MaxValue")); lo != "2" || hi != "30" {
+		t.Errorf("HlsSegmentSeconds MinValue/MaxValue = %q/%q, want 2/30", lo, hi)
+	}
+	// A duration the functions' time.ParseDuration rejects would fail every cold start, and a
+	// default that breaks its own AllowedPattern fails every deploy that keeps it.
+	for _, c := range configParams {
+		p := tp.Parameter(c.param)
+		def := cfn.Scalar(cfn.Get(p, "Default"))
+		if pat := cfn.Scalar(cfn.Get(p, "AllowedPattern")); pat != "" {
+			if re, err := regexp.Compile("^(?:" + pat + ")$"); err != nil {
+				t.Errorf("%s AllowedPattern %q: %v", c.param, pat, err)
+			} else if !re.MatchString(def) {
+				t.Errorf("%s default %q does not match its AllowedPattern %q", c.param, def, pat)
+			}
+		}
+		if strings.HasSuffix(c.env, "_TTL") || c.env == "RETENTION" || c.env == "MAX_DURATION" {
+			if _, err := time.ParseDuration(def); err != nil {
+				t.Errorf("%s default %q: %v", c.param, def, err)
+			}
+		}
+	}
+}
+
+func TestTemplateS3Trigger(t *testing.T) {
+	tp := loadTemplate(t)
+	var found []string
+	for _, id := range tp.OfType("AWS::Serverless::Function") {
+		evs, _ := tp.Properties(id)["Events"].(map[string]any)
+		for name, e := range evs {
+			if cfn.Scalar(cfn.Get(e, "Type")) != "S3" {
+				continue
+			}
+			found = append(found, id+"."+name)
+			t.Run(id+"."+name, func(t *testing.T) {
+				if id != "ProcessFunction" {
+					t.Errorf("S3 trigger on %s, want only ProcessFunction", id)
+				}
+				p := cfn.Get(e, "Properties")
+				if !cfn.IsRef(cfn.Get(p, "Bucket"), bucketID) {
+					t.Errorf("Bucket = %s, want !Ref %s (SAM requires a bucket of this template)", cfn.Describe(cfn.Get(p, "Bucket")), bucketID)
+				}
+				if evNames := cfn.List(cfn.Get(p, "Events")); !slices.Contains(evNames, any("s3:ObjectCreated:*")) {
+					t.Errorf("Events = %s, want s3:ObjectCreated:*", cfn.Describe(evNames))
+				}
+				// Outputs go to derived/: with this filter processing can never trigger itself.
+				rules := cfn.List(cfn.Get(p, "Filter", "S3Key", "Rules"))
+				if len(rules) != 1 || !strings.EqualFold(cfn.Scalar(cfn.Get(rules[0], "Name")), "prefix") || cfn.Scalar(cfn.Get(rules[0], "Value")) != "uploads/" {
+					t.Errorf("Filter.S3Key.Rules = %s, want exactly [{Name: prefix, Value: uploads/}]", cfn.Describe(rules))
+				}
+			})
+		}
+	}
+	if len(found) != 1 {
+		t.Errorf("S3 triggers = %v, want exactly one (ProcessFunction on uploads/)", found)
+	}
+}
+
+func TestTemplateProcessFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	fn := tp.Function("ProcessFunction")
+	checks := []struct {
+		name string
+		got  any
+		want string
+	}{
+		{"Timeout", fn["Timeout"], "900"},
+		{"MemorySize", fn["MemorySize"], "3008"},
+		{"EphemeralStorage.Size", cfn.Get(fn, "EphemeralStorage", "Size"), "10240"},
+		{"EventInvokeConfig.MaximumRetryAttempts", cfn.Get(fn, "EventInvokeConfig", "MaximumRetryAttempts"), "2"},
+		{"EventInvokeConfig.DestinationConfig.OnFailure.Type", cfn.Get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Type"), "SQS"},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if cfn.Scalar(c.got) != c.want {
+				t.Errorf("%s = %s, want %s", c.name, cfn.Describe(c.got), c.want)
+			}
+		})
+	}
+	t.Run("FailureQueue", func(t *testing.T) {
+		checkFailureQueue(t, tp, cfn.Get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination"), queueID)
+	})
+}
+
+// The expire function: the tracks table's stream, REMOVE records only, with partial batch
+// responses, bisection, a bounded retry and an on-failure queue, so that one bad record can
+// neither block the shard for a day nor vanish.
+func TestTemplateExpireFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	const id = "ExpireFunction"
+	fn := tp.Function(id)
+	for k, want := range map[string]string{"Timeout": "300", "MemorySize": "256"} {
+		if got := cfn.Scalar(fn[k]); got != want {
+			t.Errorf("%s = %s, want %s", k, cfn.Describe(fn[k]), want)
+		}
+	}
+	evs, _ := fn["Events"].(map[string]any)
+	streams := tp.Events(id, "DynamoDB")
+	if len(streams) != 1 || len(evs) != 1 {
+		t.Fatalf("events = %s, want exactly one DynamoDB event", cfn.Describe(evs))
+	}
+	var p any
+	for _, e := range streams {
+		p = cfn.Get(e, "Properties")
+	}
+	if r, a, ok := cfn.AsGetAtt(cfn.Get(p, "Stream")); !ok || r != tableID || a != "StreamArn" {
+		t.Errorf("Stream = %s, want !GetAtt %s.StreamArn", cfn.Describe(cfn.Get(p, "Stream")), tableID)
+	}
+	checks := []struct {
+		name string
+		want string
+	}{
+		// The oldest record still in the stream: a removal is never skipped.
+		{"StartingPosition", "TRIM_HORIZON"},
+		{"BatchSize", "100"},
+		{"MaximumBatchingWindowInSeconds", "5"},
+		// A failing record is split out of its batch instead of failing its neighbours…
+		{"BisectBatchOnFunctionError", "true"},
+		// …and retried a bounded number of times (-1, the default, retries until the record
+		// expires from the stream and blocks the shard meanwhile)…
+		{"MaximumRetryAttempts", "5"},
+		// …for at most the stream's own retention.
+		{"MaximumRecordAgeInSeconds", "86400"},
+	}
+	for _, c := range checks {
+		if got := cfn.Get(p, c.name); cfn.Scalar(got) != c.want {
+			t.Errorf("%s = %s, want %s", c.name, cfn.Describe(got), c.want)
+		}
+	}
+	t.Run("ReportBatchItemFailures", func(t *testing.T) {
+		// The handler reports failed records by SequenceNumber with a nil error; without this
+		// Lambda ignores the response and counts the batch a success.
+		if got := cfn.List(cfn.Get(p, "FunctionResponseTypes")); !reflect.DeepEqual(got, []any{"ReportBatchItemFailures"}) {
+			t.Errorf("FunctionResponseTypes = %s, want [ReportBatchItemFailures]", cfn.Describe(got))
+		}
+	})
+	t.Run("FilterREMOVE", func(t *testing.T) {
+		filters := cfn.List(cfn.Get(p, "FilterCriteria", "Filters"))
+		if len(filters) != 1 {
+			t.Fatalf("FilterCriteria.Filters = %s, want exactly one", cfn.Describe(filters))
+		}
+		pat := cfn.Scalar(cfn.Get(filters[0], "Pattern"))
+		var got any
+		if err := json.Unmarshal([]byte(pat), &got); err != nil {
+			t.Fatalf("Pattern %q is not JSON: %v", pat, err)
+		}
+		if !reflect.DeepEqual(got, map[string]any{"eventName": []any{"REMOVE"}}) {
+			t.Errorf(`Pattern = %s, want {"eventName": ["REMOVE"]}`, pat)
+		}
+	})
+	t.Run("OnFailure", func(t *testing.T) {
+		onFailure := cfn.Get(p, "DestinationConfig", "OnFailure")
+		// Type: SQS is what makes SAM grant the role sqs:SendMessage on the destination; the
+		// policy test allows no explicit grant for it.
+		if got := cfn.Scalar(cfn.Get(onFailure, "Type")); got != "SQS" {
+			t.Errorf("DestinationConfig.OnFailure.Type = %q, want SQS (SAM then grants sqs:SendMessage)", got)
+		}
+		checkFailureQueue(t, tp, cfn.Get(onFailure, "Destination"), expireQueueID)
+	})
+}
+
+// Only the expire function reads the tracks table's stream.
+func TestTemplateStreamConsumers(t *testing.T) {
+	tp := loadTemplate(t)
+	var found []string
+	for _, id := range tp.OfType("AWS::Serverless::Function") {
+		for name := range tp.Events(id, "DynamoDB") {
+			found = append(found, id+"."+name)
+		}
+	}
+	if len(found) != 1 || !strings.HasPrefix(found[0], "ExpireFunction.") {
+		t.Errorf("DynamoDB stream events = %v, want exactly one, on ExpireFunction", found)
+	}
+}
+
+// The reconcile function: once a day, enabled, with the time to walk the whole bucket.
+func TestTemplateReconcileFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	const id = "ReconcileFunction"
+	fn := tp.Function(id)
+	for k, want := range map[string]string{"Timeout": "900", "MemorySize": "512"} {
+		if got := cfn.Scalar(fn[k]); got != want {
+			t.Errorf("%s = %s, want %s", k, cfn.Describe(fn[k]), want)
+		}
+	}
+	evs, _ := fn["Events"].(map[string]any)
+	schedules := tp.Events(id, "Schedule")
+	if len(schedules) != 1 || len(evs) != 1 {
+		t.Fatalf("events = %s, want exactly one Schedule event", cfn.Describe(evs))
+	}
+	for name, e := range schedules {
+		p := cfn.Get(e, "Properties")
+		if got := cfn.Scalar(cfn.Get(p, "Schedule")); got != "rate(1 day)" {
+			t.Errorf("%s.Schedule = %q, want rate(1 day)", name, got)
+		}
+		// Enabled defaults to true; State (the newer spelling) must not disable it either.
+		if v := cfn.Get(p, "Enabled"); v != nil && cfn.Scalar(v) != "true" {
+			t.Errorf("%s.Enabled = %s, want true", name, cfn.Describe(v))
+		}
+		if v := cfn.Get(p, "State"); v != nil && cfn.Scalar(v) != "ENABLED" {
+			t.Errorf("%s.State = %s, want ENABLED", name, cfn.Describe(v))
+		}
+	}
+	for _, other := range tp.OfType("AWS::Serverless::Function") {
+		if other != id && other != "SweepFunction" && len(tp.Events(other, "Schedule")) != 0 {
+			t.Errorf("%s has a Schedule event: only %s and SweepFunction run on a schedule", other, id)
+		}
+	}
+}
+
+// The sweep function: every five minutes, it hands lost uploads and dead runs to the live
+// process function, whose timeout is the PROCESS_TIMEOUT every function reads; the table has the
+// sparse index it queries.
+func TestTemplateSweepFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	fn := tp.Function("SweepFunction")
+	schedules := tp.Events("SweepFunction", "Schedule")
+	if len(schedules) != 1 {
+		t.Fatalf("Schedule events = %d, want 1", len(schedules))
+	}
+	for name, e := range schedules {
+		if got := cfn.Scalar(cfn.Get(e, "Properties", "Schedule")); got != "rate(5 minutes)" {
+			t.Errorf("%s.Schedule = %q, want rate(5 minutes)", name, got)
+		}
+	}
+	if v := cfn.Get(fn, "Environment", "Variables", "PROCESS_FUNCTION"); !cfn.IsRef(v, "ProcessFunction.Alias") {
+		t.Errorf("PROCESS_FUNCTION = %s, want !Ref ProcessFunction.Alias", cfn.Describe(v))
+	}
+	timeout, err := strconv.Atoi(cfn.Scalar(tp.Function("ProcessFunction")["Timeout"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range tp.OfType("AWS::Serverless::Function") {
+		d, err := time.ParseDuration(cfn.Scalar(cfn.Get(tp.Function(id), "Environment", "Variables", "PROCESS_TIMEOUT")))
+		if err != nil || d != time.Duration(timeout)*time.Second {
+			t.Errorf("%s: PROCESS_TIMEOUT = %v (%v), want the process function's Timeout, %d s", id, d, err, timeout)
+		}
+	}
+	var found bool
+	for _, gsi := range cfn.List(tp.Properties(tableID)["GlobalSecondaryIndexes"]) {
+		if cfn.Scalar(cfn.Get(gsi, "IndexName")) != "sweep" {
+			continue
+		}
+		found = true
+		keys := cfn.List(cfn.Get(gsi, "KeySchema"))
+		if len(keys) != 2 || cfn.Scalar(cfn.Get(keys[0], "AttributeName")) != "sweep" || cfn.Scalar(cfn.Get(keys[1], "AttributeName")) != "sweepAt" ||
+			cfn.Scalar(cfn.Get(gsi, "Projection", "ProjectionType")) != "KEYS_ONLY" {
+			t.Errorf("index sweep = %s, want sweep (HASH), sweepAt (RANGE), keys only", cfn.Describe(gsi))
+		}
+	}
+	if !found {
+		t.Error("the tracks table has no sweep index")
+	}
+	types := map[string]string{}
+	for _, a := range cfn.List(tp.Properties(tableID)["AttributeDefinitions"]) {
+		types[cfn.Scalar(cfn.Get(a, "AttributeName"))] = cfn.Scalar(cfn.Get(a, "AttributeType"))
+	}
+	if types["sweep"] != "S" || types["sweepAt"] != "N" {
+		t.Errorf("attribute types = %v, want sweep S and sweepAt N (pkg/dynamo writes them so)", types)
+	}
+}
+
+const (
+	// sam build runs `make build-FfmpegLayer` in layerDir, which puts the binary where Lambda
+	// mounts it (/opt) plus bin/ffmpeg.
+	layerDir        = "layers/ffmpeg"
+	layerFFmpegPath = "/opt/bin/ffmpeg"
+	// Lambda's limit for a function and all its layers, unzipped, and what the layer may take of
+	// it (LAYER_MAX_BYTES in layers/ffmpeg/Makefile, which refuses a bigger layer).
+	lambdaUnzippedLimit = 250 << 20
+	layerBudgetBytes    = 200_000_000
+	// The pinned arm64 binary (layers/ffmpeg/pins.mk), in bytes: fixed by its SHA-256.
+	pinnedFFmpegArm64Bytes = 32_808_336
+)
+
+// The ffmpeg layer: built by sam build for the functions' architecture and runtime, attached to
+// the process function only, within Lambda's size limit, and able to move the live alias.
+func TestTemplateFfmpegLayer(t *testing.T) {
+	tp := loadTemplate(t)
+	if got := tp.Type(layerID); got != "AWS::Serverless::LayerVersion" {
+		t.Fatalf("%s type = %q, want AWS::Serverless::LayerVersion", layerID, got)
+	}
+	p := tp.Properties(layerID)
+	global := tp.Globals("Function")
+
+	t.Run("Build", func(t *testing.T) {
+		md := cfn.Get(tp.Resource(layerID), "Metadata")
+		if cfn.Scalar(cfn.Get(md, "BuildMethod")) != "makefile" || cfn.Scalar(cfn.Get(md, "BuildArchitecture")) != "arm64" {
+			t.Errorf("Metadata = %s, want BuildMethod makefile, BuildArchitecture arm64", cfn.Describe(md))
+		}
+		if got := strings.TrimSuffix(cfn.Scalar(p["ContentUri"]), "/"); got != layerDir {
+			t.Errorf("ContentUri = %s, want %s/", cfn.Describe(p["ContentUri"]), layerDir)
+		}
+		// The target must put the binary where FFMPEG_PATH says: ARTIFACTS_DIR becomes /opt.
+		raw, err := os.ReadFile(filepath.Join(layerDir, "Makefile"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipe := makeRecipe(string(raw), "build-"+layerID)
+		if !strings.Contains(recipe, "$(ARTIFACTS_DIR)/bin/ffmpeg") {
+			t.Errorf("build-%s does not lay out bin/ffmpeg under $(ARTIFACTS_DIR):\n%s", layerID, recipe)
+		}
+		if m := regexp.MustCompile(`(?m)^LAYER_MAX_BYTES\s*:=\s*(\d+)`).FindStringSubmatch(string(raw)); m == nil || m[1] != strconv.Itoa(layerBudgetBytes) {
+			t.Errorf("%s/Makefile LAYER_MAX_BYTES = %v, want %d (layerBudgetBytes)", layerDir, m, layerBudgetBytes)
+		}
+	})
+	t.Run("Compatibility", func(t *testing.T) {
+		if got := cfn.List(p["CompatibleArchitectures"]); !reflect.DeepEqual(got, cfn.List(global["Architectures"])) || !reflect.DeepEqual(got, []any{"arm64"}) {
+			t.Errorf("CompatibleArchitectures = %s, want [arm64] like the functions", cfn.Describe(got))
+		}
+		if got := cfn.List(p["CompatibleRuntimes"]); !reflect.DeepEqual(got, []any{global["Runtime"]}) || !reflect.DeepEqual(got, []any{"provided.al2023"}) {
+			t.Errorf("CompatibleRuntimes = %s, want [provided.al2023] like the functions", cfn.Describe(got))
+		}
+	})
+	t.Run("License", func(t *testing.T) {
+		// The static builds are configured --enable-gpl --enable-version3.
+		if got := cfn.Scalar(p["LicenseInfo"]); got != "GPL-3.0-or-later" {
+			t.Errorf("LicenseInfo = %q, want GPL-3.0-or-later", got)
+		}
+	})
+	t.Run("RetentionPolicy", func(t *testing.T) {
+		if got := cfn.Scalar(p["RetentionPolicy"]); got != "Delete" {
+			t.Errorf("RetentionPolicy = %q, want Delete (functions keep a deleted version they use)", got)
+		}
+	})
+	t.Run("AttachedToProcessOnly", func(t *testing.T) {
+		if global["Layers"] != nil {
+			t.Errorf("Globals.Function.Layers = %s: ffmpeg belongs to the process function only", cfn.Describe(global["Layers"]))
+		}
+		for _, id := range tp.OfType("AWS::Serverless::Function") {
+			fn := tp.Function(id)
+			layers := cfn.List(fn["Layers"])
+			vars, _ := cfn.Get(fn, "Environment", "Variables").(map[string]any)
+			path, hasPath := vars["FFMPEG_PATH"]
+			if id == "ProcessFunction" {
+				if len(layers) != 1 || !cfn.IsRef(layers[0], layerID) {
+					t.Errorf("%s Layers = %s, want [!Ref %s]", id, cfn.Describe(layers), layerID)
+				}
+				if cfn.Scalar(path) != layerFFmpegPath {
+					t.Errorf("%s FFMPEG_PATH = %s, want %q", id, cfn.Describe(path), layerFFmpegPath)
+				}
+				continue
+			}
+			if len(layers) != 0 || hasPath {
+				t.Errorf("%s has Layers %s / FFMPEG_PATH %s: only ProcessFunction runs ffmpeg", id, cfn.Describe(layers), cfn.Describe(path))
+			}
+		}
+	})
+	t.Run("Size", func(t *testing.T) {
+		// The pinned binary, and the built layer if `make layer` ran: what an override adds is
+		// checked by the layer Makefile itself.
+		size := int64(pinnedFFmpegArm64Bytes)
+		if zr, err := zip.OpenReader(filepath.Join(layerDir, "build", "ffmpeg-arm64.zip")); err == nil {
+			size = 0
+			for _, f := range zr.File {
+				size += int64(f.UncompressedSize64)
+			}
+			zr.Close()
+		}
+		if size >= layerBudgetBytes {
+			t.Errorf("ffmpeg layer unzipped = %d bytes, want < %d", size, layerBudgetBytes)
+		}
+		// The rest of the 250 MB is the process function's own code (bootstrap: about 11 MB).
+		if left := lambdaUnzippedLimit - layerBudgetBytes; left < 40<<20 {
+			t.Errorf("layer budget leaves %d bytes for the function, want at least 40 MiB", left)
+		}
+	})
+	t.Run("VersionFollowsLayer", func(t *testing.T) {
+		// SAM leaves Layers out of the AutoPublishAlias version hash: a new ffmpeg alone would
+		// update $LATEST but never reach the live alias. The function's code carries the layer
+		// binary's checksum instead.
+		raw, err := os.ReadFile(makefilePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipe := makeRecipe(string(raw), "build-ProcessFunction")
+		if !strings.Contains(recipe, "FFMPEG_LAYER_SHA256") || !strings.Contains(recipe, "$(ARTIFACTS_DIR)/ffmpeg.sha256") {
+			t.Errorf("build-ProcessFunction does not write the layer's SHA-256 into $(ARTIFACTS_DIR)/ffmpeg.sha256:\n%s", recipe)
+		}
+	})
+}
