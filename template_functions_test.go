@@ -100,7 +100,7 @@ func checkAliasErrorAlarm(t *testing.T, tp *cfn.Template, alarm, fn string) {
 	}
 }
 
-// The configuration names of API.md; every function gets every one so that pkg/config can
+// The configuration names of docs/api.md; every function gets every one so that pkg/config can
 // load one struct everywhere, in Lambda as under make dev.
 var configParams = []struct{ env, param, def string }{
 	{"PUBLIC_BASE_URL", "PublicBaseUrl", "https://soundtime.example"},

@@ -66,7 +66,7 @@ func TestTemplatePolicies(t *testing.T) {
 	bucket := cfn.Describe(cfn.Sub(bucketArnSub))
 	// Listing is only ever by a track prefix: never the whole bucket, never another prefix.
 	trackPrefixes := describeCondition(map[string]any{"StringLike": map[string]any{"s3:prefix": []any{"uploads/*", "derived/*"}}})
-	// Least privilege, from DESIGN.md: exactly these pairs, nothing more and nothing less (a
+	// Least privilege, as docs/design.md describes each role: exactly these pairs, nothing more and nothing less (a
 	// missing s3:PutObject breaks presigned uploads as surely as an extra one widens them).
 	want := map[string][]grant{
 		"UploadFunction": {

@@ -40,7 +40,7 @@ const (
 	expireQueueID = "ExpireFailureQueue"
 
 	// The media bucket's name is derived, not generated, so that policies can name it without
-	// a Ref (see NOTES.md: a Ref from a triggered function's role to its bucket is a cycle).
+	// a Ref (docs/design.md: a Ref from a triggered function's role to its bucket is a cycle).
 	bucketNameSub = "${AWS::StackName}-media-${AWS::AccountId}-${AWS::Region}"
 	bucketArnSub  = "arn:${AWS::Partition}:s3:::" + bucketNameSub
 )

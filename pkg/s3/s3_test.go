@@ -44,12 +44,12 @@ func newBucket(t *testing.T) *s3store.Bucket {
 // the S3 API, through the SDK calls the functions make in AWS, and sends the URLs it signs. The
 // tests beside it prove what the suite cannot ask of a fake: that the signatures bind.
 func TestBlobs(t *testing.T) {
-	c := localaws.StartTest(t, "").S3()
+	c := localawstest.StartTest(t, "").S3()
 	n := 0
 	tracktest.TestBlobs(t, func(t *testing.T) track.Blobs {
 		n++
 		name := fmt.Sprintf("blobs%d", n)
-		if err := s3store.EnsureBucket(context.Background(), c, name, "http://127.0.0.1:8080"); err != nil {
+		if err := localaws.EnsureBucket(context.Background(), c, name, "http://127.0.0.1:8080"); err != nil {
 			t.Fatal(err)
 		}
 		return s3store.New(c, name)
