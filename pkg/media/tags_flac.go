@@ -27,11 +27,11 @@ func readFLAC(r io.ReadSeeker) (tag.Metadata, error) {
 
 // flacMetadata reads the metadata blocks of the FLAC stream r and returns a FLAC stream of the
 // first Vorbis comment block and one picture block (the first front cover, else the first
-// picture), checked and rebuilt, or nil if there are neither.
+// picture), checked and rebuilt, or tag.ErrNoTagsFound if there are neither.
 func flacMetadata(r io.ReadSeeker) ([]byte, error) {
 	sc := newScanner(r)
 	if err := sc.skip(4); err != nil {
-		return nil, nil
+		return nil, tag.ErrNoTagsFound
 	}
 	var comments, pic []byte
 	for range maxBlocks {
@@ -64,7 +64,7 @@ func flacMetadata(r io.ReadSeeker) ([]byte, error) {
 		}
 	}
 	if comments == nil && pic == nil {
-		return nil, nil
+		return nil, tag.ErrNoTagsFound
 	}
 	return flacFile(pic, comments), nil
 }

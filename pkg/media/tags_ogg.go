@@ -21,7 +21,7 @@ func readOgg(r io.ReadSeeker) (tag.Metadata, error) {
 
 // oggComments reassembles the packets of the Ogg stream r until it finds the comment header of
 // a Vorbis, Opus or FLAC logical stream (its second packet) and returns it checked by
-// vorbisComments, or nil if there is none among the first maxBlocks packets.
+// vorbisComments, or tag.ErrNoTagsFound if there is none among the first maxBlocks packets.
 func oggComments(r io.ReadSeeker) ([]byte, error) {
 	sc := newScanner(r)
 	type stream struct {
@@ -37,17 +37,17 @@ func oggComments(r io.ReadSeeker) ([]byte, error) {
 			if errors.Is(err, ErrMetadataTooLarge) {
 				return nil, err
 			}
-			return nil, nil
+			return nil, tag.ErrNoTagsFound
 		}
 		serial := binary.LittleEndian.Uint32(h[14:])
 		lacing := make([]byte, h[26])
 		if err := sc.read(lacing); err != nil {
-			return nil, nil
+			return nil, tag.ErrNoTagsFound
 		}
 		s := streams[serial]
 		if s == nil {
 			if len(streams) >= 16 {
-				return nil, nil
+				return nil, tag.ErrNoTagsFound
 			}
 			s = &stream{}
 			streams[serial] = s
@@ -62,7 +62,7 @@ func oggComments(r io.ReadSeeker) ([]byte, error) {
 				if errors.Is(err, ErrMetadataTooLarge) {
 					return nil, err
 				}
-				return nil, nil
+				return nil, tag.ErrNoTagsFound
 			}
 			if n == 255 {
 				continue
@@ -86,5 +86,5 @@ func oggComments(r io.ReadSeeker) ([]byte, error) {
 			}
 		}
 	}
-	return nil, nil
+	return nil, tag.ErrNoTagsFound
 }
