@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -204,4 +205,103 @@ func epoch(t time.Time) types.AttributeValue {
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)
+}
+
+// PublicIndex is the sparse global secondary index of ready public tracks: partition key pub
+// (always publicKey), sort key pubAt (when the upload arrived, epoch seconds), all attributes
+// projected.
+const (
+	PublicIndex = "public"
+	publicKey   = "1"
+)
+
+// Public returns up to limit ready public tracks, newest first, from the one after cursor (""
+// for the first page), and the cursor of the next page ("" after the last). Tracks past their
+// expiry that the TTL has not removed yet are left out, so a page may hold fewer than limit.
+func (s *Store) Public(ctx context.Context, limit int, cursor string, now time.Time) ([]*track.Track, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                &s.Table,
+		IndexName:                aws.String(PublicIndex),
+		KeyConditionExpression:   aws.String("#pub = :pub"),
+		ExpressionAttributeNames: map[string]string{"#pub": "pub"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pub": &types.AttributeValueMemberS{Value: publicKey},
+		},
+		ScanIndexForward: aws.Bool(false),
+		Limit:            aws.Int32(int32(limit)),
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.API.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("dynamo: query public tracks: %w", err)
+	}
+	var tracks []*track.Track
+	for _, av := range out.Items {
+		t, err := Unmarshal(av)
+		if err != nil {
+			return nil, "", err
+		}
+		if !t.Expired(now) {
+			tracks = append(tracks, t)
+		}
+	}
+	next := ""
+	if len(out.LastEvaluatedKey) > 0 {
+		next = encodeCursor(out.LastEvaluatedKey)
+	}
+	return tracks, next, nil
+}
+
+// CountPublic counts the live ready public tracks (NodeInfo's localPosts).
+func (s *Store) CountPublic(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	p := dynamodb.NewQueryPaginator(s.API, &dynamodb.QueryInput{
+		TableName:                &s.Table,
+		IndexName:                aws.String(PublicIndex),
+		KeyConditionExpression:   aws.String("#pub = :pub"),
+		FilterExpression:         aws.String("#ttl > :now"),
+		ExpressionAttributeNames: map[string]string{"#pub": "pub", "#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pub": &types.AttributeValueMemberS{Value: publicKey},
+			":now": epoch(now),
+		},
+		Select: types.SelectCount,
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("dynamo: count public tracks: %w", err)
+		}
+		n += int(page.Count)
+	}
+	return n, nil
+}
+
+// A cursor is the last evaluated key of a page of the public index (id, pub, pubAt), as opaque
+// URL-safe text. A client can forge one; it can only choose where a page of public data starts.
+func encodeCursor(key map[string]types.AttributeValue) string {
+	id, _ := key["id"].(*types.AttributeValueMemberS)
+	at, _ := key["pubAt"].(*types.AttributeValueMemberN)
+	if id == nil || at == nil {
+		return ""
+	}
+	return at.Value + "." + id.Value
+}
+
+func decodeCursor(c string) (map[string]types.AttributeValue, error) {
+	at, id, ok := strings.Cut(c, ".")
+	if _, err := strconv.ParseInt(at, 10, 64); !ok || err != nil || !track.ValidID(id) {
+		return nil, fmt.Errorf("dynamo: malformed cursor: %w", track.ErrNotFound)
+	}
+	return map[string]types.AttributeValue{
+		"id":    &types.AttributeValueMemberS{Value: id},
+		"pub":   &types.AttributeValueMemberS{Value: publicKey},
+		"pubAt": &types.AttributeValueMemberN{Value: at},
+	}, nil
 }

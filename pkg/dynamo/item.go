@@ -41,6 +41,12 @@ type item struct {
 	Sweep   string `dynamodbav:"sweep,omitempty"`
 	SweepAt int64  `dynamodbav:"sweepAt,omitempty"`
 
+	Announced bool `dynamodbav:"announced,omitempty"`
+	// Pub and PubAt exist only on ready public tracks: the keys of the sparse PublicIndex, which
+	// the outbox and NodeInfo query, newest first.
+	Pub   string `dynamodbav:"pub,omitempty"`
+	PubAt int64  `dynamodbav:"pubAt,omitempty"`
+
 	Duration    float64      `dynamodbav:"duration,omitempty"`
 	Audio       *track.Audio `dynamodbav:"audio,omitempty"`
 	Tags        *track.Tags  `dynamodbav:"tags,omitempty"`
@@ -68,6 +74,10 @@ func Marshal(t *track.Track) (map[string]types.AttributeValue, error) {
 	if !t.SweepAt.IsZero() && (t.Status == track.StatusPending || t.Status == track.StatusProcessing) {
 		it.Sweep, it.SweepAt = string(t.Status), t.SweepAt.Unix()
 	}
+	if t.Public && t.Status == track.StatusReady {
+		it.Pub, it.PubAt = publicKey, unix(t.UploadedAt)
+	}
+	it.Announced = t.Announced
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: marshal %s: %w", t.ID, err)
@@ -83,7 +93,7 @@ func Unmarshal(av map[string]types.AttributeValue) (*track.Track, error) {
 	}
 	return &track.Track{
 		ID: it.ID, Status: track.Status(it.Status), Filename: it.Filename, Type: it.Type,
-		Size: it.Size, MD5: it.MD5, Downloadable: it.Downloadable, Public: it.Public,
+		Size: it.Size, MD5: it.MD5, Downloadable: it.Downloadable, Public: it.Public, Announced: it.Announced,
 		CreatedAt: fromUnix(it.CreatedAt), UploadedAt: fromUnix(it.UploadedAt), ExpiresAt: fromUnix(it.TTL),
 		OriginalKey: it.OriginalKey, DeleteTokenHash: it.DeleteTokenHash,
 		FailureCode: it.FailureCode, FailureMessage: it.FailureMessage,

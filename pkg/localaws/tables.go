@@ -27,10 +27,12 @@ func EnsureTracksTable(ctx context.Context, c *dynamodb.Client, name string) err
 	case err != nil:
 		return fmt.Errorf("localaws: describe table %s: %w", name, err)
 	}
+	have := map[string]bool{}
 	for _, gsi := range desc.Table.GlobalSecondaryIndexes {
-		if aws.ToString(gsi.IndexName) == dynamo.SweepIndex {
-			return waitTable(ctx, c, name)
-		}
+		have[aws.ToString(gsi.IndexName)] = true
+	}
+	if have[dynamo.SweepIndex] && have[dynamo.PublicIndex] {
+		return waitTable(ctx, c, name)
 	}
 	return rebuildTable(ctx, c, name)
 }
@@ -43,6 +45,8 @@ func createTable(ctx context.Context, c *dynamodb.Client, name string) error {
 			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String("sweep"), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String("sweepAt"), AttributeType: types.ScalarAttributeTypeN},
+			{AttributeName: aws.String("pub"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("pubAt"), AttributeType: types.ScalarAttributeTypeN},
 		},
 		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
@@ -52,6 +56,13 @@ func createTable(ctx context.Context, c *dynamodb.Client, name string) error {
 				{AttributeName: aws.String("sweepAt"), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}, {
+			IndexName: aws.String(dynamo.PublicIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String("pub"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String("pubAt"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},
 	})
 	var inUse *types.ResourceInUseException
@@ -125,6 +136,24 @@ func EnsureLimitsTable(ctx context.Context, c *dynamodb.Client, name string) err
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+	})
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("localaws: create table %s: %w", name, err)
+	}
+	return waitTable(ctx, c, name)
+}
+
+// EnsureFollowersTable creates the followers table (key actor) if it does not exist.
+func EnsureFollowersTable(ctx context.Context, c *dynamodb.Client, name string) error {
+	if _, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name}); err == nil {
+		return waitTable(ctx, c, name)
+	}
+	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            &name,
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("actor"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("actor"), KeyType: types.KeyTypeHash}},
 	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {

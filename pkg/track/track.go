@@ -30,6 +30,9 @@ type Track struct {
 	MD5          string // base64 of the raw 16-byte digest, as in Content-MD5
 	Downloadable bool
 	Public       bool
+	// Announced: the track's Create was queued for the fediverse (a public track that became
+	// ready with federation on), so its removal must be withdrawn with a Delete.
+	Announced bool
 
 	CreatedAt  time.Time
 	UploadedAt time.Time // zero until the original is in the bucket
