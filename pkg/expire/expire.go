@@ -21,6 +21,9 @@ import (
 type Handler struct {
 	Blobs track.Blobs
 	Log   *slog.Logger
+	// Withdraw, when set (federation on), queues the withdrawal of an announced track from the
+	// fediverse: its followers' servers drop the post, whether it expired or was deleted.
+	Withdraw func(ctx context.Context, id string) error
 }
 
 // ttlPrincipal is the identity DynamoDB's TTL service writes on the records of its deletions.
@@ -47,6 +50,15 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		if r.UserIdentity != nil && r.UserIdentity.Type == "Service" && r.UserIdentity.PrincipalID == ttlPrincipal {
 			reason = "expired"
 		}
+		// The withdrawal first: a retried record queues it again (receivers drop a Note once),
+		// whereas a record that succeeded is never seen again.
+		if h.Withdraw != nil && announced(r) {
+			if err := h.Withdraw(ctx, id); err != nil {
+				log.Error("withdrawal not queued; the record will be retried", slog.String("id", id), slog.Any("error", err))
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+				continue
+			}
+		}
 		n, err := track.Purge(ctx, h.Blobs, id)
 		if err != nil {
 			log.Error("purge failed; the record will be retried", slog.String("id", id), slog.Any("error", err))
@@ -56,6 +68,15 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		log.Info("track purged", slog.String("id", id), slog.String("reason", reason), slog.Int("objects", n))
 	}
 	return resp, nil
+}
+
+// announced reports whether the removed item was a public track announced to the fediverse.
+func announced(r events.DynamoDBEventRecord) bool {
+	flag := func(name string) bool {
+		v, ok := r.Change.OldImage[name]
+		return ok && v.DataType() == events.DataTypeBoolean && v.Boolean()
+	}
+	return flag("public") && flag("announced")
 }
 
 func recordID(r events.DynamoDBEventRecord) (string, error) {

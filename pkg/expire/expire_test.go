@@ -147,3 +147,61 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("second reconcile %+v", rep)
 	}
 }
+
+// TestWithdrawAnnounced: removing a public track that was announced queues its withdrawal, once
+// per record (a retry queues it again, which receivers take once); a track never announced or
+// never public queues nothing; a failure to queue retries the record and keeps its objects, so
+// the withdrawal is never lost.
+func TestWithdrawAnnounced(t *testing.T) {
+	mark := func(r events.DynamoDBEventRecord, public, announced bool) events.DynamoDBEventRecord {
+		img := map[string]events.DynamoDBAttributeValue{}
+		for k, v := range r.Change.OldImage {
+			img[k] = v
+		}
+		img["public"] = events.NewBooleanAttribute(public)
+		if announced {
+			img["announced"] = events.NewBooleanAttribute(true)
+		} else {
+			delete(img, "announced")
+		}
+		r.Change.OldImage = img
+		return r
+	}
+	b := tracktest.NewMemBlobs()
+	for _, id := range []string{"Pubann01", "Pubnot02", "Priv0003"} {
+		plant(b, id)
+	}
+	var withdrawn []string
+	fail := errors.New("queue unreachable")
+	h := handler(b)
+	h.Withdraw = func(_ context.Context, id string) error {
+		if fail != nil {
+			return fail
+		}
+		withdrawn = append(withdrawn, id)
+		return nil
+	}
+	batch := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		mark(record(t, "Pubann01", "1", true), true, true),
+		mark(record(t, "Pubnot02", "2", false), true, false),
+		mark(record(t, "Priv0003", "3", true), false, true),
+	}}
+	resp, err := h.Handle(context.Background(), batch)
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "1" {
+		t.Fatalf("with the queue down: %+v, %v; want only record 1 retried", resp, err)
+	}
+	if len(b.Keys("uploads/Pubann01/")) == 0 {
+		t.Fatal("the announced track's objects went before its withdrawal was queued")
+	}
+	fail = nil
+	resp, err = h.Handle(context.Background(), events.DynamoDBEvent{Records: batch.Records[:1]})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("retry: %+v, %v", resp, err)
+	}
+	if !slices.Equal(withdrawn, []string{"Pubann01"}) {
+		t.Fatalf("withdrawn %v, want only the announced public track", withdrawn)
+	}
+	if keys := b.Keys(""); len(keys) != 0 {
+		t.Fatalf("objects left: %v", keys)
+	}
+}

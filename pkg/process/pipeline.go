@@ -84,6 +84,12 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 	if err := h.publish(ctx, t.ID, out, peaks, a.pic); err != nil {
 		return err
 	}
+	if t.Public && h.Announce != nil {
+		if err := h.Announce(ctx, t); err != nil {
+			return err
+		}
+		p.Announced = true
+	}
 	if err := h.record(ctx, t, p, log); err != nil {
 		return err
 	}

@@ -30,6 +30,10 @@ type Handler struct {
 	// grants S3 to invoke the function is scoped to the account, not to one bucket.
 	Bucket string
 	Media  Media
+	// Announce, when set (federation on), queues the announcement of a public track before it
+	// is recorded ready: if recording then fails, the retry announces again under the same
+	// activity id, which receivers take once; the other order could lose it for good.
+	Announce func(ctx context.Context, t *track.Track) error
 }
 
 // Handle processes every record of e. It returns an error only for transient failures (the

@@ -42,6 +42,8 @@ type Processing struct {
 	CoverType string // "" when the file had no usable picture
 	CoverExt  string
 	Theme     *Theme // from the cover; nil when it could not be read
+	// Announced: the track's announcement to the fediverse was queued.
+	Announced bool
 }
 
 // ProcessingDeadline is when t's processing must be over: three runs' time after the upload.
@@ -189,6 +191,7 @@ func (s *Service) Finish(ctx context.Context, t *Track, p Processing) (*Track, e
 		next.Tags = nil
 	}
 	next.PreviewKey, next.PlaylistKey, next.WaveformKey = PreviewKey(t.ID), PlaylistKey(t.ID), WaveformKey(t.ID)
+	next.Announced = p.Announced
 	next.CoverKey, next.CoverType, next.Theme = "", "", nil
 	if p.CoverType != "" {
 		next.CoverKey, next.CoverType, next.Theme = CoverKey(t.ID, p.CoverExt), p.CoverType, p.Theme
