@@ -14,7 +14,7 @@ import { PauseIcon, PlayIcon } from './icons';
 
 interface Props {
   track: Track;
-  onGone(): void;
+  onGone: () => void;
 }
 
 async function loadPeaks(url: string | undefined): Promise<Float32Array> {
@@ -94,7 +94,7 @@ export function Player({ track, onGone }: Props) {
     let cancelled = false;
     let mq: MediaQueryList | null = null;
     const recolour = () => ws.current?.setOptions(colours());
-    loadPeaks(latest.current.waveform).then((peaks) => {
+    void loadPeaks(latest.current.waveform).then((peaks) => {
       if (cancelled || !waveRef.current || !audioRef.current) return;
       try {
         const w = WaveSurfer.create({
@@ -232,6 +232,9 @@ export function Player({ track, onGone }: Props) {
   const reduced = prefersReducedMotion();
   return (
     <div class="player" data-playing={playing ? 'true' : 'false'}>
+      {/* eslint-disable-next-line jsx-a11y/media-has-caption -- no controls of its own (the
+          button and slider are the interface), and an uploaded track comes with no text track
+          to offer. */}
       <audio ref={audioRef} preload="none" />
       <button
         type="button"
