@@ -1,10 +1,16 @@
 // Shared machinery of the end-to-end suite: the runner (the whole service on one machine), test
 // media made with ffmpeg, one headless Debian Chromium driven by playwright-core, a cross-origin
-// host page for the embed, and small HTTP helpers. Used by e2e/soundtime.test.mjs only.
+// host page for the embed, small HTTP helpers and helpers on the player pages.
+//
+// Every e2e/*.test.mjs file calls setUp(name) once: node --test runs each file in a process of its
+// own, so each file has its own runner (fresh data, its log in test-artifacts/e2e/runner-NAME.log)
+// and its own Chromium, both stopped by the file's after hook, and runs alone as well as with the
+// others (`node --test e2e/track.test.mjs`; all of them: `node --test --test-concurrency=1 e2e/`).
 //
 // Environment (the Makefile provides it): SOUNDTIME_BIN (else built here with go build),
 // FFMPEG_PATH, VERSITYGW_BIN, DYNALITE_CLI, CHROMIUM_PATH (default /usr/bin/chromium).
 
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, accessSync, constants as fsc } from 'node:fs';
@@ -13,6 +19,7 @@ import { createServer } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -115,10 +122,10 @@ export async function stopRunner() {
 }
 
 /**
- * Starts the runner on a free port with a fresh data directory and waits for GET /healthz.
- * Returns {base, port, dataDir, stop(), log()}.
+ * Starts the runner on a free port with a fresh data directory and waits for GET /healthz; its
+ * output goes to test-artifacts/e2e/runner-NAME.log. Returns {base, port, dataDir, stop(), log()}.
  */
-export async function startRunner() {
+export async function startRunner(name = 'e2e') {
   if (runner) return runner;
   const bin = await runnerBinary();
   const port = await freePort();
@@ -138,7 +145,7 @@ export async function startRunner() {
   for (const k of ['FFMPEG_PATH', 'VERSITYGW_BIN', 'DYNALITE_CLI']) {
     if (process.env[k]) env[k] = path.resolve(REPO, process.env[k]);
   }
-  const logPath = path.join(ARTIFACTS, 'runner.log');
+  const logPath = path.join(ARTIFACTS, `runner-${name}.log`);
   const logFile = createWriteStream(logPath);
   let recent = '';
   const proc = spawn(bin, [], { cwd: REPO, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -192,6 +199,76 @@ export async function startRunner() {
     await sleep(250);
   }
   return runner;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A test file's setup
+
+// The runner, its base URL and the test media of this file, set by setUp's before hook. Test files
+// import them by name: ES module bindings are live, so a test reads the values the hook set.
+export let rt = null;
+export let BASE = '';
+export let media = null;
+
+// Setup errors are kept and thrown by every test (see up()), so that a broken setup shows as
+// failed tests with the reason, not as "cancelled" ones.
+let setupError = null;
+
+/**
+ * Registers the file's hooks: before its tests, the media and the runner; after them, Chromium
+ * (if a test started it), the runner and the media are gone. Call once, at the top of the file.
+ */
+export function setUp(name) {
+  before(async () => {
+    try {
+      // Media first: cheap, and a broken ffmpeg fails here with its own message.
+      media = await makeMedia();
+      rt = await startRunner(name);
+      BASE = rt.base;
+    } catch (err) {
+      setupError = err;
+    }
+  });
+  after(async () => {
+    await closeBrowser();
+    await stopRunner();
+    if (media) await rm(media.dir, { recursive: true, force: true });
+  });
+}
+
+/** Every test starts with this: the runner is up and the media are made, or the reason why not. */
+export function up() {
+  if (setupError) throw setupError;
+}
+
+/**
+ * Every browser test starts here: the built SPA must be there and Chromium must start. Checked
+ * in each test rather than in a hook, so that each test fails (not "cancelled") with the reason.
+ */
+export async function browserReady() {
+  up();
+  for (const f of ['index.html', 'assets/app.css', 'assets/track.js', 'assets/embed.js']) {
+    assert.ok(existsSync(path.join(rt.spaDir, f)), `no ${f} in the built SPA (${SPA_DIR}, copied at start): run \`cd spa && npm ci && npm run build\``);
+  }
+  await browser();
+}
+
+const fixtures = new Map();
+
+/**
+ * The media file of that key uploaded through the API and processed: {id, url}. Made once per
+ * file, by the first test that asks; a failure is reported by each test that asks.
+ */
+export function readyTrack(key) {
+  up();
+  if (!fixtures.has(key)) {
+    fixtures.set(key, (async () => {
+      const created = await apiUpload(BASE, media[key]);
+      await waitReady(BASE, created.id);
+      return { id: created.id, url: created.url };
+    })());
+  }
+  return fixtures.get(key);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -496,6 +573,82 @@ export async function withPage(opts, fn) {
 
 export function shot(page, name, opts = {}) {
   return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), ...opts });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers on pages
+
+/** Waits until el's data-state is one of the terminal states and asserts it is want. */
+export async function waitState(locator, want, { timeout = READY_TIMEOUT, terminal = ['ready', 'failed', 'error', 'notfound', 'refused', 'cancelled'] } = {}) {
+  const state = await waitFor(
+    async () => {
+      // Errors (not there yet, or several matches) count as "not yet"; waitFor reports the last.
+      const s = await locator.getAttribute('data-state', { timeout: 1000 });
+      return (s === want || terminal.includes(s)) && s;
+    },
+    { timeout, interval: 250, what: `data-state=${want} on ${locator}` },
+  );
+  if (state !== want) {
+    const text = (await locator.innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 500);
+    assert.fail(`${locator}: data-state=${state}, want ${want}; it shows: ${text}`);
+  }
+}
+
+/**
+ * Opens a track or embed page and waits until the app has taken over from the server-rendered
+ * HTML (which has main.track[data-state] too, but no play button) and says ready.
+ */
+export async function openPlayer(page, url, kind = 'track') {
+  const res = await page.goto(url);
+  assert.equal(res.status(), 200, `GET ${url}`);
+  const main = page.locator(`main.${kind}`);
+  await waitState(main, 'ready');
+  await main.locator('button.play').waitFor({ timeout: 20_000 });
+  await waitState(main, 'ready');
+  return main;
+}
+
+export const audioTime = (frame) => frame.evaluate(() => {
+  const a = document.querySelectorAll('audio');
+  if (a.length !== 1) throw new Error(`${a.length} <audio> elements, want 1`);
+  return { t: a[0].currentTime, paused: a[0].paused, duration: a[0].duration, ended: a[0].ended };
+});
+
+/** Waits until the frame's single <audio> has played past `past` seconds. */
+export function waitPlaying(frame, past = 1.0, timeout = 20_000) {
+  return waitFor(async () => {
+    const a = await audioTime(frame);
+    return a.t > past && !a.paused && a;
+  }, { timeout, interval: 200, what: `audio.currentTime > ${past} while playing` });
+}
+
+/** Waits until the <audio>'s currentTime and the slider's aria-valuenow are both within [lo, hi]. */
+export async function waitPosition(frame, slider, lo, hi, what) {
+  return waitFor(async () => {
+    const a = await audioTime(frame);
+    const now = Number(await slider.getAttribute('aria-valuenow'));
+    return a.t >= lo && a.t <= hi && now >= lo && now <= hi && { t: a.t, now, text: await slider.getAttribute('aria-valuetext') };
+  }, { timeout: 10_000, interval: 100, what: `${what}: audio.currentTime and aria-valuenow within [${lo}, ${hi}]` });
+}
+
+export const mmss = (secs) => `${Math.floor(secs / 60)}:${String(Math.round(secs) % 60).padStart(2, '0')}`;
+
+/** Parses an embed snippet in the page's own HTML parser: its elements, as plain data. */
+export const parseSnippet = (page, html) => page.evaluate((html) => {
+  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html');
+  return {
+    elements: [...doc.body.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()),
+    strayText: [...doc.body.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim()).map((n) => n.textContent),
+    iframe: doc.querySelector('iframe') && Object.fromEntries([...doc.querySelector('iframe').attributes].map((a) => [a.name, a.value])),
+  };
+}, html);
+
+/** Asserts href is this runner's share link, BASE/t/<8 characters>; returns the ID. */
+export function assertShareURL(href, what) {
+  const m = /^(.*)\/t\/([0-9A-Za-z]{8})$/.exec(href ?? '');
+  assert.ok(m, `${what}: share link ${href} is not BASE/t/<8 characters>`);
+  assert.equal(m[1], BASE, `${what}: share link on another origin`);
+  return m[2];
 }
 
 // ---------------------------------------------------------------------------------------------

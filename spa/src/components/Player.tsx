@@ -1,20 +1,21 @@
 // The player shared by the track and embed pages: one <audio> element (no source until the
 // first Play), a Play/Pause button, elapsed/total time and the waveform, drawn by wavesurfer
-// from precomputed peaks and wrapped as a keyboard-operable seek slider.
+// from precomputed peaks and wrapped as a keyboard-operable seek slider. A view: what playback
+// does is lib/player.ts's PlayerController.
 
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import WaveSurfer from 'wavesurfer.js';
 import { ApiError, getTrack, type Track } from '../lib/api';
 import { cssVar, prefersReducedMotion, withAlpha } from '../lib/dom';
 import { formatDuration, formatTotal, positionText } from '../lib/format';
 import { flatPeaks, peaksFromAudiowaveform } from '../lib/peaks';
-import { seekKey } from '../lib/seek';
-import { attachSource, attachSourceNow, loadHls, type Source, type SourceOptions } from '../lib/stream';
+import { INITIAL_STATE, PlayerController, type PlayerState } from '../lib/player';
+import { browserHls, localPath } from '../lib/stream';
 import { PauseIcon, PlayIcon } from './icons';
 
 interface Props {
   track: Track;
-  onGone(): void;
+  onGone: () => void;
 }
 
 async function loadPeaks(url: string | undefined): Promise<Float32Array> {
@@ -39,53 +40,43 @@ export function Player({ track, onGone }: Props) {
   const audioRef = useRef<HTMLAudioElement>(null);
   const waveRef = useRef<HTMLDivElement>(null);
   const ws = useRef<WaveSurfer | null>(null);
-  const source = useRef<Source | null>(null);
-  const attaching = useRef<Promise<Source> | null>(null);
-  /** While hls.js loads: whether the listener still wants playback (a second press cancels). */
-  const wantPlay = useRef(false);
-  const unmounted = useRef(false);
-  /** The latest track: a re-fetch brings freshly signed URLs without re-creating the player. */
-  const latest = useRef(track);
-  latest.current = track;
-  const position = useRef(0);
-  const [pending, setPending] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [playing, setPlaying] = useState(false);
-  const [waiting, setWaiting] = useState(false);
-  const [current, setCurrent] = useState(0);
-  const [error, setError] = useState<string | null>(null);
+  const ctl = useRef<PlayerController | null>(null);
+  /** The latest props: a re-fetch brings freshly signed URLs without re-creating the player. */
+  const latest = useRef({ track, onGone });
+  latest.current = { track, onGone };
+  const [st, setSt] = useState<PlayerState>(INITIAL_STATE);
   const duration = track.duration ?? 0;
 
-  // Audio element events drive the UI state.
+  // The controller lives as long as the <audio> element.
   useEffect(() => {
     const audio = audioRef.current!;
-    const onTime = () => {
-      position.current = audio.currentTime;
-      setCurrent(Math.floor(audio.currentTime));
-    };
-    const on: Array<[string, () => void]> = [
-      [
-        'play',
-        () => {
-          setPlaying(true);
-          setNotice(null);
-        },
-      ],
-      ['pause', () => setPlaying(false)],
-      ['ended', () => setPlaying(false)],
-      ['waiting', () => setWaiting(true)],
-      ['playing', () => setWaiting(false)],
-      ['canplay', () => setWaiting(false)],
-      ['timeupdate', onTime],
-      ['seeked', onTime],
-    ];
-    for (const [n, f] of on) audio.addEventListener(n, f);
-    unmounted.current = false;
+    const c = new PlayerController({
+      media: audio,
+      hls: browserHls(audio),
+      source: () => {
+        const t = latest.current.track;
+        return { stream: t.stream && localPath(t.stream, location.origin), preview: t.preview };
+      },
+      checkGone: () =>
+        getTrack(latest.current.track.id).then(
+          () => false,
+          (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 410),
+        ),
+      onGone: () => latest.current.onGone(),
+      now: Date.now,
+      // Through wavesurfer when it is there, so that the drawing moves with the element.
+      seekMedia: (t) => {
+        if (ws.current) ws.current.setTime(t);
+        else audio.currentTime = t;
+      },
+    });
+    ctl.current = c;
+    setSt(c.state());
+    const off = c.subscribe(setSt);
     return () => {
-      unmounted.current = true;
-      for (const [n, f] of on) audio.removeEventListener(n, f);
-      source.current?.destroy();
-      source.current = null;
+      off();
+      c.destroy();
+      ctl.current = null;
     };
   }, []);
 
@@ -94,7 +85,7 @@ export function Player({ track, onGone }: Props) {
     let cancelled = false;
     let mq: MediaQueryList | null = null;
     const recolour = () => ws.current?.setOptions(colours());
-    loadPeaks(latest.current.waveform).then((peaks) => {
+    void loadPeaks(latest.current.track.waveform).then((peaks) => {
       if (cancelled || !waveRef.current || !audioRef.current) return;
       try {
         const w = WaveSurfer.create({
@@ -115,10 +106,7 @@ export function Player({ track, onGone }: Props) {
           hideScrollbar: true,
           normalize: true,
         });
-        w.on('interaction', (t) => {
-          position.current = t;
-          setCurrent(Math.floor(t));
-        });
+        w.on('interaction', (t) => ctl.current?.moved(t));
         ws.current = w;
         mq = matchMedia('(prefers-color-scheme: dark)');
         mq.addEventListener('change', recolour);
@@ -135,114 +123,34 @@ export function Player({ track, onGone }: Props) {
     // Keyed by the track, not by its (re-signed) waveform URL: the peaks do not change.
   }, [track.id, duration]);
 
-  const seekTo = useCallback(
-    (t: number) => {
-      const audio = audioRef.current!;
-      position.current = t;
-      if (ws.current) ws.current.setTime(t);
-      else audio.currentTime = t;
-      setCurrent(Math.floor(t));
-    },
-    [],
-  );
-
-  /** play(), saying so when the browser refuses it (outside a user gesture, on iOS say). */
-  const start = useCallback((audio: HTMLAudioElement) => {
-    audio.play().catch((err: unknown) => {
-      setWaiting(false);
-      // An AbortError only means a pause (or a new source) came first.
-      if (!unmounted.current && !(err instanceof DOMException && err.name === 'AbortError')) setNotice('Tap Play again to start');
-    });
-  }, []);
-
-  const toggle = useCallback(() => {
-    const audio = audioRef.current!;
-    setNotice(null);
-    if (source.current) {
-      if (audio.paused) start(audio);
-      else audio.pause();
-      return;
-    }
-    if (attaching.current) {
-      // Pressed again while hls.js loads: a Pause wins (and a further press wants playback again).
-      wantPlay.current = !wantPlay.current;
-      setPending(wantPlay.current);
-      setWaiting(wantPlay.current);
-      return;
-    }
-    const opts: SourceOptions = {
-      stream: track.stream,
-      // Read when needed (a fallback much later): the latest signed URL, not the first one.
-      get preview() {
-        return latest.current.preview;
-      },
-      startAt: position.current,
-      onGone,
-      checkGone: () =>
-        getTrack(latest.current.id).then(
-          () => false,
-          (e: unknown) => e instanceof ApiError && (e.status === 404 || e.status === 410),
-        ),
-      onFatal: (m) => {
-        setError(m);
-        setWaiting(false);
-      },
-    };
-    // Synchronously when possible, so that play() stays inside the click (iOS needs that).
-    const now = attachSourceNow(audio, opts);
-    if (now) {
-      source.current = now;
-      setWaiting(true);
-      start(audio);
-      return;
-    }
-    wantPlay.current = true;
-    setPending(true);
-    setWaiting(true);
-    const p = attachSource(audio, opts);
-    attaching.current = p;
-    void p.then((s) => {
-      attaching.current = null;
-      if (unmounted.current) {
-        // The player went away while hls.js loaded: nothing may play on a detached element.
-        s.destroy();
-        return;
-      }
-      source.current = s;
-      setPending(false);
-      if (wantPlay.current) start(audio);
-      else setWaiting(false);
-    });
-  }, [track.stream, onGone, start]);
-
-  /** Starts loading hls.js before the click, so that playback usually starts within it. */
-  const warm = () => {
-    if (track.stream && !source.current) void loadHls();
-  };
-
+  const toggle = () => ctl.current?.toggle();
+  const warm = () => ctl.current?.warm();
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
-    const a = seekKey(e.key, position.current, duration);
-    if (!a) return;
-    e.preventDefault();
-    if (a.type === 'toggle') toggle();
-    else seekTo(a.time);
+    if (ctl.current?.key(e.key, duration)) e.preventDefault();
   };
 
+  const playing = st.phase === 'playing';
+  // The button offers Pause from the press that asks for playback on.
+  const pause = playing || st.phase === 'loading';
+  const current = st.elapsed;
   const reduced = prefersReducedMotion();
   return (
     <div class="player" data-playing={playing ? 'true' : 'false'}>
+      {/* eslint-disable-next-line jsx-a11y/media-has-caption -- no controls of its own (the
+          button and slider are the interface), and an uploaded track comes with no text track
+          to offer. */}
       <audio ref={audioRef} preload="none" />
       <button
         type="button"
-        class={'play' + (waiting && !reduced ? ' busy' : '')}
-        aria-label={playing || pending ? 'Pause' : 'Play'}
+        class={'play' + (st.buffering && !reduced ? ' busy' : '')}
+        aria-label={pause ? 'Pause' : 'Play'}
         onClick={toggle}
         onPointerDown={warm}
         onMouseEnter={warm}
         onFocus={warm}
       >
-        {playing || pending ? <PauseIcon /> : <PlayIcon />}
+        {pause ? <PauseIcon /> : <PlayIcon />}
       </button>
       <div class="player-main">
         <div
@@ -262,14 +170,14 @@ export function Player({ track, onGone }: Props) {
         <p class="time">
           <span class="elapsed">{formatDuration(current)}</span> / <span class="total">{formatTotal(duration)}</span>
         </p>
-        {error ? (
+        {st.error ? (
           <p class="player-error" role="alert">
-            {error}
+            {st.error}
           </p>
         ) : (
-          notice && (
+          st.notice && (
             <p class="player-notice" role="status">
-              {notice}
+              {st.notice}
             </p>
           )
         )}

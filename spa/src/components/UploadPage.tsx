@@ -42,7 +42,7 @@ function StatusLine({ item }: { item: UploadItem }) {
   }
 }
 
-function UploadRow({ item, onCancel }: { item: UploadItem; onCancel(): void }) {
+function UploadRow({ item, onCancel }: { item: UploadItem; onCancel: () => void }) {
   const busy = item.state === 'queued' || item.state === 'hashing' || item.state === 'uploading';
   const c = item.created;
   const shared = c && (item.state === 'processing' || item.state === 'ready' || item.state === 'failed');
@@ -92,7 +92,7 @@ function UploadRow({ item, onCancel }: { item: UploadItem; onCancel(): void }) {
   );
 }
 
-function MyUploads({ entries, shown, onDelete }: { entries: StoredUpload[]; shown: boolean; onDelete(e: StoredUpload): void }) {
+function MyUploads({ entries, shown, onDelete }: { entries: StoredUpload[]; shown: boolean; onDelete: (e: StoredUpload) => void }) {
   if (!entries.length && !shown) return null;
   return (
     <section class="mine" aria-labelledby="mine-heading">
@@ -235,7 +235,7 @@ export function UploadPage() {
             multiple
             accept={ACCEPT}
             onChange={(e) => {
-              const input = e.currentTarget as HTMLInputElement;
+              const input = e.currentTarget;
               void addFiles(input.files).finally(() => {
                 input.value = '';
               });
@@ -252,11 +252,11 @@ export function UploadPage() {
         <fieldset class="options">
           <legend>For the next uploads</legend>
           <label class="check">
-            <input type="checkbox" name="stream-only" checked={streamOnly} onChange={(e) => setStreamOnly((e.currentTarget as HTMLInputElement).checked)} />
+            <input type="checkbox" name="stream-only" checked={streamOnly} onChange={(e) => setStreamOnly(e.currentTarget.checked)} />
             Stream only (no download)
           </label>
           <label class="check">
-            <input type="checkbox" name="public" checked={isPublic} onChange={(e) => setIsPublic((e.currentTarget as HTMLInputElement).checked)} />
+            <input type="checkbox" name="public" checked={isPublic} onChange={(e) => setIsPublic(e.currentTarget.checked)} />
             Public (announce to the fediverse)
           </label>
         </fieldset>
@@ -272,7 +272,7 @@ export function UploadPage() {
             {deleteError}
           </p>
         )}
-        <MyUploads entries={mine} shown={mineShown.current} onDelete={onDelete} />
+        <MyUploads entries={mine} shown={mineShown.current} onDelete={(e) => void onDelete(e)} />
       </main>
     </>
   );

@@ -7,14 +7,14 @@ import { NoteIcon } from './icons';
 /** A button that copies text and says so, visibly and to screen readers. */
 export function CopyButton({ text, label, what }: { text: string; label: string; what: string }) {
   const [done, setDone] = useState<null | boolean>(null);
-  const onClick = async () => {
+  const copy = async () => {
     const ok = await copyText(text);
     setDone(ok);
     announce(ok ? 'Copied' : `Could not copy the ${what}; select it and copy it yourself.`);
     setTimeout(() => setDone(null), 2000);
   };
   return (
-    <button type="button" class="button secondary copy" onClick={onClick}>
+    <button type="button" class="button secondary copy" onClick={() => void copy()}>
       {done === true ? 'Copied' : done === false ? 'Copy failed' : label}
     </button>
   );
@@ -35,7 +35,7 @@ export function EmbedCode({ url, id, title }: { url: string; id: string; title: 
         rows={3}
         value={snippet}
         spellcheck={false}
-        onFocus={(e) => (e.currentTarget as HTMLTextAreaElement).select()}
+        onFocus={(e) => e.currentTarget.select()}
       />
       <CopyButton text={snippet} label="Copy embed code" what="embed code" />
     </div>

@@ -6,7 +6,9 @@ afterEach(() => {
 });
 
 function stubFetch(status: number, body: unknown) {
-  const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }));
+  const fetch = vi.fn((_url: string, _init?: RequestInit) =>
+    Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })),
+  );
   vi.stubGlobal('fetch', fetch);
   return fetch;
 }
@@ -21,7 +23,9 @@ describe('createTrack', () => {
     expect(url).toBe('/api/tracks');
     expect(init?.method).toBe('POST');
     expect(new Headers(init?.headers).get('Content-Type')).toBe('application/json');
-    expect(JSON.parse(String(init?.body))).toEqual(req);
+    const body = init?.body;
+    if (typeof body !== 'string') throw new Error(`body is ${typeof body}, want a JSON string`);
+    expect(JSON.parse(body)).toEqual(req);
   });
 });
 

@@ -8,13 +8,16 @@ const ctx = self as unknown as {
   postMessage: (msg: unknown) => void;
 };
 
-ctx.onmessage = async (e) => {
+async function hash(file: Blob): Promise<void> {
   try {
-    const md5 = await md5Base64(e.data.file, {
+    const md5 = await md5Base64(file, {
       onProgress: (done, total) => ctx.postMessage({ progress: total ? done / total : 1 }),
     });
     ctx.postMessage({ md5 });
   } catch (err) {
     ctx.postMessage({ error: err instanceof Error ? err.message : String(err) });
   }
-};
+}
+
+// hash() reports its own failures as a message: the promise never rejects.
+ctx.onmessage = (e) => void hash(e.data.file);

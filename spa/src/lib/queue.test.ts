@@ -42,9 +42,9 @@ class FakeTransport implements Transport {
   gets: string[] = [];
   waits: number[] = [];
 
-  async check(file: File): Promise<Check> {
+  check(file: File): Promise<Check> {
     const reason = this.refusals.get(file.name);
-    return reason ? { ok: false, reason } : { ok: true, type: 'audio/mpeg' };
+    return Promise.resolve(reason ? { ok: false, reason } : { ok: true, type: 'audio/mpeg' });
   }
   hash(file: File, progress: (f: number) => void): Task<string> {
     const h = { name: file.name, progress, d: deferred<string>(), cancelled: false };
@@ -73,15 +73,16 @@ class FakeTransport implements Transport {
       },
     };
   }
-  async remove(id: string, token: string) {
+  remove(id: string, token: string): Promise<void> {
     this.removes.push([id, token]);
+    return Promise.resolve();
   }
-  async get(id: string): Promise<Track> {
+  get(id: string): Promise<Track> {
     this.gets.push(id);
     const next = this.tracks.get(id)?.shift();
-    if (!next) throw new ApiError(0, 'network', 'offline');
-    if (next instanceof ApiError) throw next;
-    return next;
+    if (!next) return Promise.reject(new ApiError(0, 'network', 'offline'));
+    if (next instanceof ApiError) return Promise.reject(next);
+    return Promise.resolve(next);
   }
   wait(ms: number): Task<void> {
     this.waits.push(ms);

@@ -43,7 +43,7 @@ describe('decideRecovery', () => {
       actions.push(d.action);
       s = d.state;
     }
-    expect(actions).toEqual([...Array(MAX_RELOADS).fill('reload'), 'fail']);
+    expect(actions).toEqual([...Array<string>(MAX_RELOADS).fill('reload'), 'fail']);
     s = progressed(s, 30 + PROGRESS_MARGIN + 1);
     expect(decideRecovery(s, net('fragLoadError', true, 403), at(45, 200_000)).action).toBe('reload');
   });
@@ -58,7 +58,7 @@ describe('decideRecovery', () => {
       actions.push(d.action);
       s = progressed(d.state, 120 + 4);
     }
-    expect(actions).toEqual([...Array(MAX_RELOADS).fill('reload'), 'fail']);
+    expect(actions).toEqual([...Array<string>(MAX_RELOADS).fill('reload'), 'fail']);
   });
 
   it('progress short of the failing position does not reset the count; past it does', () => {
@@ -79,7 +79,7 @@ describe('decideRecovery', () => {
       actions.push(d.action);
       s = d.state;
     }
-    expect(actions).toEqual([...Array(MAX_RELOADS_PER_WINDOW).fill('reload'), 'fail']);
+    expect(actions).toEqual([...Array<string>(MAX_RELOADS_PER_WINDOW).fill('reload'), 'fail']);
     // Once the oldest reloads leave the window, reloading is allowed again.
     s = progressed(s, 10_000);
     expect(decideRecovery(s, net('fragLoadError', true, 403), at(10_000, RELOAD_WINDOW_MS + 1000)).action).toBe('reload');

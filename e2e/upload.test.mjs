@@ -1,0 +1,301 @@
+// End to end in Chromium: the upload page (choosing, refusing, hashing in a worker, uploading,
+// cancelling, the share link, embed code and delete token, this browser's uploads and Delete),
+// against the runner (the whole service on one machine) serving the built SPA. Run from the
+// repository root, alone or with the other files (see harness.mjs):
+//
+//   node --test e2e/upload.test.mjs
+//
+// Screenshots and the runner's log (runner-upload.log) go to test-artifacts/e2e/.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { rm, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+import * as h from './harness.mjs';
+import { assertShareURL, BASE, browserReady, media, openPlayer, parseSnippet, waitState } from './harness.mjs';
+
+const { XSS_TITLE } = h;
+
+h.setUp('upload');
+
+describe('upload page, in Chromium', () => {
+  it('upload page: uploads, refuses a non-audio file before upload, shows link, embed code and delete token', { timeout: 150_000 }, async () => {
+    await browserReady();
+    await h.withPage(async ({ page, context }) => {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+      const started = []; // the body of every POST /api/tracks the page makes
+      page.on('request', (req) => {
+        if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/tracks') {
+          started.push(JSON.parse(req.postData() ?? '{}'));
+        }
+      });
+
+      const res = await page.goto(`${BASE}/`);
+      assert.equal(res.status(), 200, 'GET /');
+      const input = page.locator('input[type=file]');
+      await input.waitFor({ state: 'attached' });
+      assert.equal(await input.count(), 1, 'want one file input');
+      assert.equal(await input.evaluate((e) => e.multiple), true, 'the file input does not take several files');
+      const streamOnly = page.getByLabel('Stream only (no download)');
+      const pub = page.getByLabel('Public (announce to the fediverse)');
+      assert.equal(await streamOnly.isChecked(), false, '"Stream only" is checked by default');
+      assert.equal(await pub.isChecked(), false, '"Public" is checked by default');
+
+      const uploaded = {}; // per media key: {id, url, token, snippet, iframe}
+      const files = ['tagged', 'untagged', 'xss', 'notAudio'].map((k) => media[k]);
+      await input.setInputFiles(files.map((f) => f.path));
+      const rowOf = (f) => page.locator('li.upload').filter({ hasText: f.name });
+      await h.waitFor(async () => (await page.locator('li.upload').count()) === 4, { what: 'four upload rows' });
+      for (const f of files) assert.equal(await rowOf(f).count(), 1, `want one row naming ${f.name}`);
+
+      // The PNG is refused by the page itself, with a reason, and never reaches the API.
+      const refused = rowOf(media.notAudio);
+      await waitState(refused, 'refused', { timeout: 10_000 });
+      const reason = (await refused.innerText()).replace(media.notAudio.name, '').trim();
+      assert.match(reason, /not an audio file/i, `the refused row does not say why: ${await refused.innerText()}`);
+
+      for (const key of ['tagged', 'untagged', 'xss']) {
+        const f = media[key];
+        const row = rowOf(f);
+        await waitState(row, 'ready');
+        const link = row.locator('a.share-link');
+        const href = await link.getAttribute('href');
+        const id = assertShareURL(href, f.name);
+        const token = (await row.locator('code.delete-token').innerText()).trim();
+        assert.ok(token.length >= 16, `${f.name}: delete token ${token} too short`);
+        const snippet = await row.locator('textarea.embed-code').inputValue();
+        const parsed = await parseSnippet(page, snippet);
+        assert.deepEqual(parsed.elements, ['iframe'], `${f.name}: the embed code is not one iframe: ${snippet}`);
+        assert.deepEqual(parsed.strayText, [], `${f.name}: text around the iframe: ${snippet}`);
+        assert.equal(parsed.iframe.src, `${BASE}/embed/${id}`, `${f.name}: the embed code's iframe src`);
+        uploaded[key] = { id, url: href, token, snippet, iframe: parsed.iframe };
+      }
+      assert.deepEqual(started.map((b) => b.filename).sort(), [media.tagged.name, media.untagged.name, media.xss.name].sort(),
+        'the page must start exactly the three audio uploads (the PNG never)');
+      for (const b of started) {
+        const f = Object.values(media).find((m) => m.name === b.filename);
+        assert.equal(b.size, f.bytes.length, `${b.filename}: size sent`);
+        assert.equal(b.type, f.type, `${b.filename}: type sent`);
+        assert.notEqual(b.downloadable, false, `${b.filename}: sent as stream-only with the box unchecked`);
+        assert.notEqual(b.public, true, `${b.filename}: sent as public with the box unchecked`);
+      }
+
+      // The markup title shows literally in the embed code: the snippet's iframe title is the
+      // exact title, and the snippet carries no markup of it.
+      const x = uploaded.xss;
+      assert.ok(!x.snippet.includes('<script'), `the embed code carries live markup: ${x.snippet}`);
+      assert.equal(x.iframe.title, XSS_TITLE, `the embed code's iframe title is not the track's title: ${x.snippet}`);
+
+      // Copy link puts the share URL on the clipboard.
+      const t = uploaded.tagged;
+      await rowOf(media.tagged).getByRole('button', { name: 'Copy link' }).click();
+      const clip = await h.waitFor(async () => {
+        const c = await page.evaluate(() => navigator.clipboard.readText());
+        return c === t.url && c;
+      }, { timeout: 5000, what: 'the share link on the clipboard' });
+      assert.equal(clip, t.url);
+
+      // Tokens persist in localStorage, and the list of this browser's uploads shows them.
+      const stored = await page.evaluate(() => localStorage.getItem('soundtime.uploads'));
+      assert.ok(stored, 'nothing in localStorage soundtime.uploads');
+      for (const key of ['tagged', 'untagged', 'xss']) {
+        assert.ok(stored.includes(uploaded[key].id), `localStorage lacks ${key} ${uploaded[key].id}`);
+        assert.ok(stored.includes(uploaded[key].token), `localStorage lacks the delete token of ${key}`);
+      }
+      await h.shot(page, 'upload-page', { fullPage: true });
+
+      // After a reload, the list of this browser's uploads (from localStorage) has each with Delete.
+      await page.reload();
+      await page.getByRole('heading', { name: 'Uploaded from this browser' }).waitFor({ timeout: 10_000 });
+      for (const key of ['tagged', 'untagged', 'xss']) {
+        const entry = page.locator('li:not(.upload)').filter({ has: page.locator(`a[href$="/t/${uploaded[key].id}"]`) });
+        await entry.first().waitFor({ timeout: 10_000 });
+        assert.equal(await entry.count(), 1, `"Uploaded from this browser" lists ${key} ${await entry.count()} times`);
+        assert.equal(await entry.getByRole('button', { name: 'Delete' }).count(), 1, `no Delete button for ${key}`);
+      }
+      await h.shot(page, 'upload-page-reloaded', { fullPage: true });
+    });
+  });
+
+  it('stream-only upload: no download link, download refused; Delete removes it', { timeout: 120_000 }, async () => {
+    await browserReady();
+    await h.withPage(async (s) => {
+      const { page } = s;
+      const started = [];
+      page.on('request', (req) => {
+        if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/tracks') started.push(JSON.parse(req.postData() ?? '{}'));
+      });
+      await page.goto(`${BASE}/`);
+      await page.getByLabel('Stream only (no download)').check();
+      await page.locator('input[type=file]').setInputFiles(media.streamOnly.path);
+      const row = page.locator('li.upload').filter({ hasText: media.streamOnly.name });
+      await waitState(row, 'ready');
+      const url = await row.locator('a.share-link').getAttribute('href');
+      const id = assertShareURL(url, media.streamOnly.name);
+
+      assert.deepEqual(started.map((b) => [b.filename, b.downloadable]), [[media.streamOnly.name, false]], 'POST /api/tracks with downloadable false');
+      const api = await h.getJSON(`${BASE}/api/tracks/${id}`);
+      assert.equal(api.body.downloadable, false, 'the API says the stream-only track is downloadable');
+      const dl = await fetch(`${BASE}/api/tracks/${id}/download`);
+      assert.equal(dl.status, 403, 'download of a stream-only track');
+
+      const track = await s.context.newPage();
+      await openPlayer(track, url);
+      assert.equal(await track.locator('a.download').count(), 0, 'a stream-only track page shows a download link');
+      await track.close();
+
+      // Delete from the list of this browser's uploads.
+      await page.reload();
+      const entry = page.locator('li:not(.upload)').filter({ has: page.locator(`a[href$="/t/${id}"]`) });
+      await entry.waitFor({ timeout: 10_000 });
+      s.acceptDialogs = true; // a confirmation before deleting is fine here, and is accepted
+      await entry.getByRole('button', { name: 'Delete' }).click();
+      await h.waitFor(async () => (await fetch(`${BASE}/api/tracks/${id}`)).status === 404, { timeout: 10_000, what: `GET /api/tracks/${id} to answer 404 after Delete` });
+      await h.waitFor(async () => (await entry.count()) === 0, { timeout: 5000, what: 'the deleted entry to leave the list' });
+      const stored = await page.evaluate(() => localStorage.getItem('soundtime.uploads') ?? '');
+      assert.ok(!stored.includes(id), 'the deleted track stays in localStorage');
+    });
+  });
+
+  it('a 500 MB file is hashed in a worker while the page stays responsive; its MD5 is right; Cancel mid-upload leaves nothing', { timeout: 240_000 }, async () => {
+    await browserReady();
+    // A WAV header and 500 MB of silence: a sparse file, so making it costs nothing.
+    const big = path.join(media.dir, 'half a gigabyte.wav');
+    const size = 500 * 1024 * 1024;
+    const header = Buffer.alloc(44);
+    header.write('RIFF', 0); header.writeUInt32LE(size - 8, 4); header.write('WAVEfmt ', 8);
+    header.writeUInt32LE(16, 16); header.writeUInt16LE(1, 20); header.writeUInt16LE(2, 22);
+    header.writeUInt32LE(44100, 24); header.writeUInt32LE(44100 * 4, 28); header.writeUInt16LE(4, 32);
+    header.writeUInt16LE(16, 34); header.write('data', 36); header.writeUInt32LE(size - 44, 40);
+    await h.writeFile(big, header);
+    await truncate(big, size);
+    // Node's own MD5 of the file: the expected value, and a baseline for the hashing speed the
+    // suite reports (a ratio measured in one run; never asserted).
+    const n0 = Date.now();
+    const want = createHash('md5');
+    for await (const chunk of createReadStream(big)) want.update(chunk);
+    const wantMD5 = want.digest('base64');
+    const nodeSecs = (Date.now() - n0) / 1000;
+
+    await h.withPage(async ({ page, context }) => {
+      const started = [];
+      page.on('request', (req) => {
+        if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/tracks') started.push(JSON.parse(req.postData() ?? '{}'));
+      });
+      const createdIDs = [];
+      page.on('response', async (res) => {
+        if (res.request().method() === 'POST' && new URL(res.url()).pathname === '/api/tracks' && res.status() === 201) createdIDs.push((await res.json()).id);
+      });
+      // The upload itself is throttled (DevTools network emulation) so that Cancel finds it running.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
+
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').setInputFiles(big);
+      const row = page.locator('li.upload').filter({ hasText: 'half a gigabyte.wav' });
+      await h.waitFor(async () => (await row.getAttribute('data-state', { timeout: 1000 }).catch(() => null)) === 'hashing', { what: 'the row to start hashing' });
+
+      // While the worker hashes, the page answers: its progress text changes under our eyes, and
+      // a checkbox clicked now is checked now. No timing threshold: a frozen page fails both.
+      const seen = new Set();
+      const pub = page.getByLabel('Public (announce to the fediverse)');
+      let clicked = false;
+      const t0 = Date.now();
+      await h.waitFor(async () => {
+        const state = await row.getAttribute('data-state');
+        if (state !== 'hashing') return state;
+        seen.add((await row.locator('.status').innerText()).trim());
+        if (!clicked && seen.size >= 2) {
+          await pub.click();
+          assert.equal(await pub.isChecked(), true, 'a click during hashing did not take');
+          await pub.click();
+          clicked = true;
+        }
+        return false;
+      }, { timeout: 180_000, interval: 100, what: 'hashing to finish' });
+      const secs = (Date.now() - t0) / 1000;
+      console.log(`hashed 500 MB in the page's worker in ${secs.toFixed(1)} s (${(500 / secs).toFixed(0)} MB/s; node's native MD5: ${nodeSecs.toFixed(1)} s, ratio ${(secs / nodeSecs).toFixed(1)}), ${seen.size} progress updates seen`);
+      assert.ok(seen.size >= 3, `saw ${seen.size} progress values while hashing (${[...seen].join(', ')}): the page did not update`);
+      assert.ok(clicked, 'never got to click during hashing');
+
+      // The MD5 the page computed is the file's.
+      await h.waitFor(() => started.length === 1, { timeout: 20_000, what: 'POST /api/tracks' });
+      assert.equal(started[0].md5, wantMD5, 'the page sent another MD5 than the file has');
+      assert.equal(started[0].size, size);
+      await waitState(row, 'uploading', { timeout: 30_000, terminal: ['ready', 'failed', 'error', 'cancelled', 'processing'] });
+      const id = await h.waitFor(() => createdIDs[0], { timeout: 10_000, what: 'the POST /api/tracks response' });
+
+      // Cancel: the upload stops and the pending track is deleted; nothing remains of it.
+      await row.getByRole('button', { name: 'Cancel upload of half a gigabyte.wav' }).click();
+      await waitState(row, 'cancelled', { timeout: 20_000 });
+      await h.waitFor(async () => (await fetch(`${BASE}/api/tracks/${id}`)).status === 404, { timeout: 10_000, what: `GET /api/tracks/${id} to answer 404 after Cancel` });
+    });
+  });
+
+  it('keyboard alone: Tab reaches the file picker with a visible focus ring, Space opens it, the file uploads', { timeout: 90_000 }, async () => {
+    await browserReady();
+    await h.withPage(async ({ page }) => {
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').waitFor({ state: 'attached' });
+      let reached = false;
+      for (let i = 0; i < 15 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => document.activeElement?.matches('input[type=file]') ?? false);
+      }
+      assert.ok(reached, 'Tab never reached the file input');
+      // The focus shows on the visible control (the label styled as a button).
+      const ring = await page.evaluate(() => {
+        const input = document.activeElement;
+        const label = document.querySelector(`label[for="${input.id}"]`);
+        const st = label && getComputedStyle(label);
+        return st && { style: st.outlineStyle, width: parseFloat(st.outlineWidth) };
+      });
+      assert.ok(ring && ring.style !== 'none' && ring.width >= 2, `no visible focus ring on the picker: ${JSON.stringify(ring)}`);
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), page.keyboard.press('Space')]);
+      assert.equal(chooser.isMultiple(), true, 'the picker takes one file only');
+      await chooser.setFiles(media.untagged.path);
+      const row = page.locator('li.upload').filter({ hasText: media.untagged.name });
+      await waitState(row, 'ready');
+      assert.ok(await row.locator('a.share-link').count(), 'no share link after a keyboard-only upload');
+    });
+  });
+
+  it('a file over the size limit is refused before hashing, with the limit in the reason', { timeout: 60_000 }, async () => {
+    await browserReady();
+    const { maxUploadBytes } = (await h.getJSON(`${BASE}/api/config`)).body;
+    assert.ok(maxUploadBytes > 0, 'GET /api/config gives no maxUploadBytes');
+    // A WAV header and a sparse tail one byte over the limit: nothing is ever read from it.
+    const huge = path.join(media.dir, 'too big.wav');
+    const header = Buffer.alloc(12);
+    header.write('RIFF', 0); header.writeUInt32LE(0xffffffff, 4); header.write('WAVE', 8);
+    await h.writeFile(huge, header);
+    await truncate(huge, maxUploadBytes + 1);
+    await h.withPage(async ({ page }) => {
+      let posts = 0;
+      page.on('request', (req) => { if (req.method() === 'POST') posts++; });
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').setInputFiles(huge);
+      const row = page.locator('li.upload').filter({ hasText: 'too big.wav' });
+      await waitState(row, 'refused', { timeout: 10_000 });
+      const text = await row.innerText();
+      assert.match(text, /too large/i, `the refused row does not say why: ${text}`);
+      assert.match(text, /2(\.0)? GB/, `the refused row does not give the limit: ${text}`);
+      assert.equal(posts, 0, 'a refused file reached the API');
+    });
+    await rm(huge, { force: true });
+  });
+
+  it('upload page at 360 px wide: no sideways scroll', { timeout: 60_000 }, async () => {
+    await browserReady();
+    await h.withPage({ viewport: { width: 360, height: 740 } }, async ({ page }) => {
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').waitFor({ state: 'attached' });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 360, `the upload page is ${width} px wide at 360: it scrolls sideways`);
+    });
+  });
+});
