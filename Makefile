@@ -65,9 +65,9 @@ lint-go: $(STATICCHECK) ## gofmt, go vet and staticcheck: fails on unformatted G
 test-go: tools layer lint-go ## the Go side: lint, unit tests, adapters against the local servers, the runner, the template
 	$(GO) test -count=1 ./...
 
-test-web: spa/node_modules/.installed ## the web app: its unit tests and its build (type checks, size budget)
+test-web: spa ## the web app: eslint (typescript-eslint, jsx-a11y), vitest; `spa` built it within its size budget
+	cd spa && npm run lint
 	cd spa && npm test
-	$(MAKE) --no-print-directory spa
 
 test-e2e: tools spa browser ## the browser suite: the runner and Debian's Chromium
 	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime

@@ -1,4 +1,4 @@
-// The Soundtime HTTP API as the pages use it (see shared/API.md). Errors arrive as
+// The Soundtime HTTP API as the pages use it (see docs/api.md). Errors arrive as
 // {"error": {"code", "message"}}; the message is safe to show.
 
 import { DEFAULT_TYPES } from './sniff';
