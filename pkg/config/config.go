@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type Config struct {
 	// when set, requests without it are refused. Empty under make dev.
 	OriginSecret string
 
+	Federation Federation
+
 	// The local runner only.
 	Addr             string        // SOUNDTIME_ADDR
 	DataDir          string        // SOUNDTIME_DATA_DIR
@@ -45,6 +48,27 @@ type Config struct {
 	// SweepInterval is how often the runner re-drives lost uploads and dead runs (SWEEP_INTERVAL;
 	// in AWS a schedule of the sweep function).
 	SweepInterval time.Duration
+}
+
+// Federation is the ActivityPub part of the configuration.
+type Federation struct {
+	Enabled bool   // FEDERATION: false turns every federation route into 404 and announces nothing
+	Handle  string // FEDERATION_HANDLE: the actor's user name
+	// BlockedDomains (FEDERATION_BLOCKED_DOMAINS): follows from these domains and their
+	// subdomains are refused, lower case.
+	BlockedDomains []string
+	// AllowIPs (FEDERATION_ALLOW_IPS, tests only): non-public addresses remote fetches may reach.
+	AllowIPs []netip.Prefix
+	// InsecureHTTP (FEDERATION_INSECURE_HTTP, tests only) allows http:// actors and inboxes.
+	InsecureHTTP bool
+	// RetryBase (FEDERATION_RETRY_BASE) is the first retry delay of a failed delivery.
+	RetryBase time.Duration
+
+	QueueURL       string // DELIVERY_QUEUE_URL: the delivery queue (set by the template)
+	FollowersTable string // FOLLOWERS_TABLE (set by the template; "followers" locally)
+	// KeyParameter (ACTOR_KEY_PARAMETER) names the SSM parameter that keeps the actor's key in
+	// AWS; the local runner keeps it in a file of its data folder instead.
+	KeyParameter string
 }
 
 // Mode says where a program runs, which decides what may be defaulted.
@@ -69,12 +93,22 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.MediaBucket = p.str("MEDIA_BUCKET", "soundtime-media", local)
 	c.ProcessFunction = p.str("PROCESS_FUNCTION", "", true)
 	c.FFmpegPath = p.str("FFMPEG_PATH", "", true)
-	limits := "" // in AWS the template names the table
-	if local {
-		limits = "limits"
-	}
-	c.LimitsTable = p.str("LIMITS_TABLE", limits, true)
+	c.LimitsTable = p.str("LIMITS_TABLE", limitsOr(local, "limits"), true)
 	c.OriginSecret = p.str("ORIGIN_VERIFY_SECRET", "", true)
+	c.Federation = Federation{
+		Enabled:        p.boolean("FEDERATION", true),
+		Handle:         p.str("FEDERATION_HANDLE", "tracks", true),
+		BlockedDomains: p.list("FEDERATION_BLOCKED_DOMAINS"),
+		AllowIPs:       p.prefixes("FEDERATION_ALLOW_IPS"),
+		InsecureHTTP:   p.boolean("FEDERATION_INSECURE_HTTP", false),
+		RetryBase:      p.duration("FEDERATION_RETRY_BASE", time.Minute),
+		QueueURL:       p.str("DELIVERY_QUEUE_URL", "", true),
+		FollowersTable: p.str("FOLLOWERS_TABLE", limitsOr(local, "followers"), true),
+		KeyParameter:   p.str("ACTOR_KEY_PARAMETER", "", true),
+	}
+	if h := c.Federation.Handle; !validHandle(h) {
+		p.fail("FEDERATION_HANDLE", h, "1 to 30 letters, digits or underscores")
+	}
 	c.DataDir = p.str("SOUNDTIME_DATA_DIR", ".local", true) // the runner only
 	c.SPADir = p.str("SOUNDTIME_SPA_DIR", "spa/dist", true) // the runner only
 	c.Track = track.Config{
@@ -151,4 +185,63 @@ func (p *parser) bytes(name string, def int64) int64 {
 		return def
 	}
 	return n
+}
+
+// limitsOr returns name for the local runner, whose tables have fixed names, and "" in AWS,
+// where the template names them.
+func limitsOr(local bool, name string) string {
+	if local {
+		return name
+	}
+	return ""
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(p.getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, v, "true or false")
+		return def
+	}
+	return b
+}
+
+// list reads comma-separated values, lower-cased, empty entries dropped.
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, v := range strings.Split(p.getenv(name), ",") {
+		if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, v := range p.list(name) {
+		pre, err := netip.ParsePrefix(v)
+		if err != nil {
+			p.fail(name, v, "comma-separated CIDRs such as 127.0.0.0/8,::1/128")
+			continue
+		}
+		out = append(out, pre.Masked())
+	}
+	return out
+}
+
+// validHandle: the user part of @handle@host, as Mastodon and GoToSocial accept it.
+func validHandle(h string) bool {
+	if h == "" || len(h) > 30 {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

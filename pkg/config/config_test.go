@@ -133,3 +133,34 @@ func TestContractNamesTheConfiguration(t *testing.T) {
 		}
 	}
 }
+
+func TestFederation(t *testing.T) {
+	c, err := config.Load(env(nil), config.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Federation
+	if !f.Enabled || f.Handle != "tracks" || f.RetryBase != time.Minute || f.InsecureHTTP || len(f.AllowIPs) != 0 || len(f.BlockedDomains) != 0 || f.FollowersTable != "followers" {
+		t.Fatalf("defaults = %+v", f)
+	}
+	c, err = config.Load(env(map[string]string{
+		"FEDERATION": "false", "FEDERATION_HANDLE": "music_1", "FEDERATION_BLOCKED_DOMAINS": " Spam.Example, ,evil.example ",
+		"FEDERATION_ALLOW_IPS": "127.0.0.1/8,::1/128", "FEDERATION_INSECURE_HTTP": "true", "FEDERATION_RETRY_BASE": "2s",
+	}), config.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = c.Federation
+	if f.Enabled || f.Handle != "music_1" || !f.InsecureHTTP || f.RetryBase != 2*time.Second ||
+		strings.Join(f.BlockedDomains, ",") != "spam.example,evil.example" ||
+		len(f.AllowIPs) != 2 || f.AllowIPs[0].String() != "127.0.0.0/8" {
+		t.Fatalf("overrides = %+v", f)
+	}
+	for name, v := range map[string]string{
+		"FEDERATION": "maybe", "FEDERATION_HANDLE": "a b", "FEDERATION_ALLOW_IPS": "localhost", "FEDERATION_RETRY_BASE": "-1s",
+	} {
+		if _, err := config.Load(env(map[string]string{name: v}), config.Local); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: error %v, want one naming it", name, v, err)
+		}
+	}
+}
