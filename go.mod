@@ -13,6 +13,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.8
 	github.com/aws/smithy-go v1.28.9
 	github.com/dhowden/tag v0.0.0-20240417053706-3d75831295e8
+	github.com/go-fed/httpsig v1.1.0
 	github.com/google/uuid v1.6.0
 	go.yaml.in/yaml/v3 v3.0.6
 )
@@ -34,4 +35,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.3 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.3 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8 // indirect
+	golang.org/x/crypto v0.0.0-20200622213623-75b288015ac9 // indirect
+	golang.org/x/sys v0.0.0-20190412213103-97732733099d // indirect
 )
