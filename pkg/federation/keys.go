@@ -74,12 +74,3 @@ func parseKey(pemText string) (*rsa.PrivateKey, error) {
 	}
 	return rk, nil
 }
-
-// PublicKeyPEM is the PEM of key's public half, as the actor document publishes it.
-func PublicKeyPEM(key *rsa.PrivateKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return "", fmt.Errorf("federation: encode the public key: %w", err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
-}

@@ -1,0 +1,184 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/soundtime/soundtime/pkg/activitypub"
+	"github.com/soundtime/soundtime/pkg/httpsig"
+	"github.com/soundtime/soundtime/pkg/remote"
+)
+
+// Deliverer is the deliver function: the delivery queue's consumer. An announce or withdraw
+// message is fanned out into one deliver message per inbox (followers on one server share its
+// shared inbox); a deliver message is POSTed, signed as Mastodon signs, and its result decides:
+// a 2xx is done; a 410 removes the followers of that inbox; another 4xx (but 408 and 429) is
+// final; anything else is retried with exponential backoff from FEDERATION_RETRY_BASE, until the
+// queue's redrive policy moves it to the dead-letter queue (about two days).
+type Deliverer struct {
+	*Service
+}
+
+// maxBackoff is the longest an SQS message can be made to wait (its visibility timeout's cap).
+const maxBackoff = 12 * time.Hour
+
+// Backoff is how long a delivery waits after its attempt-th failure (attempt from 1): base,
+// doubling, at most 12 hours.
+func Backoff(base time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// Handle delivers a batch, reporting the messages to retry as batch item failures (their
+// visibility already set to the backoff) with a nil error.
+func (d *Deliverer) Handle(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
+	log := d.Log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With(slog.String("requestId", lc.AwsRequestID))
+	}
+	var resp events.SQSEventResponse
+	for _, r := range e.Records {
+		log := log.With(slog.String("messageId", r.MessageId))
+		if err := d.handle(ctx, r, log); err != nil {
+			log.Warn("delivery to retry", slog.Any("error", err))
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (d *Deliverer) handle(ctx context.Context, r events.SQSMessage, log *slog.Logger) error {
+	var m Message
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+		log.Error("unreadable message dropped", slog.Any("error", err))
+		return nil // retrying cannot help
+	}
+	switch m.Kind {
+	case KindAnnounce:
+		return d.announce(ctx, m.Track, log)
+	case KindWithdraw:
+		return d.fanOut(ctx, d.deleteOf(m.Track), log.With(slog.String("track", m.Track), slog.String("kind", m.Kind)))
+	case KindDeliver:
+		return d.deliver(ctx, r, m, log.With(slog.String("inbox", m.Inbox)))
+	}
+	log.Error("message of unknown kind dropped", slog.String("kind", m.Kind))
+	return nil
+}
+
+// announce fans out the Create of a track that is still live, ready and public: one deleted
+// or made private meanwhile is not announced.
+func (d *Deliverer) announce(ctx context.Context, id string, log *slog.Logger) error {
+	log = log.With(slog.String("track", id), slog.String("kind", KindAnnounce))
+	t, err := d.announced(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		log.Info("track gone or not public: not announced")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return d.fanOut(ctx, d.create(t), log)
+}
+
+// fanOut queues one deliver message of activity per delivery inbox of the followers.
+func (d *Deliverer) fanOut(ctx context.Context, activity any, log *slog.Logger) error {
+	raw, err := json.Marshal(activity)
+	if err != nil {
+		return fmt.Errorf("federation: encode the activity: %w", err)
+	}
+	seen := map[string]bool{}
+	var bodies [][]byte
+	err = d.Followers.List(ctx, func(f Follower) error {
+		inbox := f.DeliveryInbox()
+		if seen[inbox] {
+			return nil
+		}
+		seen[inbox] = true
+		b, err := json.Marshal(Message{Kind: KindDeliver, Inbox: inbox, Activity: raw})
+		bodies = append(bodies, b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(bodies) == 0 {
+		log.Info("no followers: nothing to deliver")
+		return nil
+	}
+	if err := d.Queue.SendBatch(ctx, bodies); err != nil {
+		// A retry of the whole fan-out may deliver to some inboxes twice; they take an
+		// activity id once.
+		return err
+	}
+	log.Info("fanned out", slog.Int("inboxes", len(bodies)))
+	return nil
+}
+
+// deliver POSTs one activity to one inbox.
+func (d *Deliverer) deliver(ctx context.Context, r events.SQSMessage, m Message, log *slog.Logger) error {
+	status, err := d.Remote.Post(ctx, m.Inbox, activitypub.MediaType, m.Activity, func(req *http.Request, body []byte) error {
+		return httpsig.Sign(req, d.KeyID(), d.Key, nil, body, d.now())
+	})
+	switch {
+	case err == nil && status >= 200 && status < 300:
+		log.Info("delivered", slog.Int("status", status))
+		return nil
+	case err == nil && status == http.StatusGone:
+		n, err := d.removeInbox(ctx, m.Inbox)
+		log.Info("inbox gone: its followers removed", slog.Int("followers", n))
+		return err
+	case err == nil && status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests:
+		log.Warn("delivery refused for good", slog.Int("status", status))
+		return nil
+	case err != nil && permanent(err):
+		log.Warn("delivery impossible", slog.Any("error", err))
+		return nil
+	}
+	attempt, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+	wait := Backoff(d.Config.RetryBase, max(attempt, 1))
+	if derr := d.Queue.Delay(ctx, r.ReceiptHandle, wait); derr != nil {
+		log.Warn("backoff not set; the queue's visibility timeout applies", slog.Any("error", derr))
+	}
+	if err != nil {
+		return fmt.Errorf("attempt %d, next in %s: %w", attempt, wait, err)
+	}
+	return fmt.Errorf("attempt %d answered %d, next in %s", attempt, status, wait)
+}
+
+// removeInbox removes the followers whose inbox or shared inbox is inbox.
+func (d *Deliverer) removeInbox(ctx context.Context, inbox string) (int, error) {
+	var gone []string
+	err := d.Followers.List(ctx, func(f Follower) error {
+		if f.Inbox == inbox || f.SharedInbox == inbox {
+			gone = append(gone, f.Actor)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range gone {
+		if err := d.Followers.Remove(ctx, a); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
+}
+
+// permanent reports whether a delivery error is one no retry fixes: the inbox is not somewhere
+// we may send to.
+func permanent(err error) bool {
+	return errors.Is(err, remote.ErrForbiddenAddress) || errors.Is(err, remote.ErrScheme) || errors.Is(err, remote.ErrTooManyRedirects)
+}
