@@ -96,10 +96,9 @@ type delivery struct {
 
 // source runs an SQSSource on a fresh queue (1 s visibility) until the test ends.
 type source struct {
-	t       *testing.T
-	c       *sqs.Client
-	q       localaws.Queue
-	handler func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	t *testing.T
+	c *sqs.Client
+	q localaws.Queue
 
 	mu   sync.Mutex
 	seen []delivery
