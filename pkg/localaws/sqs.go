@@ -1,11 +1,13 @@
 package localaws
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -50,7 +52,11 @@ func (st *Stack) startSQS(opt Options) error {
 		"--disable-warning=ExperimentalWarning",
 		opt.Tools.Fauxqs,
 	}
-	if err := st.spawn(opt.Tools.FauxqsNode, args, opt.Output,
+	out := opt.Output
+	if out != io.Discard {
+		out = &warnings{out: out}
+	}
+	if err := st.spawn(opt.Tools.FauxqsNode, args, out,
 		"FAUXQS_PORT="+port,
 		"FAUXQS_DATA_DIR="+dir,
 		"FAUXQS_PERSISTENCE=true",
@@ -60,6 +66,37 @@ func (st *Stack) startSQS(opt Options) error {
 	}
 	st.SQSEndpoint = "http://127.0.0.1:" + port
 	return nil
+}
+
+// warnings passes on what fauxqs writes except its request log: two JSON lines at pino's info
+// level (30) for every call, a long poll every 20 s included. Warnings, errors and anything
+// else pass. It is safe for one writer, as exec's copying goroutine is.
+type warnings struct {
+	out     io.Writer
+	partial []byte
+}
+
+func (w *warnings) Write(p []byte) (int, error) {
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := w.partial[:i+1]
+		var entry struct{ Level *int }
+		if json.Unmarshal(line, &entry) != nil || entry.Level == nil || *entry.Level >= 40 {
+			if _, err := w.out.Write(line); err != nil {
+				return len(p), err
+			}
+		}
+		w.partial = w.partial[i+1:]
+	}
+	if len(w.partial) > 64<<10 { // no newline in sight: pass it on as it is
+		w.out.Write(w.partial)
+		w.partial = nil
+	}
+	return len(p), nil
 }
 
 // pinnedNode returns the Node.js build that the lockfile installs for this machine
