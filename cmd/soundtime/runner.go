@@ -20,6 +20,7 @@ import (
 	"github.com/soundtime/soundtime/pkg/app"
 	"github.com/soundtime/soundtime/pkg/config"
 	"github.com/soundtime/soundtime/pkg/expire"
+	"github.com/soundtime/soundtime/pkg/federation"
 	"github.com/soundtime/soundtime/pkg/httpapi"
 	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/process"
@@ -101,7 +102,24 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	if err := localaws.EnsureLimitsTable(ctx, ddb, cfg.LimitsTable); err != nil {
 		return fail(err)
 	}
+	if err := localaws.EnsureFollowersTable(ctx, ddb, cfg.Federation.FollowersTable); err != nil {
+		return fail(err)
+	}
+	deliveries, err := localaws.EnsureQueue(ctx, r.stack.SQS(), localaws.QueueConfig{
+		Name: "deliveries", MaxReceiveCount: federation.DeliveryAttempts, VisibilityTimeout: 30 * time.Second,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	cfg.Federation.QueueURL = deliveries.URL
 	r.app = app.New(cfg, log, s3c, ddb)
+	r.app.SQS = r.stack.SQS()
+	// The actor's key, made on first use, in a file only its owner reads (Parameter Store in AWS).
+	r.app.Secrets = localaws.FileSecret{Path: filepath.Join(cfg.DataDir, "actor-key.pem")}
+	fed, err := r.app.Federation(ctx)
+	if err != nil {
+		return fail(err)
+	}
 	if r.proc, err = r.app.Process(); err != nil {
 		return fail(err)
 	}
@@ -133,13 +151,25 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	r.background(func() { stream.Run(r.loops, r.ctx) })
 	r.background(func() { ttl.Run(r.loops) })
 	r.background(r.sweepLoop)
+	// The deliver function, fed by the delivery queue as Lambda's SQS event source mapping
+	// would (deliveries already queued go out even with FEDERATION=false).
+	deliver := &federation.Deliverer{Service: fed}
+	source := &localaws.SQSSource{
+		API: r.stack.SQS(), QueueURL: deliveries.URL, QueueARN: deliveries.ARN, Handler: deliver.Handle,
+		BatchSize: 10, Timeout: 30 * time.Second, Log: log.With(slog.String("function", "deliver")),
+	}
+	r.background(func() { source.Run(r.loops) })
 	// Objects a lost stream record left behind go at start (in AWS a daily schedule).
 	if _, err := r.rec.Handle(ctx); err != nil {
 		return fail(err)
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/", r.app.API().Handler(httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages, httpapi.Site(cfg.SPADir)))
+	groups := []httpapi.Group{httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages}
+	if cfg.Federation.Enabled {
+		groups = append(groups, httpapi.Federation(fed))
+	}
+	mux.Handle("/", r.app.API().Handler(append(groups, httpapi.Site(cfg.SPADir))...))
 	// The reconcile job on demand.
 	mux.HandleFunc("/_local/reconcile", r.serveReconcile)
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -15,9 +15,11 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/soundtime/soundtime/pkg/config"
 	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/federation"
 	s3store "github.com/soundtime/soundtime/pkg/s3"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -28,10 +30,16 @@ type App struct {
 	Log    *slog.Logger
 	// AWS is the SDK configuration the clients were made from (the function's role in Lambda);
 	// a main that needs one more client (the sweep's Lambda client) makes it from this.
-	AWS    aws.Config
-	Store  *dynamo.Store
-	Bucket *s3store.Bucket
-	Tracks *track.Service
+	AWS      aws.Config
+	DynamoDB *dynamodb.Client
+	Store    *dynamo.Store
+	Bucket   *s3store.Bucket
+	Tracks   *track.Service
+	// SQS and Secrets serve federation. Load leaves them nil, and the methods that need them make
+	// them from AWS on first use (so the API functions' binaries do not link their SDKs); the
+	// local runner sets its own.
+	SQS     *sqs.Client
+	Secrets federation.Secrets
 }
 
 // Load reads the configuration through getenv (os.Getenv in a function's main) for Lambda, where
@@ -56,7 +64,7 @@ func Load(ctx context.Context, getenv func(string) string) (*App, error) {
 func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Client) *App {
 	store := dynamo.New(ddb, cfg.TableName)
 	bucket := s3store.New(s3c, cfg.MediaBucket)
-	return &App{Config: cfg, Log: log, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
+	return &App{Config: cfg, Log: log, DynamoDB: ddb, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
 }
 
 // Health checks that the table and the bucket answer.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"os"
 	"time"
 
@@ -24,7 +25,7 @@ func (a *App) API() *httpapi.Server {
 	}
 	return &httpapi.Server{
 		Tracks: a.Tracks, BaseURL: a.Config.PublicBaseURL, Log: a.Log, Health: a.Health,
-		Limit: limit, OriginSecret: a.Config.OriginSecret,
+		Limit: limit, OriginSecret: a.Config.OriginSecret, Fediverse: a.fediverse(),
 		MaxDuration: a.Config.MaxDuration, MediaOrigin: a.mediaOrigin(),
 	}
 }
@@ -35,13 +36,17 @@ func (a *App) Process() (*process.Handler, error) {
 	if a.Config.FFmpegPath == "" {
 		return nil, errors.New("app: FFMPEG_PATH is required by the process function")
 	}
-	return &process.Handler{
+	h := &process.Handler{
 		Tracks: a.Tracks, Blobs: a.Bucket, Log: a.Log, Bucket: a.Config.MediaBucket,
 		Media: process.Media{
 			FFmpeg: a.Config.FFmpegPath, SegmentSeconds: a.Config.SegmentSeconds, MaxDuration: a.Config.MaxDuration,
 			Timeout: runTimeout(a.Config.Track.ProcessTimeout), TempDir: os.TempDir(), Uploads: 16,
 		},
-	}, nil
+	}
+	if p := a.publisher(); p != nil && a.announcing() {
+		h.Announce = p.Announce
+	}
+	return h, nil
 }
 
 // Sweeper returns the sweep function's handler; invoke queues an asynchronous invocation of the
@@ -52,7 +57,13 @@ func (a *App) Sweeper(invoke func(ctx context.Context, payload []byte) error) *p
 
 // Expire returns the expire function's handler.
 func (a *App) Expire() *expire.Handler {
-	return &expire.Handler{Blobs: a.Bucket, Log: a.Log}
+	h := &expire.Handler{Blobs: a.Bucket, Log: a.Log}
+	// Withdrawals go out even with FEDERATION=false: what was announced is taken back when the
+	// track goes.
+	if p := a.publisher(); p != nil {
+		h.Withdraw = p.Withdraw
+	}
+	return h
 }
 
 // Reconcile returns the reconcile function's handler.
@@ -74,4 +85,16 @@ func (a *App) mediaOrigin() string {
 // runTimeout bounds one ffmpeg run: the run's time less a minute to publish its outputs.
 func runTimeout(process time.Duration) time.Duration {
 	return max(process-time.Minute, process/2)
+}
+
+// fediverse is the actor's account, @handle@host, when federation is on; "" otherwise.
+func (a *App) fediverse() string {
+	if !a.Config.Federation.Enabled {
+		return ""
+	}
+	u, err := url.Parse(a.Config.PublicBaseURL)
+	if err != nil {
+		return ""
+	}
+	return "@" + a.Config.Federation.Handle + "@" + u.Host
 }

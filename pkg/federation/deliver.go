@@ -28,6 +28,11 @@ type Deliverer struct {
 	*Service
 }
 
+// DeliveryAttempts is how many times a delivery is tried before the queue moves it to its
+// dead-letter queue (the redrive policy's maxReceiveCount, the same in the template): with
+// FEDERATION_RETRY_BASE at a minute, the waits between them add up to about two days.
+const DeliveryAttempts = 14
+
 // maxBackoff is the longest an SQS message can be made to wait (its visibility timeout's cap).
 const maxBackoff = 12 * time.Hour
 

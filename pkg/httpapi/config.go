@@ -13,6 +13,9 @@ type configJSON struct {
 	MaxDurationSeconds int64    `json:"maxDurationSeconds"`
 	RetentionDays      int      `json:"retentionDays"`
 	Types              []string `json:"types"`
+	// Fediverse is the account that announces public tracks (@tracks@host), absent with
+	// federation off: the upload page says what "Public" does, the track page whom to follow.
+	Fediverse string `json:"fediverse,omitempty"`
 }
 
 func (s *Server) config(w http.ResponseWriter, r *http.Request) {
@@ -22,5 +25,6 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request) {
 		MaxDurationSeconds: int64(s.MaxDuration.Seconds()),
 		RetentionDays:      int(c.Retention.Hours() / 24),
 		Types:              track.AllowedTypes(),
+		Fediverse:          s.Fediverse,
 	})
 }

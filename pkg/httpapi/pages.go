@@ -53,6 +53,9 @@ type pageData struct {
 	Width, Height int
 	Theme         *track.Theme // validated #rrggbb colours, nil for the app's own
 	NoIndex       bool         // <meta name="robots" content="noindex">
+	// ActivityURL is the Note of a public track, for <link rel="alternate">: pasting the share
+	// link into a fediverse search finds the post. "" for other tracks or with federation off.
+	ActivityURL template.URL
 
 	CSS, Script string // the web app's stylesheet and the page's entry script
 }
@@ -199,6 +202,9 @@ func (s *Server) pageData(t *track.Track, m track.MediaURLs) pageData {
 		Cover:     template.URL(m.Cover), Preview: template.URL(m.Preview),
 		CoverURL: template.URL(s.coverURL(t.ID)),
 		Width:    PlayerWidth, Height: PlayerHeight,
+	}
+	if s.Fediverse != "" && t.Public && t.Status == track.StatusReady {
+		d.ActivityURL = template.URL(s.BaseURL + "/ap/tracks/" + t.ID)
 	}
 	var parts []string
 	if g := t.Tags; g != nil {

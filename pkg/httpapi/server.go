@@ -31,6 +31,9 @@ type Server struct {
 	// Gateway URL directly) and are refused, and the viewer's address is read from
 	// ViewerAddressHeader. Empty (the local runner): viewers connect directly.
 	OriginSecret string
+	// Fediverse is the account that announces public tracks (@tracks@host), "" with federation
+	// off: pages link a public track's ActivityPub Note, and the web app shows whom to follow.
+	Fediverse string
 	// MaxDuration is the longest track processing accepts (MAX_DURATION), told to the upload page.
 	MaxDuration time.Duration
 	// MediaOrigin is the origin of the signed media URLs (the bucket's endpoint), allowed by the

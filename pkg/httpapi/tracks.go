@@ -236,6 +236,8 @@ type trackJSONBody struct {
 	ExpiresAt    string       `json:"expiresAt"`
 	Downloadable bool         `json:"downloadable"`
 	Public       bool         `json:"public"`
+	// Announced: the track was announced to the fediverse (a public track that became ready).
+	Announced bool `json:"announced,omitempty"`
 	Duration     float64      `json:"duration,omitempty"`
 	Audio        *audioJSON   `json:"audio,omitempty"`
 	Tags         *tagsJSON    `json:"tags,omitempty"`
@@ -268,7 +270,7 @@ func (s *Server) trackJSON(t *track.Track, m track.MediaURLs) trackJSONBody {
 		ID: t.ID, URL: s.shareURL(t.ID), Status: string(t.Status),
 		Filename: t.Filename, Type: t.Type, Size: t.Size,
 		CreatedAt: rfc3339(t.CreatedAt), UploadedAt: rfc3339(t.UploadedAt), ExpiresAt: rfc3339(t.ExpiresAt),
-		Downloadable: t.Downloadable, Public: t.Public, Duration: t.Duration,
+		Downloadable: t.Downloadable, Public: t.Public, Announced: t.Announced, Duration: t.Duration,
 	}
 	if a := t.Audio; a != nil {
 		b.Audio = &audioJSON{Codec: a.Codec, Bitrate: a.Bitrate, SampleRate: a.SampleRate, Channels: a.Channels}
