@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/federation"

@@ -225,28 +225,28 @@ type downloadJSON struct {
 
 // trackJSONBody is what a listener sees. Fields of things that do not exist are omitted.
 type trackJSONBody struct {
-	ID           string       `json:"id"`
-	URL          string       `json:"url"`
-	Status       string       `json:"status"`
-	Filename     string       `json:"filename"`
-	Type         string       `json:"type"`
-	Size         int64        `json:"size"`
-	CreatedAt    string       `json:"createdAt"`
-	UploadedAt   string       `json:"uploadedAt,omitempty"`
-	ExpiresAt    string       `json:"expiresAt"`
-	Downloadable bool         `json:"downloadable"`
-	Public       bool         `json:"public"`
+	ID           string `json:"id"`
+	URL          string `json:"url"`
+	Status       string `json:"status"`
+	Filename     string `json:"filename"`
+	Type         string `json:"type"`
+	Size         int64  `json:"size"`
+	CreatedAt    string `json:"createdAt"`
+	UploadedAt   string `json:"uploadedAt,omitempty"`
+	ExpiresAt    string `json:"expiresAt"`
+	Downloadable bool   `json:"downloadable"`
+	Public       bool   `json:"public"`
 	// Announced: the track was announced to the fediverse (a public track that became ready).
-	Announced bool `json:"announced,omitempty"`
-	Duration     float64      `json:"duration,omitempty"`
-	Audio        *audioJSON   `json:"audio,omitempty"`
-	Tags         *tagsJSON    `json:"tags,omitempty"`
-	Cover        string       `json:"cover,omitempty"`
-	Preview      string       `json:"preview,omitempty"`
-	Stream       string       `json:"stream,omitempty"`
-	Waveform     string       `json:"waveform,omitempty"`
-	Theme        *themeJSON   `json:"theme,omitempty"`
-	Error        *errorDetail `json:"error,omitempty"`
+	Announced bool         `json:"announced,omitempty"`
+	Duration  float64      `json:"duration,omitempty"`
+	Audio     *audioJSON   `json:"audio,omitempty"`
+	Tags      *tagsJSON    `json:"tags,omitempty"`
+	Cover     string       `json:"cover,omitempty"`
+	Preview   string       `json:"preview,omitempty"`
+	Stream    string       `json:"stream,omitempty"`
+	Waveform  string       `json:"waveform,omitempty"`
+	Theme     *themeJSON   `json:"theme,omitempty"`
+	Error     *errorDetail `json:"error,omitempty"`
 }
 
 type audioJSON struct {
