@@ -16,6 +16,7 @@ import (
 	"github.com/soundtime/soundtime/pkg/activitypub"
 	"github.com/soundtime/soundtime/pkg/httpsig"
 	"github.com/soundtime/soundtime/pkg/remote"
+	"github.com/soundtime/soundtime/pkg/track"
 )
 
 // Deliverer is the deliver function: the delivery queue's consumer. An announce or withdraw
@@ -56,13 +57,38 @@ func (d *Deliverer) Handle(ctx context.Context, e events.SQSEvent) (events.SQSEv
 	var resp events.SQSEventResponse
 	for _, r := range e.Records {
 		log := log.With(slog.String("messageId", r.MessageId))
-		if err := d.handle(ctx, r, log); err != nil {
-			log.Warn("delivery to retry", slog.Any("error", err))
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		err := d.handle(ctx, r, log)
+		if err == nil {
+			continue
 		}
+		// Retried: after the wait the error asks for, else after the backoff of its attempt.
+		attempt, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+		wait := Backoff(d.Config.RetryBase, max(attempt, 1))
+		var later *retryLater
+		if errors.As(err, &later) {
+			wait = later.after
+		}
+		if derr := d.Queue.Delay(ctx, r.ReceiptHandle, wait); derr != nil {
+			log.Warn("backoff not set; the queue's visibility timeout applies", slog.Any("error", derr))
+		}
+		log.Warn("to retry", slog.Int("attempt", attempt), slog.Duration("after", wait), slog.Any("error", err))
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 	}
 	return resp, nil
 }
+
+// retryLater asks for a retry after a given wait rather than the backoff.
+type retryLater struct {
+	after time.Duration
+	err   error
+}
+
+func (r *retryLater) Error() string { return r.err.Error() }
+func (r *retryLater) Unwrap() error { return r.err }
+
+// notYetWait is how long an announcement waits for its track to be recorded ready: the process
+// function queues it just before that write.
+const notYetWait = 2 * time.Second
 
 func (d *Deliverer) handle(ctx context.Context, r events.SQSMessage, log *slog.Logger) error {
 	var m Message
@@ -76,7 +102,7 @@ func (d *Deliverer) handle(ctx context.Context, r events.SQSMessage, log *slog.L
 	case KindWithdraw:
 		return d.fanOut(ctx, d.deleteOf(m.Track), log.With(slog.String("track", m.Track), slog.String("kind", m.Kind)))
 	case KindDeliver:
-		return d.deliver(ctx, r, m, log.With(slog.String("inbox", m.Inbox)))
+		return d.deliver(ctx, m, log.With(slog.String("inbox", m.Inbox)))
 	}
 	log.Error("message of unknown kind dropped", slog.String("kind", m.Kind))
 	return nil
@@ -86,13 +112,23 @@ func (d *Deliverer) handle(ctx context.Context, r events.SQSMessage, log *slog.L
 // or made private meanwhile is not announced.
 func (d *Deliverer) announce(ctx context.Context, id string, log *slog.Logger) error {
 	log = log.With(slog.String("track", id), slog.String("kind", KindAnnounce))
-	t, err := d.announced(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		log.Info("track gone or not public: not announced")
+	t, err := d.Tracks.Track(ctx, id)
+	switch {
+	case errors.Is(err, track.ErrNotFound):
+		log.Info("track gone: not announced")
 		return nil
-	}
-	if err != nil {
+	case err != nil:
 		return err
+	case !t.Public:
+		log.Info("track not public: not announced")
+		return nil
+	case t.Status == track.StatusProcessing:
+		// The announcement is queued just before the track is recorded ready; a run that dies
+		// in between leaves it processing until a retry finishes it.
+		return &retryLater{after: notYetWait, err: errors.New("track not recorded ready yet")}
+	case t.Status != track.StatusReady:
+		log.Info("track failed: not announced")
+		return nil
 	}
 	return d.fanOut(ctx, d.create(t), log)
 }
@@ -132,7 +168,7 @@ func (d *Deliverer) fanOut(ctx context.Context, activity any, log *slog.Logger) 
 }
 
 // deliver POSTs one activity to one inbox.
-func (d *Deliverer) deliver(ctx context.Context, r events.SQSMessage, m Message, log *slog.Logger) error {
+func (d *Deliverer) deliver(ctx context.Context, m Message, log *slog.Logger) error {
 	status, err := d.Remote.Post(ctx, m.Inbox, activitypub.MediaType, m.Activity, func(req *http.Request, body []byte) error {
 		return httpsig.Sign(req, d.KeyID(), d.Key, nil, body, d.now())
 	})
@@ -150,16 +186,10 @@ func (d *Deliverer) deliver(ctx context.Context, r events.SQSMessage, m Message,
 	case err != nil && permanent(err):
 		log.Warn("delivery impossible", slog.Any("error", err))
 		return nil
+	case err != nil:
+		return err
 	}
-	attempt, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
-	wait := Backoff(d.Config.RetryBase, max(attempt, 1))
-	if derr := d.Queue.Delay(ctx, r.ReceiptHandle, wait); derr != nil {
-		log.Warn("backoff not set; the queue's visibility timeout applies", slog.Any("error", derr))
-	}
-	if err != nil {
-		return fmt.Errorf("attempt %d, next in %s: %w", attempt, wait, err)
-	}
-	return fmt.Errorf("attempt %d answered %d, next in %s", attempt, status, wait)
+	return fmt.Errorf("the inbox answered %d", status)
 }
 
 // removeInbox removes the followers whose inbox or shared inbox is inbox.
