@@ -372,12 +372,12 @@ export async function getJSON(url) {
  * Starts an upload through the API as the page would: the POST. The returned object's put()
  * then PUTs the bytes to the presigned URL.
  */
-export async function apiStart(base, file, { downloadable = true } = {}) {
+export async function apiStart(base, file, { downloadable = true, public: isPublic = false } = {}) {
   const md5 = createHash('md5').update(file.bytes).digest('base64');
   const res = await fetch(`${base}/api/tracks`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ filename: file.name, type: file.type, size: file.bytes.length, md5, downloadable, public: false }),
+    body: JSON.stringify({ filename: file.name, type: file.type, size: file.bytes.length, md5, downloadable, public: isPublic }),
   });
   const created = await res.json();
   if (res.status !== 201) throw new Error(`POST /api/tracks: ${res.status} ${JSON.stringify(created)}`);

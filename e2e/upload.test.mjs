@@ -40,7 +40,7 @@ describe('upload page, in Chromium', () => {
       assert.equal(await input.count(), 1, 'want one file input');
       assert.equal(await input.evaluate((e) => e.multiple), true, 'the file input does not take several files');
       const streamOnly = page.getByLabel('Stream only (no download)');
-      const pub = page.getByLabel('Public (announce to the fediverse)');
+      const pub = page.getByRole('checkbox', { name: 'Public — announce it to the fediverse' });
       assert.equal(await streamOnly.isChecked(), false, '"Stream only" is checked by default');
       assert.equal(await pub.isChecked(), false, '"Public" is checked by default');
 
@@ -202,7 +202,7 @@ describe('upload page, in Chromium', () => {
       // While the worker hashes, the page answers: its progress text changes under our eyes, and
       // a checkbox clicked now is checked now. No timing threshold: a frozen page fails both.
       const seen = new Set();
-      const pub = page.getByLabel('Public (announce to the fediverse)');
+      const pub = page.getByRole('checkbox', { name: 'Public — announce it to the fediverse' });
       let clicked = false;
       const t0 = Date.now();
       await h.waitFor(async () => {

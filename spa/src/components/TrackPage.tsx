@@ -2,8 +2,9 @@
 // and details. A 404 at any time (deleted or expired while open) shows "Track not found".
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, downloadHref, formatName, getTrack, trackTitle, type Track } from '../lib/api';
+import { ApiError, downloadHref, formatName, getConfig, getTrack, trackTitle, type Track } from '../lib/api';
 import { applyTheme } from '../lib/dom';
+import { fediverseNotice } from '../lib/fediverse';
 import { expiresIn, formatBitrate, formatBytes, formatChannels, formatDate, formatSampleRate, formatTotal } from '../lib/format';
 import { nextPoll, recheckOnVisible, STILL_PROCESSING } from '../lib/poll';
 import { Brand, CopyButton, Cover, EmbedCode } from './common';
@@ -178,8 +179,53 @@ function Actions({ track }: { track: Track }) {
   );
 }
 
+/**
+ * The fediverse account that announces public tracks, asked for once the page shows a public
+ * track (a private one never asks). Undefined while unknown, and when the config cannot be read
+ * or federation is off: the page then shows nothing about the fediverse.
+ */
+function useFediverseHandle(wanted: boolean): string | undefined {
+  const [handle, setHandle] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    if (!wanted) return;
+    let live = true;
+    // getConfig never rejects (it falls back to defaults, which name no account); the catch is
+    // a second guard so that nothing here can break the page.
+    getConfig()
+      .then((c) => {
+        if (live && c.fediverse) setHandle(c.fediverse);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [wanted]);
+  return handle;
+}
+
+/** "Announced to the fediverse", or "will be announced when ready", with the handle to follow. */
+function Fediverse({ track, handle }: { track: Track; handle: string | undefined }) {
+  const notice = fediverseNotice(track, handle);
+  if (!notice) return null;
+  return (
+    <div class="fediverse" data-fediverse={notice.kind}>
+      <p class="fediverse-status">
+        {notice.kind === 'announced' ? 'Announced to the fediverse.' : 'Public: it will be announced to the fediverse once it is ready.'}
+      </p>
+      <p class="share-row fediverse-follow">
+        <span>
+          Follow <code class="fediverse-handle">{notice.handle}</code> on Mastodon or any fediverse server to see new public tracks in
+          your timeline.
+        </span>
+        <CopyButton text={notice.handle} label="Copy handle" what="handle" />
+      </p>
+    </div>
+  );
+}
+
 export function TrackPage({ id }: { id: string }) {
   const { track, state, message, gone, stale } = useTrack(id);
+  const handle = useFediverseHandle(track?.public === true && state !== 'notfound');
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 60_000);
@@ -230,6 +276,7 @@ export function TrackPage({ id }: { id: string }) {
         )}
         {state === 'ready' && <Player track={track} onGone={gone} />}
         {state === 'ready' && <Actions track={track} />}
+        <Fediverse track={track} handle={handle} />
         {track.expiresAt && <p class="expires">{expiresIn(track.expiresAt, now)}</p>}
         {state === 'ready' && <Details track={track} />}
       </>

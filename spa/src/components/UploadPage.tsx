@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, DEFAULT_CONFIG, deleteTrack, getConfig, trackTitle, type Config } from '../lib/api';
 import { announce } from '../lib/dom';
+import { publicOption } from '../lib/fediverse';
 import { formatBytes, formatDuration, formatSpeed, percent } from '../lib/format';
 import { UploadQueue, type UploadItem } from '../lib/queue';
 import { browserStorage, TokenStore, type StoredUpload } from '../lib/store';
@@ -156,6 +157,8 @@ export function UploadPage() {
     configReady.current = getConfig().then((c) => {
       config.current = c;
       setLimits(c);
+      // Federation off: "Public" would announce nothing, so it is unticked and disabled.
+      if (c.fediverse === null) setIsPublic(false);
     });
     const seen = new Map<number, string>();
     return queue.subscribe((list) => {
@@ -176,7 +179,9 @@ export function UploadPage() {
     const files = list ? Array.from(list) : [];
     if (!files.length) return;
     await configReady.current;
-    await queue.add(files, { downloadable: !streamOnly, public: isPublic });
+    // Never public where the server said it announces nothing (the box may have been ticked
+    // before its answer came).
+    await queue.add(files, { downloadable: !streamOnly, public: isPublic && config.current.fediverse !== null });
   };
 
   const onDelete = async (e: StoredUpload) => {
@@ -204,6 +209,7 @@ export function UploadPage() {
   };
 
   const hours = Math.round(limits.maxDurationSeconds / 3600);
+  const pub = publicOption(limits.fediverse);
   return (
     <>
       <Brand />
@@ -255,10 +261,22 @@ export function UploadPage() {
             <input type="checkbox" name="stream-only" checked={streamOnly} onChange={(e) => setStreamOnly(e.currentTarget.checked)} />
             Stream only (no download)
           </label>
-          <label class="check">
-            <input type="checkbox" name="public" checked={isPublic} onChange={(e) => setIsPublic(e.currentTarget.checked)} />
-            Public (announce to the fediverse)
-          </label>
+          <div class="option" data-available={pub.available ? 'true' : 'false'}>
+            <label class="check">
+              <input
+                type="checkbox"
+                name="public"
+                checked={isPublic && pub.available}
+                disabled={!pub.available}
+                aria-describedby="public-help"
+                onChange={(e) => setIsPublic(e.currentTarget.checked)}
+              />
+              {pub.label}
+            </label>
+            <p id="public-help" class="option-help">
+              {pub.help}
+            </p>
+          </div>
         </fieldset>
         {items.length > 0 && (
           <ul class="uploads" aria-label="Uploads">

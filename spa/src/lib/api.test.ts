@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTrack, getTrack } from './api';
+import { createTrack, DEFAULT_CONFIG, getConfig, getTrack } from './api';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -39,5 +39,30 @@ describe('getTrack', () => {
     expect(url).toBe('/api/tracks/Ab3dEf9Z');
     expect([...new Headers(init?.headers).keys()]).toEqual(['accept']);
     expect(init?.credentials).not.toBe('include');
+  });
+});
+
+describe('getConfig', () => {
+  const limits = { maxUploadBytes: 1000, maxDurationSeconds: 60, retentionDays: 7, types: ['audio/mpeg'] };
+
+  it('carries the fediverse account when the server names one', async () => {
+    stubFetch(200, { ...limits, fediverse: '@tracks@127.0.0.1:8080' });
+    await expect(getConfig()).resolves.toEqual({ ...limits, fediverse: '@tracks@127.0.0.1:8080' });
+  });
+
+  it('says null (federation off) when the server names none, or something that is not a handle', async () => {
+    stubFetch(200, limits);
+    expect((await getConfig()).fediverse).toBeNull();
+    stubFetch(200, { ...limits, fediverse: '<b>x</b>' });
+    expect((await getConfig()).fediverse).toBeNull();
+  });
+
+  it('leaves it unknown when the config cannot be read', async () => {
+    stubFetch(500, { error: { code: 'internal', message: 'no' } });
+    const c = await getConfig();
+    expect(c).toEqual(DEFAULT_CONFIG);
+    expect(c.fediverse).toBeUndefined();
+    vi.stubGlobal('fetch', vi.fn(() => Promise.reject(new TypeError('offline'))));
+    expect((await getConfig()).fediverse).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 // The Soundtime HTTP API as the pages use it (see docs/api.md). Errors arrive as
 // {"error": {"code", "message"}}; the message is safe to show.
 
+import { parseHandle } from './fediverse';
 import { DEFAULT_TYPES } from './sniff';
 
 export type Status = 'pending' | 'processing' | 'ready' | 'failed';
@@ -23,6 +24,8 @@ export interface Track {
   expiresAt?: string;
   downloadable: boolean;
   public?: boolean;
+  /** A public track's announcement to the fediverse was queued (when it became ready). */
+  announced?: boolean;
   duration?: number;
   audio?: { codec?: string; bitrate?: number; sampleRate?: number; channels?: number };
   tags?: { title?: string; artist?: string; album?: string; year?: number; track?: number; genre?: string };
@@ -57,6 +60,11 @@ export interface Config {
   maxDurationSeconds: number;
   retentionDays: number;
   types: string[];
+  /**
+   * The account that announces public tracks (`@tracks@HOST`); null when the server answered
+   * without one (federation off); absent when the config could not be read (unknown).
+   */
+  fediverse?: string | null;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -111,7 +119,10 @@ export const downloadHref = (id: string) => `${trackPath(id)}/download?redirect=
 
 export const CONFIG_TIMEOUT_MS = 5000;
 
-/** The server's limits, or the built-in defaults when it cannot say within 5 s. */
+/**
+ * The server's limits (and its fediverse account), or the built-in defaults (fediverse unknown)
+ * when it cannot say within 5 s.
+ */
 export async function getConfig(timeoutMs = CONFIG_TIMEOUT_MS): Promise<Config> {
   const ctl = typeof AbortController === 'function' ? new AbortController() : undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -131,6 +142,7 @@ export async function getConfig(timeoutMs = CONFIG_TIMEOUT_MS): Promise<Config> 
       maxDurationSeconds: typeof c.maxDurationSeconds === 'number' ? c.maxDurationSeconds : DEFAULT_CONFIG.maxDurationSeconds,
       retentionDays: typeof c.retentionDays === 'number' ? c.retentionDays : DEFAULT_CONFIG.retentionDays,
       types: Array.isArray(c.types) && c.types.length ? c.types.filter((t) => typeof t === 'string') : DEFAULT_CONFIG.types,
+      fediverse: parseHandle(c.fediverse) ?? null,
     };
   } catch {
     return DEFAULT_CONFIG;
