@@ -166,13 +166,17 @@ node_modules/.ffmpeg-verified: node_modules/.installed layers/ffmpeg/pins.mk
 FFMPEG_LAYER_SHA256 = $(or $(FFMPEG_SHA256_ARM64),$(FFMPEG_NPM_SHA256_ARM64))
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap
 
-.PHONY: build-UploadFunction build-TrackFunction build-DownloadFunction build-ProcessFunction build-SweepFunction build-ExpireFunction build-ReconcileFunction
+.PHONY: build-UploadFunction build-TrackFunction build-DownloadFunction build-ProcessFunction build-SweepFunction build-FederationFunction build-DeliverFunction build-ExpireFunction build-ReconcileFunction
 build-ExpireFunction:
 	$(LAMBDA_BUILD) ./functions/expire
 build-ReconcileFunction:
 	$(LAMBDA_BUILD) ./functions/reconcile
 build-SweepFunction:
 	$(LAMBDA_BUILD) ./functions/sweep
+build-FederationFunction:
+	$(LAMBDA_BUILD) ./functions/federation
+build-DeliverFunction:
+	$(LAMBDA_BUILD) ./functions/deliver
 build-UploadFunction:
 	$(LAMBDA_BUILD) ./functions/upload
 build-TrackFunction:
@@ -188,7 +192,7 @@ build-ProcessFunction:
 
 .PHONY: lambdas
 lambdas: ## cross-compile every function for Lambda (arm64) into .aws-sam-check/, as sam build would
-	@for f in upload track download process sweep expire reconcile; do \
+	@for f in upload track download process sweep federation deliver expire reconcile; do \
 	  $(MAKE) --no-print-directory ARTIFACTS_DIR=$(CURDIR)/.aws-sam-check/$$f build-$$(echo $${f^})Function; done
 	@ls -l .aws-sam-check/*/bootstrap
 

@@ -25,6 +25,16 @@ func TestTemplateRoutes(t *testing.T) {
 		"GET /healthz":                     "TrackFunction",
 		"GET /api/tracks/{id}/download":    "DownloadFunction",
 		"GET /api/getdownloadurl":          "DownloadFunction",
+		"GET /.well-known/webfinger":       "FederationFunction",
+		"GET /.well-known/nodeinfo":        "FederationFunction",
+		"GET /nodeinfo/2.1":                "FederationFunction",
+		"GET /ap/actor":                    "FederationFunction",
+		"GET /ap/outbox":                   "FederationFunction",
+		"GET /ap/followers":                "FederationFunction",
+		"GET /ap/following":                "FederationFunction",
+		"GET /ap/tracks/{id}":              "FederationFunction",
+		"GET /ap/tracks/{id}/activity":     "FederationFunction",
+		"POST /ap/inbox":                   "FederationFunction",
 	}
 	got := routes(t, tp)
 	for k, fn := range want {

@@ -40,7 +40,9 @@ func TestTemplateDistribution(t *testing.T) {
 		t.Errorf("default behaviour goes to %q, want site", o)
 	}
 	const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-	want := map[string]string{"/api/*": "api", "/healthz": "api", "/t/*": "api", "/embed/*": "api", "/oembed": "api"}
+	want := map[string]string{"/api/*": "api", "/healthz": "api", "/t/*": "api", "/embed/*": "api", "/oembed": "api",
+		"/.well-known/*": "api", "/ap/*": "api", "/nodeinfo/*": "api"}
+	const allViewerExceptHost = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 	got := map[string]bool{}
 	for _, b := range cfn.List(cfn.Get(cfg, "CacheBehaviors")) {
 		p := cfn.Scalar(cfn.Get(b, "PathPattern"))
@@ -57,6 +59,18 @@ func TestTemplateDistribution(t *testing.T) {
 			// Never cached: every API answer is per request (and the POST/PUT/DELETE methods pass).
 			if cfn.Scalar(cache) != cachingDisabled {
 				t.Errorf("%s cache policy = %v, want CachingDisabled", p, cache)
+			}
+		case "/.well-known/*", "/ap/*", "/nodeinfo/*":
+			// Federation: never cached, and every viewer header reaches the API (the inbox
+			// verifies Signature, Date and Digest; documents are negotiated on Accept).
+			if cfn.Scalar(cache) != cachingDisabled {
+				t.Errorf("%s cache policy = %v, want CachingDisabled", p, cache)
+			}
+			if cfn.Scalar(cfn.Get(b, "OriginRequestPolicyId")) != allViewerExceptHost {
+				t.Errorf("%s origin request policy = %v, want AllViewerExceptHostHeader", p, cfn.Get(b, "OriginRequestPolicyId"))
+			}
+			if p == "/ap/*" && !slices.Contains(cfn.List(cfn.Get(b, "AllowedMethods")), any("POST")) {
+				t.Errorf("/ap/* does not allow POST: the inbox")
 			}
 		default:
 			// The pages honour the origin's Cache-Control, bounded.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/soundtime/soundtime/internal/cfn"
+	"github.com/soundtime/soundtime/pkg/federation"
 )
 
 func TestTemplateFunctionGlobals(t *testing.T) {
@@ -113,6 +114,10 @@ var configParams = []struct{ env, param, def string }{
 	{"MEDIA_URL_TTL", "MediaUrlTtl", "30m"},
 	{"HLS_SEGMENT_SECONDS", "HlsSegmentSeconds", "10"},
 	{"UPLOAD_MIN_SPEED", "UploadMinSpeed", "125000"},
+	{"FEDERATION", "Federation", "true"},
+	{"FEDERATION_HANDLE", "FederationHandle", "tracks"},
+	{"FEDERATION_BLOCKED_DOMAINS", "FederationBlockedDomains", ""},
+	{"FEDERATION_RETRY_BASE", "FederationRetryBase", "1m"},
 }
 
 func TestTemplateEnvironment(t *testing.T) {
@@ -538,4 +543,68 @@ func TestTemplateFfmpegLayer(t *testing.T) {
 			t.Errorf("build-ProcessFunction does not write the layer's SHA-256 into $(ARTIFACTS_DIR)/ffmpeg.sha256:\n%s", recipe)
 		}
 	})
+}
+
+// Federation: the deliver function consumes the delivery queue with partial batch responses and
+// bounded concurrency; the queue retries a delivery as many times as the code expects and keeps
+// what fails in a dead-letter queue someone is alarmed about; every function gets the queue,
+// the followers table and the key parameter the federation and deliver roles may use.
+func TestTemplateFederation(t *testing.T) {
+	tp := loadTemplate(t)
+	sqsEvents := tp.Events("DeliverFunction", "SQS")
+	if len(sqsEvents) != 1 {
+		t.Fatalf("DeliverFunction SQS events = %d, want 1", len(sqsEvents))
+	}
+	for name, e := range sqsEvents {
+		p := cfn.Get(e, "Properties")
+		if res, attr, ok := cfn.AsGetAtt(cfn.Get(p, "Queue")); !ok || res != "DeliveryQueue" || attr != "Arn" {
+			t.Errorf("%s.Queue = %s, want !GetAtt DeliveryQueue.Arn", name, cfn.Describe(cfn.Get(p, "Queue")))
+		}
+		if !slices.Contains(cfn.List(cfn.Get(p, "FunctionResponseTypes")), any("ReportBatchItemFailures")) {
+			t.Errorf("%s: no ReportBatchItemFailures: one failed delivery would retry the whole batch", name)
+		}
+		if n, _ := strconv.Atoi(cfn.Scalar(cfn.Get(p, "ScalingConfig", "MaximumConcurrency"))); n < 2 || n > 20 {
+			t.Errorf("%s: MaximumConcurrency = %v, want a small bound", name, cfn.Get(p, "ScalingConfig", "MaximumConcurrency"))
+		}
+	}
+	q := tp.Properties("DeliveryQueue")
+	if got := cfn.Scalar(cfn.Get(q, "RedrivePolicy", "maxReceiveCount")); got != strconv.Itoa(federation.DeliveryAttempts) {
+		t.Errorf("maxReceiveCount = %s, want federation.DeliveryAttempts (%d)", got, federation.DeliveryAttempts)
+	}
+	if res, _, ok := cfn.AsGetAtt(cfn.Get(q, "RedrivePolicy", "deadLetterTargetArn")); !ok || res != "DeliveryDeadLetterQueue" {
+		t.Errorf("dead-letter target = %s", cfn.Describe(cfn.Get(q, "RedrivePolicy", "deadLetterTargetArn")))
+	}
+	timeout, _ := strconv.Atoi(cfn.Scalar(tp.Function("DeliverFunction")["Timeout"]))
+	if vis, _ := strconv.Atoi(cfn.Scalar(cfn.Get(q, "VisibilityTimeout"))); vis < 6*timeout {
+		t.Errorf("VisibilityTimeout = %d, want at least six times the deliver function's %d s", vis, timeout)
+	}
+	// Retries span about two days: the retention must outlast them.
+	var total time.Duration
+	for a := 1; a < federation.DeliveryAttempts; a++ {
+		total += federation.Backoff(time.Minute, a)
+	}
+	if ret, _ := strconv.Atoi(cfn.Scalar(cfn.Get(q, "MessageRetentionPeriod"))); time.Duration(ret)*time.Second < total {
+		t.Errorf("MessageRetentionPeriod %d s is shorter than the retries (%v)", ret, total)
+	}
+	if total < 36*time.Hour || total > 72*time.Hour {
+		t.Errorf("retries span %v, want about two days", total)
+	}
+	alarm := tp.Properties("DeliveryDeadLetterAlarm")
+	if res, attr, ok := cfn.AsGetAtt(cfn.Get(cfn.List(cfn.Get(alarm, "Dimensions"))[0], "Value")); !ok || res != "DeliveryDeadLetterQueue" || attr != "QueueName" {
+		t.Errorf("the dead-letter alarm watches %s", cfn.Describe(cfn.Get(alarm, "Dimensions")))
+	}
+	globals := tp.Globals("Function")
+	env := cfn.Get(globals, "Environment", "Variables")
+	if !cfn.IsRef(cfn.Get(env, "DELIVERY_QUEUE_URL"), "DeliveryQueue") || !cfn.IsRef(cfn.Get(env, "FOLLOWERS_TABLE"), "FollowersTable") {
+		t.Errorf("DELIVERY_QUEUE_URL / FOLLOWERS_TABLE = %s / %s", cfn.Describe(cfn.Get(env, "DELIVERY_QUEUE_URL")), cfn.Describe(cfn.Get(env, "FOLLOWERS_TABLE")))
+	}
+	if s, _ := cfn.AsSub(cfn.Get(env, "ACTOR_KEY_PARAMETER")); s != "/${AWS::StackName}/federation/actor-key" {
+		t.Errorf("ACTOR_KEY_PARAMETER = %s", cfn.Describe(cfn.Get(env, "ACTOR_KEY_PARAMETER")))
+	}
+	if key := cfn.Get(tp.Properties("FollowersTable"), "KeySchema"); cfn.Scalar(cfn.Get(cfn.List(key)[0], "AttributeName")) != "actor" {
+		t.Errorf("followers key = %s, want actor", cfn.Describe(key))
+	}
+	if tp.Properties("FollowersTable")["StreamSpecification"] != nil {
+		t.Error("the followers table has a stream: nothing reads one")
+	}
 }

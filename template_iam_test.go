@@ -68,6 +68,9 @@ func TestTemplatePolicies(t *testing.T) {
 	trackPrefixes := describeCondition(map[string]any{"StringLike": map[string]any{"s3:prefix": []any{"uploads/*", "derived/*"}}})
 	// Least privilege, as docs/design.md describes each role: exactly these pairs, nothing more and nothing less (a
 	// missing s3:PutObject breaks presigned uploads as surely as an extra one widens them).
+	deliveryQueue := cfn.Describe(cfn.GetAtt("DeliveryQueue", "Arn"))
+	followers := cfn.Describe(cfn.GetAtt("FollowersTable", "Arn"))
+	actorKey := cfn.Describe(cfn.Sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/federation/actor-key"))
 	want := map[string][]grant{
 		"UploadFunction": {
 			{"dynamodb:PutItem", table, ""},
@@ -95,6 +98,7 @@ func TestTemplatePolicies(t *testing.T) {
 			{"s3:ListBucket", bucket, trackPrefixes},
 			{"s3:DeleteObject", objects("uploads/"), ""},
 			{"s3:DeleteObject", objects("derived/"), ""},
+			{"sqs:SendMessage", deliveryQueue, ""},
 		},
 		// The index of tracks in flight, never a scan; the live alias of the process function,
 		// never another function.
@@ -118,6 +122,28 @@ func TestTemplatePolicies(t *testing.T) {
 			{"dynamodb:GetRecords", stream, ""},
 			{"dynamodb:GetShardIterator", stream, ""},
 			{"dynamodb:ListStreams", stream, ""},
+			{"sqs:SendMessage", deliveryQueue, ""},
+		},
+		// Its own documents and the inbox: tracks read, never written; followers; replies
+		// queued; the actor's key, one parameter.
+		"FederationFunction": {
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:Query", cfn.Describe(cfn.Sub("${TracksTable.Arn}/index/public")), ""},
+			{"dynamodb:PutItem", followers, ""},
+			{"dynamodb:DeleteItem", followers, ""},
+			{"dynamodb:Scan", followers, ""},
+			{"sqs:SendMessage", deliveryQueue, ""},
+			{"ssm:GetParameter", actorKey, ""},
+			{"ssm:PutParameter", actorKey, ""},
+		},
+		"DeliverFunction": {
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:Scan", followers, ""},
+			{"dynamodb:DeleteItem", followers, ""},
+			{"sqs:SendMessage", deliveryQueue, ""},
+			{"sqs:ChangeMessageVisibility", deliveryQueue, ""},
+			{"ssm:GetParameter", actorKey, ""},
+			{"ssm:PutParameter", actorKey, ""},
 		},
 		"ReconcileFunction": {
 			{"s3:ListBucket", bucket, trackPrefixes},
