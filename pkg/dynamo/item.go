@@ -47,15 +47,17 @@ type item struct {
 	Pub   string `dynamodbav:"pub,omitempty"`
 	PubAt int64  `dynamodbav:"pubAt,omitempty"`
 
-	Duration    float64      `dynamodbav:"duration,omitempty"`
-	Audio       *track.Audio `dynamodbav:"audio,omitempty"`
-	Tags        *track.Tags  `dynamodbav:"tags,omitempty"`
-	CoverKey    string       `dynamodbav:"coverKey,omitempty"`
-	CoverType   string       `dynamodbav:"coverType,omitempty"`
-	Theme       *track.Theme `dynamodbav:"theme,omitempty"`
-	PreviewKey  string       `dynamodbav:"previewKey,omitempty"`
-	PlaylistKey string       `dynamodbav:"playlistKey,omitempty"`
-	WaveformKey string       `dynamodbav:"waveformKey,omitempty"`
+	Duration       float64      `dynamodbav:"duration,omitempty"`
+	ProcessSeconds float64      `dynamodbav:"processSeconds,omitempty"`
+	DerivedBytes   int64        `dynamodbav:"derivedBytes,omitempty"`
+	Audio          *track.Audio `dynamodbav:"audio,omitempty"`
+	Tags           *track.Tags  `dynamodbav:"tags,omitempty"`
+	CoverKey       string       `dynamodbav:"coverKey,omitempty"`
+	CoverType      string       `dynamodbav:"coverType,omitempty"`
+	Theme          *track.Theme `dynamodbav:"theme,omitempty"`
+	PreviewKey     string       `dynamodbav:"previewKey,omitempty"`
+	PlaylistKey    string       `dynamodbav:"playlistKey,omitempty"`
+	WaveformKey    string       `dynamodbav:"waveformKey,omitempty"`
 }
 
 // Marshal returns the attribute map of t.
@@ -67,7 +69,8 @@ func Marshal(t *track.Track) (map[string]types.AttributeValue, error) {
 		OriginalKey: t.OriginalKey, DeleteTokenHash: t.DeleteTokenHash,
 		FailureCode: t.FailureCode, FailureMessage: t.FailureMessage,
 		Version: t.Version, LeaseUntil: unix(t.LeaseUntil), Attempts: t.Attempts,
-		Duration: t.Duration, Audio: t.Audio, Tags: t.Tags,
+		Duration: t.Duration, ProcessSeconds: t.ProcessSeconds, DerivedBytes: t.DerivedBytes,
+		Audio: t.Audio, Tags: t.Tags,
 		CoverKey: t.CoverKey, CoverType: t.CoverType, Theme: t.Theme, PreviewKey: t.PreviewKey,
 		PlaylistKey: t.PlaylistKey, WaveformKey: t.WaveformKey,
 	}
@@ -99,7 +102,8 @@ func Unmarshal(av map[string]types.AttributeValue) (*track.Track, error) {
 		FailureCode: it.FailureCode, FailureMessage: it.FailureMessage,
 		Version: it.Version, LeaseUntil: fromUnix(it.LeaseUntil), Attempts: it.Attempts,
 		SweepAt:  fromUnix(it.SweepAt),
-		Duration: it.Duration, Audio: it.Audio, Tags: it.Tags,
+		Duration: it.Duration, ProcessSeconds: it.ProcessSeconds, DerivedBytes: it.DerivedBytes,
+		Audio: it.Audio, Tags: it.Tags,
 		CoverKey: it.CoverKey, CoverType: it.CoverType, Theme: it.Theme, PreviewKey: it.PreviewKey,
 		PlaylistKey: it.PlaylistKey, WaveformKey: it.WaveformKey,
 	}, nil

@@ -81,7 +81,7 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 	if a.pic != nil {
 		p.CoverType, p.CoverExt, p.Theme = a.pic.MIMEType, a.pic.Ext, a.theme
 	}
-	if err := h.publish(ctx, t.ID, out, peaks, a.pic); err != nil {
+	if p.DerivedBytes, err = h.publish(ctx, t.ID, out, peaks, a.pic); err != nil {
 		return err
 	}
 	if t.Public && h.Announce != nil {
@@ -90,6 +90,7 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 		}
 		p.Announced = true
 	}
+	p.Seconds = round(time.Since(start).Seconds(), 3)
 	if err := h.record(ctx, t, p, log); err != nil {
 		return err
 	}
@@ -192,11 +193,12 @@ func (h *Handler) timeout(ctx context.Context) time.Duration {
 }
 
 // publish uploads the outputs, the playlist last: it names the segments, which are all in
-// place by then. Keys are deterministic, so a retry writes the same objects again.
-func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, peaks *media.Peaks, pic *media.Picture) error {
+// place by then, and returns their total size. Keys are deterministic, so a retry writes the
+// same objects again.
+func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, peaks *media.Peaks, pic *media.Picture) (int64, error) {
 	waveform, err := json.Marshal(peaks.Waveform())
 	if err != nil {
-		return fmt.Errorf("process: waveform: %w", err)
+		return 0, fmt.Errorf("process: waveform: %w", err)
 	}
 	puts := []put{
 		{key: track.PreviewKey(id), path: out.Preview, typ: "audio/ogg"},
@@ -208,10 +210,19 @@ func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, pea
 	if pic != nil {
 		puts = append(puts, put{key: track.CoverKey(id, pic.Ext), data: pic.Data, typ: pic.MIMEType})
 	}
-	if err := h.putAll(ctx, puts); err != nil {
-		return err
+	playlist := put{key: track.PlaylistKey(id), path: out.Playlist, typ: "application/vnd.apple.mpegurl"}
+	var size int64
+	for _, p := range append(puts, playlist) {
+		n, err := p.size()
+		if err != nil {
+			return 0, err
+		}
+		size += n
 	}
-	return h.putAll(ctx, []put{{key: track.PlaylistKey(id), path: out.Playlist, typ: "application/vnd.apple.mpegurl"}})
+	if err := h.putAll(ctx, puts); err != nil {
+		return 0, err
+	}
+	return size, h.putAll(ctx, []put{playlist})
 }
 
 // record marks t ready. If t changed meanwhile (a duplicate run finished first and wrote these
@@ -273,6 +284,17 @@ func (h *Handler) fail(ctx context.Context, t *track.Track, log *slog.Logger, co
 type put struct {
 	key, path, typ string
 	data           []byte
+}
+
+func (p put) size() (int64, error) {
+	if p.data != nil {
+		return int64(len(p.data)), nil
+	}
+	st, err := os.Stat(p.path)
+	if err != nil {
+		return 0, fmt.Errorf("process: %w", err)
+	}
+	return st.Size(), nil
 }
 
 // putAll uploads objects with bounded concurrency; the first error cancels the rest.
