@@ -57,19 +57,19 @@ type Track struct {
 	SweepAt time.Time
 
 	// Filled in by processing.
-	Duration    float64 // seconds
+	Duration float64 // seconds
 	// ProcessSeconds is how long the run that made the track ready took (wall clock), and
 	// DerivedBytes how much it stored next to the original: the counters of /api/stats.
 	ProcessSeconds float64
 	DerivedBytes   int64
-	Audio       *Audio
-	Tags        *Tags
-	CoverKey    string
-	CoverType   string
-	Theme       *Theme // colours derived from the cover; nil without one
-	PreviewKey  string
-	PlaylistKey string
-	WaveformKey string
+	Audio          *Audio
+	Tags           *Tags
+	CoverKey       string
+	CoverType      string
+	Theme          *Theme // colours derived from the cover; nil without one
+	PreviewKey     string
+	PlaylistKey    string
+	WaveformKey    string
 }
 
 // Theme is a page's colours derived from the cover art, as #rrggbb: a foreground that reads on
