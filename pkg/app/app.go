@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -35,6 +36,8 @@ type App struct {
 	Store    *dynamo.Store
 	Bucket   *s3store.Bucket
 	Tracks   *track.Service
+	// Counters keep the statistics (STATS_TABLE); nil without one.
+	Counters *dynamo.Counters
 	// SQS and Secrets serve federation. Load leaves them nil, and the methods that need them make
 	// them from AWS on first use (so the API functions' binaries do not link their SDKs); the
 	// local runner sets its own.
@@ -63,8 +66,16 @@ func Load(ctx context.Context, getenv func(string) string) (*App, error) {
 // local servers.
 func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Client) *App {
 	store := dynamo.New(ddb, cfg.TableName)
-	bucket := s3store.New(s3c, cfg.MediaBucket)
-	return &App{Config: cfg, Log: log, DynamoDB: ddb, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
+	a := &App{Config: cfg, Log: log, DynamoDB: ddb, Store: store}
+	if cfg.StatsTable != "" {
+		a.Counters = &dynamo.Counters{API: ddb, Table: cfg.StatsTable}
+		store.Counters = a.Counters
+	}
+	a.Bucket = s3store.New(s3c, cfg.MediaBucket)
+	a.Tracks = track.NewService(store, a.Bucket, cfg.Track)
+	// The counters' hours follow the service's clock, which tests pin.
+	store.Now = func() time.Time { return a.Tracks.Now() }
+	return a
 }
 
 // Health checks that the table and the bucket answer.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/expire"
 	"github.com/soundtime/soundtime/pkg/httpapi"
@@ -23,11 +25,15 @@ func (a *App) API() *httpapi.Server {
 	if a.Config.LimitsTable != "" {
 		limit = append(limit, dynamo.NewLimiter(a.Store.API, a.Config.LimitsTable, httpapi.UploadsPerMinute))
 	}
-	return &httpapi.Server{
+	s := &httpapi.Server{
 		Tracks: a.Tracks, BaseURL: a.Config.PublicBaseURL, Log: a.Log, Health: a.Health,
 		Limit: limit, OriginSecret: a.Config.OriginSecret, Fediverse: a.fediverse(),
 		MaxDuration: a.Config.MaxDuration, MediaOrigin: a.mediaOrigin(),
 	}
+	if a.Counters != nil {
+		s.Stats = a.Counters
+	}
+	return s
 }
 
 // Process returns the process function's handler: ffmpeg from FFMPEG_PATH, temporary files in
@@ -58,6 +64,16 @@ func (a *App) Sweeper(invoke func(ctx context.Context, payload []byte) error) *p
 // Expire returns the expire function's handler.
 func (a *App) Expire() *expire.Handler {
 	h := &expire.Handler{Blobs: a.Bucket, Log: a.Log}
+	if c := a.Counters; c != nil {
+		h.CountExpired = func(ctx context.Context, image map[string]events.DynamoDBAttributeValue) error {
+			old, err := dynamo.FromStream(image)
+			if err != nil {
+				return err
+			}
+			_, err = c.Removed(ctx, old, a.Tracks.Now())
+			return err
+		}
+	}
 	// Withdrawals go out even with FEDERATION=false: what was announced is taken back when the
 	// track goes.
 	if p := a.publisher(); p != nil {

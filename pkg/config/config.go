@@ -34,6 +34,12 @@ type Config struct {
 	// LimitsTable (LIMITS_TABLE) counts upload starts per client across instances; empty
 	// leaves only the per-instance limit.
 	LimitsTable string
+	// StatsTable (STATS_TABLE) keeps the counters of /api/stats; empty keeps none (and
+	// /api/stats answers 404).
+	StatsTable string
+	// MetricsNamespace (METRICS_NAMESPACE) is the CloudWatch namespace of the metrics every
+	// function writes into its log in Embedded Metric Format.
+	MetricsNamespace string
 	// OriginSecret (ORIGIN_VERIFY_SECRET) is what CloudFront sends the API in X-Origin-Verify;
 	// when set, requests without it are refused. Empty under make dev.
 	OriginSecret string
@@ -94,6 +100,8 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.ProcessFunction = p.str("PROCESS_FUNCTION", "", true)
 	c.FFmpegPath = p.str("FFMPEG_PATH", "", true)
 	c.LimitsTable = p.str("LIMITS_TABLE", limitsOr(local, "limits"), true)
+	c.StatsTable = p.str("STATS_TABLE", limitsOr(local, "stats"), true)
+	c.MetricsNamespace = p.str("METRICS_NAMESPACE", "Soundtime", true)
 	c.OriginSecret = p.str("ORIGIN_VERIFY_SECRET", "", true)
 	c.Federation = Federation{
 		Enabled:        p.boolean("FEDERATION", true),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -121,4 +122,59 @@ func fromUnix(s int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(s, 0).UTC()
+}
+
+// FromStream returns the track of a stream record's image, as Lambda decodes it.
+func FromStream(image map[string]events.DynamoDBAttributeValue) (*track.Track, error) {
+	av := make(map[string]types.AttributeValue, len(image))
+	for k, v := range image {
+		c, err := fromStreamValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: stream image attribute %s: %w", k, err)
+		}
+		av[k] = c
+	}
+	return Unmarshal(av)
+}
+
+func fromStreamValue(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
+	switch v.DataType() {
+	case events.DataTypeString:
+		return &types.AttributeValueMemberS{Value: v.String()}, nil
+	case events.DataTypeNumber:
+		return &types.AttributeValueMemberN{Value: v.Number()}, nil
+	case events.DataTypeBinary:
+		return &types.AttributeValueMemberB{Value: v.Binary()}, nil
+	case events.DataTypeBoolean:
+		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}, nil
+	case events.DataTypeNull:
+		return &types.AttributeValueMemberNULL{Value: true}, nil
+	case events.DataTypeStringSet:
+		return &types.AttributeValueMemberSS{Value: v.StringSet()}, nil
+	case events.DataTypeNumberSet:
+		return &types.AttributeValueMemberNS{Value: v.NumberSet()}, nil
+	case events.DataTypeBinarySet:
+		return &types.AttributeValueMemberBS{Value: v.BinarySet()}, nil
+	case events.DataTypeList:
+		var l []types.AttributeValue
+		for _, e := range v.List() {
+			c, err := fromStreamValue(e)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, c)
+		}
+		return &types.AttributeValueMemberL{Value: l}, nil
+	case events.DataTypeMap:
+		m := map[string]types.AttributeValue{}
+		for k, e := range v.Map() {
+			c, err := fromStreamValue(e)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = c
+		}
+		return &types.AttributeValueMemberM{Value: m}, nil
+	}
+	return nil, fmt.Errorf("unknown data type %v", v.DataType())
 }

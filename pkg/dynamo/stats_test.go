@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/federation"
 	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/localaws/localawstest"
 	"github.com/soundtime/soundtime/pkg/stats"
@@ -38,6 +42,7 @@ func TestStoreCounting(t *testing.T) {
 }
 
 type countingEnv struct {
+	client   *dynamodb.Client
 	store    *dynamo.Store
 	counters *dynamo.Counters
 	now      time.Time
@@ -54,7 +59,7 @@ func newCountingEnv(t *testing.T) *countingEnv {
 	if err := localaws.EnsureStatsTable(ctx, client, "stats"); err != nil {
 		t.Fatal(err)
 	}
-	e := &countingEnv{now: time.Date(2026, 12, 2, 14, 20, 0, 0, time.UTC)}
+	e := &countingEnv{client: client, now: time.Date(2026, 12, 2, 14, 20, 0, 0, time.UTC)}
 	e.counters = &dynamo.Counters{API: client, Table: "stats"}
 	e.store = dynamo.New(client, "tracks")
 	e.store.Counters = e.counters
@@ -248,5 +253,67 @@ func TestCountersHours(t *testing.T) {
 	}
 	if plays != 13 {
 		t.Errorf("a day later, the series holds %d plays, want 13", plays)
+	}
+}
+
+// A follower is counted once however often it follows, and counted down once however often it
+// unfollows.
+func TestCountersFollowers(t *testing.T) {
+	ctx := context.Background()
+	e := newCountingEnv(t)
+	if err := localaws.EnsureFollowersTable(ctx, e.client, "followers"); err != nil {
+		t.Fatal(err)
+	}
+	f := &dynamo.Followers{API: e.client, Table: "followers", Counters: e.counters}
+	alice := federation.Follower{Actor: "https://a.example/users/alice", Inbox: "https://a.example/users/alice/inbox", Since: e.now}
+	bob := federation.Follower{Actor: "https://b.example/users/bob", Inbox: "https://b.example/users/bob/inbox", Since: e.now}
+	for _, fl := range []federation.Follower{alice, alice, bob, alice} {
+		if err := f.Put(ctx, fl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.snapshot(t).Followers; n != 2 {
+		t.Errorf("%d followers after alice followed three times and bob once, want 2", n)
+	}
+	for range 2 {
+		if err := f.Remove(ctx, alice.Actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Remove(ctx, "https://c.example/users/nobody"); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.snapshot(t).Followers; n != 1 {
+		t.Errorf("%d followers after alice unfollowed twice, want 1", n)
+	}
+	if n, err := f.Count(ctx); err != nil || n != 1 {
+		t.Errorf("the table holds %d followers (%v), want 1", n, err)
+	}
+}
+
+// A stream record's old image, as Lambda decodes it, gives back the track that was stored: the
+// expire function counts a removal from it.
+func TestFromStream(t *testing.T) {
+	now := time.Date(2026, 12, 2, 14, 20, 0, 0, time.UTC)
+	tr := tracktest.Sample("Strm00aa", now)
+	tr.Status, tr.Public, tr.Announced = track.StatusReady, true, true
+	tr.Duration, tr.ProcessSeconds, tr.DerivedBytes = 61.5, 2.25, 4096
+	tr.Audio = &track.Audio{Codec: "mp3", Bitrate: 320000, SampleRate: 44100, Channels: 2}
+	tr.Tags = &track.Tags{Title: "Ünïcode ♫", Artist: "A", Year: 2020}
+	tr.Theme = &track.Theme{Background: "#000000", Foreground: "#ffffff", Accent: "#ff8800"}
+	av, err := dynamo.Marshal(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := localaws.RemoveRecord(av, localaws.RecordOptions{Table: "tracks", Region: "us-east-1", SequenceNumber: "100", At: now, ByTTL: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dynamo.FromStream(rec.Change.OldImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, tr) {
+		t.Errorf("FromStream = %+v\nwant         %+v", got, tr)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soundtime/soundtime/pkg/stats"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -154,6 +155,7 @@ func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.Write(body)
+	s.count(r, stats.Played(s.now()))
 }
 
 func (s *Server) deleteTrack(w http.ResponseWriter, r *http.Request) {
@@ -180,6 +182,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	defer s.count(r, stats.Downloaded(s.now()))
 	if v := r.URL.Query().Get("redirect"); v == "1" || v == "true" {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, p.URL, http.StatusFound)

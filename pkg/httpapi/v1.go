@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/soundtime/soundtime/pkg/stats"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -155,6 +156,7 @@ func (s *Server) v1GetDownloadURL(w http.ResponseWriter, r *http.Request) {
 		s.v1Error(w, r, err)
 		return
 	}
+	defer s.count(r, stats.Downloaded(s.now()))
 	writeJSON(w, http.StatusOK, struct {
 		URL string `json:"url"`
 	}{p.URL})

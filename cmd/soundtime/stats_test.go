@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/soundtime/soundtime/pkg/dynamo"
+	"github.com/soundtime/soundtime/pkg/localaws"
+	"github.com/soundtime/soundtime/pkg/media/mediatest"
+	"github.com/soundtime/soundtime/pkg/process"
+	"github.com/soundtime/soundtime/pkg/stats"
+)
+
+// totals reads the counters as stored: unlike the answer, which never shows a count below zero,
+// they show a removal counted twice.
+func (s *testStack) totals(t *testing.T) stats.Totals {
+	t.Helper()
+	tot, _, err := s.app.Counters.Read(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tot
+}
+
+func (s *testStack) window(t *testing.T) stats.Window {
+	t.Helper()
+	snap, err := s.app.Counters.Snapshot(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap.Last24h
+}
+
+// objectCreated is the S3 event of key, as the bucket sends it.
+func objectCreated(bucket, key string) events.S3Event {
+	var e events.S3Event
+	e.Records = append(e.Records, events.S3EventRecord{EventName: "ObjectCreated:Put", EventSource: "aws:s3"})
+	e.Records[0].S3.Bucket.Name = bucket
+	e.Records[0].S3.Object.Key = process.EncodeKey(key)
+	return e
+}
+
+// A track's whole life through the runner, every event of it delivered twice (the upload's S3
+// event, the TTL's stream record): the counters count each once, and count the track down when
+// it expires. GET /api/stats answers the same numbers, aggregates only.
+func TestStatsCountEachEventOnce(t *testing.T) {
+	s := expiryStack(t)
+	c := s.client(t)
+	ctx := context.Background()
+	if got := s.totals(t); got != (stats.Totals{}) {
+		t.Fatalf("a new service counts %+v", got)
+	}
+
+	// Pending, then gone after PENDING_TTL without an upload.
+	_, sum := audioBytes(t, 1)
+	abandoned := c.postJSON("/api/tracks", map[string]any{"filename": "a.mp3", "type": "audio/mpeg", "size": 100, "md5": sum}).json(t)["id"].(string)
+	if got := s.totals(t); got.Pending != 1 {
+		t.Errorf("after a create: %+v", got)
+	}
+	s.gone(t, abandoned, 2*time.Second+3*sweep+time.Second)
+
+	path := mediatest.Generate(t, mediatest.Dir(t), mediatest.Spec{Format: "mp3", Seconds: 12})
+	id := c.upload(path, "audio/mpeg")
+	if info := c.waitDone(id); info["status"] != "ready" {
+		t.Fatalf("status %v", info["status"])
+	}
+	stored, err := s.app.Store.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.DerivedBytes == 0 || stored.ProcessSeconds == 0 {
+		t.Errorf("ready track records %d derived bytes in %v s", stored.DerivedBytes, stored.ProcessSeconds)
+	}
+	want := stats.Totals{Ready: 1, BytesStored: stored.Size + stored.DerivedBytes}
+	if got := s.totals(t); got != want {
+		t.Errorf("after processing: %+v, want %+v", got, want)
+	}
+
+	// The upload's event again, twice, as S3 may redeliver it: nothing changes.
+	for range 2 {
+		if err := s.proc.Handle(ctx, objectCreated(s.cfg.MediaBucket, stored.OriginalKey)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.totals(t); got != want {
+		t.Errorf("after the event came twice more: %+v, want %+v", got, want)
+	}
+
+	for range 2 {
+		if r := c.do("GET", "/api/tracks/"+id+"/stream.m3u8", nil, nil); r.Status != http.StatusOK {
+			t.Fatalf("playlist = %d", r.Status)
+		}
+	}
+	if r := c.do("GET", "/api/tracks/"+id+"/download", nil, nil); r.Status != http.StatusOK {
+		t.Fatalf("download = %d", r.Status)
+	}
+	w := s.window(t)
+	if w.Uploads != 1 || w.BytesUploaded != stored.Size || w.Plays != 2 || w.Downloads != 1 || w.Failed != 0 {
+		t.Errorf("last 24 h: %+v", w)
+	}
+	if p := w.Processing; p.P50 == nil || p.P99 == nil || p.RealtimeFactor == nil || *p.RealtimeFactor <= 0 {
+		t.Errorf("processing speed %+v", p)
+	}
+
+	// Expired (RETENTION after the last play) and removed by the TTL, whose stream record then
+	// comes twice more.
+	image, err := dynamo.Marshal(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.gone(t, id, retention+2*sweep+3*time.Second)
+	s.noObjects(t, id)
+	if got := s.totals(t); got != (stats.Totals{}) {
+		t.Errorf("after the expiry: %+v, want nothing", got)
+	}
+	rec, err := localaws.RemoveRecord(image, localaws.RecordOptions{Table: s.cfg.TableName, Region: localaws.Region, SequenceNumber: "900000000000000000001", At: time.Now(), ByTTL: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		resp, err := s.app.Expire().Handle(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}})
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("expire = %+v, %v", resp, err)
+		}
+	}
+	if got := s.totals(t); got != (stats.Totals{}) {
+		t.Errorf("after the stream record came twice more: %+v, want nothing", got)
+	}
+
+	// The answer: the same numbers, the contract's fields, nothing that names a track.
+	r := c.do("GET", "/api/stats", nil, nil)
+	if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Control"), "max-age=") {
+		t.Fatalf("GET /api/stats = %d, Cache-Control %q", r.Status, r.Header.Get("Cache-Control"))
+	}
+	var got stats.Snapshot
+	if err := json.Unmarshal(r.Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.app.Counters.Snapshot(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Last24h, snap.Last24h) || got.Tracks != snap.Tracks || len(got.Hourly) != stats.HoursShown {
+		t.Errorf("GET /api/stats = %s\nwant the counters' %+v", r.Body, snap)
+	}
+	if last := got.Hourly[len(got.Hourly)-1]; last.Uploads != 1 || last.Plays != 2 {
+		// The test runs within one hour unless it straddles one: then the sums say it.
+		if got.Last24h.Uploads != 1 || got.Last24h.Plays != 2 {
+			t.Errorf("hourly ends with %+v", last)
+		}
+	}
+	for _, leak := range []string{id, stored.Filename, "127.0.0.1"} {
+		if strings.Contains(string(r.Body), leak) {
+			t.Errorf("the answer contains %q: %s", leak, r.Body)
+		}
+	}
+}
