@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -160,5 +163,28 @@ func TestStatsCountEachEventOnce(t *testing.T) {
 		if strings.Contains(string(r.Body), leak) {
 			t.Errorf("the answer contains %q: %s", leak, r.Body)
 		}
+	}
+}
+
+// make dev on a terminal logs text without the EMF directive; into a file or a pipe, JSON lines.
+func TestLogHandler(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, ok := logHandler(f).(*slog.JSONHandler); !ok {
+		t.Errorf("into a file: %T, want JSON", logHandler(f))
+	}
+	tty, err := os.Open("/dev/tty")
+	if err != nil {
+		tty, err = os.Open(os.DevNull) // a character device too, when the test has no terminal
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	if _, ok := logHandler(tty).(*slog.TextHandler); !ok {
+		t.Errorf("on a terminal: %T, want text", logHandler(tty))
 	}
 }

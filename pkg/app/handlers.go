@@ -28,7 +28,7 @@ func (a *App) API() *httpapi.Server {
 	s := &httpapi.Server{
 		Tracks: a.Tracks, BaseURL: a.Config.PublicBaseURL, Log: a.Log, Health: a.Health,
 		Limit: limit, OriginSecret: a.Config.OriginSecret, Fediverse: a.fediverse(),
-		MaxDuration: a.Config.MaxDuration, MediaOrigin: a.mediaOrigin(),
+		MaxDuration: a.Config.MaxDuration, MediaOrigin: a.mediaOrigin(), Metrics: a.Metrics,
 	}
 	if a.Counters != nil {
 		s.Stats = a.Counters
@@ -43,7 +43,7 @@ func (a *App) Process() (*process.Handler, error) {
 		return nil, errors.New("app: FFMPEG_PATH is required by the process function")
 	}
 	h := &process.Handler{
-		Tracks: a.Tracks, Blobs: a.Bucket, Log: a.Log, Bucket: a.Config.MediaBucket,
+		Tracks: a.Tracks, Blobs: a.Bucket, Log: a.Log, Bucket: a.Config.MediaBucket, Metrics: a.Metrics,
 		Media: process.Media{
 			FFmpeg: a.Config.FFmpegPath, SegmentSeconds: a.Config.SegmentSeconds, MaxDuration: a.Config.MaxDuration,
 			Timeout: runTimeout(a.Config.Track.ProcessTimeout), TempDir: os.TempDir(), Uploads: 16,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soundtime/soundtime/pkg/apigw"
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -42,6 +43,8 @@ type Server struct {
 	// Stats, when set, serves /api/stats and counts plays and downloads.
 	Stats      Stats
 	statsCache statsCache
+	// Metrics, when set, records uploads started, plays and downloads as CloudWatch metrics.
+	Metrics *metrics.Emitter
 }
 
 // Group is a set of routes that one function serves.

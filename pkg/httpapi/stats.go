@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/stats"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -52,9 +53,10 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	writeJSONCached(w, http.StatusOK, "public, max-age="+strconv.Itoa(int((statsMaxAge-age).Seconds())), snap)
 }
 
-// count adds c to the counters. A count that fails is logged and dropped: a listener's play
-// never fails for the statistics' sake.
-func (s *Server) count(r *http.Request, c stats.Change) {
+// count adds c to the counters and emits the metric of the same event. A count that fails is
+// logged and dropped: a listener's play never fails for the statistics' sake.
+func (s *Server) count(r *http.Request, c stats.Change, metric string) {
+	s.Metrics.Emit(r.Context(), nil, metrics.C(metric))
 	if s.Stats == nil {
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soundtime/soundtime/pkg/media"
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/theme"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -91,8 +92,17 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 		p.Announced = true
 	}
 	p.Seconds = round(time.Since(start).Seconds(), 3)
-	if err := h.record(ctx, t, p, log); err != nil {
+	recorded, err := h.record(ctx, t, p, log)
+	if err != nil {
 		return err
+	}
+	if recorded {
+		h.Metrics.Emit(ctx, nil, metrics.C(metrics.TracksReady))
+		if p.Seconds > 0 {
+			h.Metrics.Emit(ctx, map[string]string{"Format": a.format.Name},
+				metrics.Metric{Name: metrics.ProcessingSeconds, Unit: metrics.Seconds, Value: p.Seconds},
+				metrics.Metric{Name: metrics.RealtimeFactor, Unit: metrics.None, Value: round(p.Duration/p.Seconds, 2)})
+		}
 	}
 	log.Info("track ready", slog.Float64("duration", p.Duration),
 		slog.Duration("fetch", fetched), slog.Duration("transcode", transcoded),
@@ -225,25 +235,25 @@ func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, pea
 	return size, h.putAll(ctx, []put{playlist})
 }
 
-// record marks t ready. If t changed meanwhile (a duplicate run finished first and wrote these
-// same objects, or the track was deleted, expired or failed by the sweeper), nothing is
-// recorded, and what this run wrote for a track that is gone is removed.
-func (h *Handler) record(ctx context.Context, t *track.Track, p track.Processing, log *slog.Logger) error {
+// record marks t ready and reports whether it did. If t changed meanwhile (a duplicate run
+// finished first and wrote these same objects, or the track was deleted, expired or failed by the
+// sweeper), nothing is recorded, and what this run wrote for a track that is gone is removed.
+func (h *Handler) record(ctx context.Context, t *track.Track, p track.Processing, log *slog.Logger) (bool, error) {
 	_, err := h.Tracks.Finish(ctx, t, p)
 	if !errors.Is(err, track.ErrConflict) {
-		return err
+		return err == nil, err
 	}
 	now, err := h.Tracks.Get(ctx, t.ID)
 	switch {
 	case errors.Is(err, track.ErrNotFound), err == nil && now.Status == track.StatusFailed:
 		n, err := track.Purge(ctx, h.Blobs, t.ID)
 		log.Info("track gone or failed while processing; outputs removed", slog.Int("objects", n))
-		return err
+		return false, err
 	case err != nil:
-		return err
+		return false, err
 	}
 	log.Info("track changed meanwhile; nothing recorded", slog.String("status", string(now.Status)))
-	return nil
+	return false, nil
 }
 
 // fault is a failure the uploaded file is to blame for: the track fails with this reason.
@@ -278,6 +288,7 @@ func (h *Handler) fail(ctx context.Context, t *track.Track, log *slog.Logger, co
 		return err
 	}
 	log.Info("track failed", slog.String("code", code))
+	h.Metrics.Emit(ctx, map[string]string{"Code": code}, metrics.C(metrics.ProcessingFailures))
 	return nil
 }
 

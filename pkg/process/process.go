@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -34,6 +35,9 @@ type Handler struct {
 	// is recorded ready: if recording then fails, the retry announces again under the same
 	// activity id, which receivers take once; the other order could lose it for good.
 	Announce func(ctx context.Context, t *track.Track) error
+	// Metrics, when set, records uploads processed, tracks ready (time and speed by format) and
+	// failures by code.
+	Metrics *metrics.Emitter
 }
 
 // Handle processes every record of e. It returns an error only for transient failures (the
