@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -8,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/media/mediatest"
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/process"
 	"github.com/soundtime/soundtime/pkg/stats"
 )
@@ -54,7 +58,8 @@ func objectCreated(bucket, key string) events.S3Event {
 // event, the TTL's stream record): the counters count each once, and count the track down when
 // it expires. GET /api/stats answers the same numbers, aggregates only.
 func TestStatsCountEachEventOnce(t *testing.T) {
-	s := expiryStack(t)
+	logs := &lockedBuffer{}
+	s := expiryStackLogging(t, logs)
 	c := s.client(t)
 	ctx := context.Background()
 	if got := s.totals(t); got != (stats.Totals{}) {
@@ -164,6 +169,75 @@ func TestStatsCountEachEventOnce(t *testing.T) {
 			t.Errorf("the answer contains %q: %s", leak, r.Body)
 		}
 	}
+
+	// The same life in the functions' metrics (EMF lines in the log): the duplicate events
+	// began no second run.
+	sums, formats := emfSums(t, logs.Bytes())
+	for name, want := range map[string]float64{
+		metrics.UploadsStarted: 2, metrics.UploadsCompleted: 1, metrics.TracksReady: 1,
+		metrics.Plays: 2, metrics.Downloads: 1,
+	} {
+		if sums[name] != want {
+			t.Errorf("metric %s sums to %v, want %v", name, sums[name], want)
+		}
+	}
+	if sums[metrics.ProcessingSeconds] <= 0 || sums[metrics.RealtimeFactor] <= 0 || !slices.Contains(formats, "mp3") {
+		t.Errorf("processing metrics %v, formats %q", sums, formats)
+	}
+}
+
+// lockedBuffer collects the runner's log.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.b.Bytes())
+}
+
+// emfSums adds up, by name, the metrics of the EMF lines in logs (each line's directive names
+// its metrics), and lists the Format dimensions seen.
+func emfSums(t *testing.T, logs []byte) (map[string]float64, []string) {
+	t.Helper()
+	sums := map[string]float64{}
+	var formats []string
+	for _, line := range bytes.Split(logs, []byte("\n")) {
+		var doc map[string]json.RawMessage
+		if json.Unmarshal(line, &doc) != nil || doc["_aws"] == nil {
+			continue
+		}
+		var meta struct {
+			CloudWatchMetrics []struct {
+				Metrics []struct{ Name string }
+			}
+		}
+		if err := json.Unmarshal(doc["_aws"], &meta); err != nil {
+			t.Fatalf("EMF directive: %v: %s", err, line)
+		}
+		for _, d := range meta.CloudWatchMetrics {
+			for _, m := range d.Metrics {
+				var v float64
+				if err := json.Unmarshal(doc[m.Name], &v); err != nil {
+					t.Fatalf("metric %s: %v: %s", m.Name, err, line)
+				}
+				sums[m.Name] += v
+			}
+		}
+		var f string
+		if json.Unmarshal(doc["Format"], &f) == nil {
+			formats = append(formats, f)
+		}
+	}
+	return sums, formats
 }
 
 // make dev on a terminal logs text without the EMF directive; into a file or a pipe, JSON lines.

@@ -58,7 +58,7 @@ func (a *App) Process() (*process.Handler, error) {
 // Sweeper returns the sweep function's handler; invoke queues an asynchronous invocation of the
 // process function (in AWS a Lambda Invoke of its live alias).
 func (a *App) Sweeper(invoke func(ctx context.Context, payload []byte) error) *process.Sweeper {
-	return &process.Sweeper{Tracks: a.Tracks, Bucket: a.Config.MediaBucket, Log: a.Log, Process: invoke}
+	return &process.Sweeper{Tracks: a.Tracks, Bucket: a.Config.MediaBucket, Log: a.Log, Process: invoke, Metrics: a.Metrics}
 }
 
 // Expire returns the expire function's handler.

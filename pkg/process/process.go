@@ -86,6 +86,7 @@ func (h *Handler) handleKey(ctx context.Context, key string, log *slog.Logger) e
 		return err
 	case t.Status == track.StatusFailed:
 		log.Warn("upload refused", slog.String("id", t.ID), slog.String("code", t.FailureCode))
+		h.Metrics.Emit(ctx, map[string]string{"Code": t.FailureCode}, metrics.C(metrics.ProcessingFailures))
 		return nil
 	}
 	log = log.With(slog.String("id", t.ID))
@@ -99,9 +100,13 @@ func (h *Handler) handleKey(ctx context.Context, key string, log *slog.Logger) e
 		return nil
 	case errors.Is(err, track.ErrGaveUp):
 		log.Warn("processing gave up: runs used up or deadline passed", slog.String("code", track.EProcessingFailed))
+		h.Metrics.Emit(ctx, map[string]string{"Code": track.EProcessingFailed}, metrics.C(metrics.ProcessingFailures))
 		return nil
 	case err != nil:
 		return err
+	}
+	if run.Attempts == 1 {
+		h.Metrics.Emit(ctx, nil, metrics.C(metrics.UploadsCompleted))
 	}
 	log = log.With(slog.Int("attempt", run.Attempts))
 	if err := h.process(ctx, run, log); err != nil {
