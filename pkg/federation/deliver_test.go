@@ -61,8 +61,8 @@ func handle(t *testing.T, d *federation.Deliverer, records ...events.SQSMessage)
 	return failed
 }
 
-// deliveries returns the inboxes of the deliver messages queued, sorted, and fails unless each
-// carries want (the exact activity) and every message is a deliver message.
+// deliveries returns the inboxes of the messages queued, sorted, and fails unless every one is
+// a deliver message of an activity of type wantType.
 func deliveries(t *testing.T, e *env, wantType string) []string {
 	t.Helper()
 	var inboxes []string
@@ -260,7 +260,8 @@ func answer(status int) func(w http.ResponseWriter, r *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }
 }
 
-// deliverMsg is a deliver message of the hostile track's Create to inbox.
+// deliverMsg is a deliver message of the hostile track's Create to inbox (the track is made
+// readable for that).
 func deliverMsg(t *testing.T, e *env, inbox string) federation.Message {
 	t.Helper()
 	e.svc.Tracks = tracksOf(hostileTrack())

@@ -121,9 +121,8 @@ func TestGolden(t *testing.T) {
 		}
 		checkNote(t, note)
 	})
-	var servedCreate []byte
 	t.Run("create", func(t *testing.T) {
-		servedCreate = served(t, "/ap/tracks/"+hostileID+"/activity", activitypub.MediaType, activitypub.MediaType)
+		servedCreate := served(t, "/ap/tracks/"+hostileID+"/activity", activitypub.MediaType, activitypub.MediaType)
 		golden(t, "create.json", servedCreate)
 		ours(t, servedCreate)
 		c := decodeMap(t, servedCreate)
@@ -140,6 +139,7 @@ func TestGolden(t *testing.T) {
 			Actor: "https://mastodon.example/users/alice", Inbox: "https://mastodon.example/users/alice/inbox",
 		})()
 		e.queue.reset()
+		servedCreate := served(t, "/ap/tracks/"+hostileID+"/activity", activitypub.MediaType, activitypub.MediaType)
 		handleOne(t, &federation.Deliverer{Service: e.svc}, federation.Message{Kind: federation.KindAnnounce, Track: hostileID})
 		msgs := e.queue.messages(t)
 		if len(msgs) != 1 {

@@ -2,6 +2,7 @@ package federation_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"crypto/rsa"
@@ -426,12 +427,12 @@ type signing struct {
 // It is returned as Go's server hands it to a handler.
 func (e *env) mastodonPost(t *testing.T, a *remoteActor, body []byte, s signing) *http.Request {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, cmpOr(s.target, e.svc.InboxID()), nil)
+	req, err := http.NewRequest(http.MethodPost, cmp.Or(s.target, e.svc.InboxID()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", activitypub.MediaType)
-	if err := httpsig.Sign(req, cmpOr(s.keyID, a.keyID), cmpOrKey(s.key, a), s.headers, body, cmpOrTime(s.date, now)); err != nil {
+	if err := httpsig.Sign(req, cmp.Or(s.keyID, a.keyID), cmp.Or(s.key, a.signingKey()), s.headers, body, cmp.Or(s.date, now)); err != nil {
 		t.Fatal(err)
 	}
 	return received(req, body)
@@ -443,7 +444,7 @@ func (e *env) mastodonPost(t *testing.T, a *remoteActor, body []byte, s signing)
 // signer is the independent oracle here: it shares no code with pkg/httpsig.
 func (e *env) gtsPost(t *testing.T, a *remoteActor, body []byte, s signing) *http.Request {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, cmpOr(s.target, e.svc.InboxID()), bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, cmp.Or(s.target, e.svc.InboxID()), bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,8 +458,8 @@ func (e *env) gtsPost(t *testing.T, a *remoteActor, body []byte, s signing) *htt
 	}
 	req.Header.Set("Content-Type", activitypub.LDMediaType)
 	req.Header.Set("Host", req.URL.Host)
-	req.Header.Set("Date", cmpOrTime(s.date, now).UTC().Format(http.TimeFormat))
-	if err := signer.SignRequest(cmpOrKey(s.key, a), cmpOr(s.keyID, a.keyID), req, body); err != nil {
+	req.Header.Set("Date", cmp.Or(s.date, now).UTC().Format(http.TimeFormat))
+	if err := signer.SignRequest(cmp.Or(s.key, a.signingKey()), cmp.Or(s.keyID, a.keyID), req, body); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(req.Header.Get("Signature"), `algorithm="hs2019"`) {
@@ -481,27 +482,6 @@ func received(out *http.Request, body []byte) *http.Request {
 		}
 	}
 	return in
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func cmpOrTime(a, b time.Time) time.Time {
-	if !a.IsZero() {
-		return a
-	}
-	return b
-}
-
-func cmpOrKey(k *rsa.PrivateKey, a *remoteActor) *rsa.PrivateKey {
-	if k != nil {
-		return k
-	}
-	return a.signingKey()
 }
 
 // mustJSON marshals v.
