@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -45,6 +44,12 @@ func (s *Service) Inbox(ctx context.Context, r *http.Request, body []byte) error
 		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	actor := act.Actor.ID
+	if act.Type != "Follow" && (s.blocked(hostOf(actor)) || s.blocked(hostOf(sig.KeyID))) {
+		// A blocked domain gets no work done, not even a fetch of its key, except for a
+		// Follow: that is verified like any other, then refused with a Reject.
+		s.Log.Info("activity from a blocked domain ignored", slog.String("activity", act.Type), slog.String("actor", actor))
+		return nil
+	}
 	key, err := s.verify(ctx, sig)
 	if err != nil {
 		return err
@@ -203,9 +208,6 @@ type remoteKey struct {
 // fetchKey fetches the key keyID (signed) and caches it.
 func (s *Service) fetchKey(ctx context.Context, keyID string) (*remoteKey, error) {
 	url, _, _ := strings.Cut(keyID, "#")
-	if s.blocked(hostOf(url)) {
-		return nil, errors.New("blocked domain")
-	}
 	doc, err := s.Remote.GetJSON(ctx, url, s.signGET)
 	if err != nil {
 		return nil, err
