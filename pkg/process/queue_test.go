@@ -17,10 +17,14 @@ import (
 	"github.com/soundtime/soundtime/pkg/track/tracktest"
 )
 
-// sqsEvent loads an SQS event of testdata.
+// sqsEvent loads an SQS event of testdata, or of events/ (the samples for sam local invoke).
 func sqsEvent(t *testing.T, name string) events.SQSEvent {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/" + name)
+	path := "testdata/" + name
+	if name == "sqs-s3-put.json" {
+		path = "../../events/" + name
+	}
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
