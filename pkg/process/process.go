@@ -45,10 +45,18 @@ type Handler struct {
 // answer), so that the message is delivered again; an unusable upload is recorded on its track
 // as a failure and is not an error of the handler.
 func (h *Handler) Handle(ctx context.Context, e events.S3Event) error {
-	log := h.Log
+	return h.handleEvent(ctx, e, h.requestLog(ctx))
+}
+
+// requestLog is the handler's log with the Lambda request ID, when there is one.
+func (h *Handler) requestLog(ctx context.Context) *slog.Logger {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With(slog.String("requestId", lc.AwsRequestID))
+		return h.Log.With(slog.String("requestId", lc.AwsRequestID))
 	}
+	return h.Log
+}
+
+func (h *Handler) handleEvent(ctx context.Context, e events.S3Event, log *slog.Logger) error {
 	var errs []error
 	for _, r := range e.Records {
 		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {

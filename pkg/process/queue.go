@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // The process queue: S3 notifies it of every object created under uploads/, the sweeper sends
@@ -48,10 +47,7 @@ func QueueVisibility(functionTimeout time.Duration) time.Duration {
 // body that is not a notification at all is logged, counted (Discarded) and handled: no retry
 // could change it. The error is always nil: a batch never fails whole.
 func (h *Handler) HandleQueue(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
-	log := h.Log
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With(slog.String("requestId", lc.AwsRequestID))
-	}
+	log := h.requestLog(ctx)
 	var resp events.SQSEventResponse
 	for _, m := range e.Records {
 		receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
@@ -89,5 +85,5 @@ func (h *Handler) handleMessage(ctx context.Context, body string, log *slog.Logg
 		log.Info("S3 test event ignored")
 		return nil
 	}
-	return h.Handle(ctx, msg.Event)
+	return h.handleEvent(ctx, msg.Event, log)
 }
