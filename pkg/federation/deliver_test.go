@@ -109,7 +109,7 @@ func TestAnnounceFanOut(t *testing.T) {
 		t.Errorf("%d batch sends, want 1", e.queue.batches)
 	}
 
-	for _, id := range []string{"Gone0001", private.ID, processing.ID} {
+	for _, id := range []string{"Gone0001", private.ID} {
 		e.queue.reset()
 		if failed := handle(t, d, record(t, "m2", 1, federation.Message{Kind: federation.KindAnnounce, Track: id})); len(failed) != 0 {
 			t.Errorf("announcing %s: failed %q, want it dropped", id, failed)
@@ -117,6 +117,18 @@ func TestAnnounceFanOut(t *testing.T) {
 		if m := e.queue.messages(t); len(m) != 0 {
 			t.Errorf("announcing %s queued %+v", id, m)
 		}
+	}
+	// The announcement is queued just before its track is recorded ready: a track still
+	// processing is asked again in two seconds, not dropped and not yet delivered.
+	e.queue.reset()
+	if failed := handle(t, d, record(t, "m3", 1, federation.Message{Kind: federation.KindAnnounce, Track: processing.ID})); !slices.Equal(failed, []string{"m3"}) {
+		t.Errorf("announcing %s: failed %q, want it retried", processing.ID, failed)
+	}
+	if m := e.queue.messages(t); len(m) != 0 {
+		t.Errorf("announcing %s queued %+v", processing.ID, m)
+	}
+	if got := e.queue.delayed(); len(got) != 1 || got[0].d != 2*time.Second {
+		t.Errorf("announcing %s: delays %+v, want one of 2s", processing.ID, got)
 	}
 	if w := e.followers.writeLog(); len(w) != 0 {
 		t.Errorf("followers written: %q", w)
@@ -484,6 +496,43 @@ func TestDeliverBatch(t *testing.T) {
 	}
 	if dl := e.queue.delayed(); len(dl) != 1 || dl[0].receipt != "receipt-down" {
 		t.Errorf("delays %+v", dl)
+	}
+}
+
+// A batch is never started past what the invocation has left: with less than a delivery's time
+// before the deadline, the records still to do are handed back at once (visible again, delay 0)
+// and reported, untried, so that the invocation never dies at its timeout mid-batch.
+func TestDeliverStopsBeforeTheDeadline(t *testing.T) {
+	e, d := deliverEnv(t, envOptions{})
+	first, second := newInbox(t, answer(202)), newInbox(t, answer(202))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := d.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
+		record(t, "first", 1, deliverMsg(t, e, first.URL+"/inbox")),
+		record(t, "second", 1, deliverMsg(t, e, second.URL+"/inbox")),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	if !slices.Equal(failed, []string{"first", "second"}) {
+		t.Errorf("failed %q, want both handed back", failed)
+	}
+	if n := len(first.received()) + len(second.received()); n != 0 {
+		t.Errorf("%d deliveries started with 5 s left", n)
+	}
+	if dl := e.queue.delayed(); len(dl) != 2 || dl[0].d != 0 || dl[1].d != 0 {
+		t.Errorf("delays %+v, want both records visible again at once", dl)
+	}
+	// With time enough, the same batch is delivered.
+	if failed := handle(t, d, record(t, "first", 2, deliverMsg(t, e, first.URL+"/inbox"))); len(failed) != 0 {
+		t.Errorf("failed %q", failed)
+	}
+	if n := len(first.received()); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
 	}
 }
 

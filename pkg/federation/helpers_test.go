@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,7 +188,12 @@ type env struct {
 	followers *memFollowers
 	queue     *recQueue
 	logs      *syncBuffer
+	// skew moves the service's clock past now (the signed requests keep Date: now).
+	skew atomic.Int64
 }
+
+// advance moves the service's clock d further.
+func (e *env) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
 func newEnv(t *testing.T, opt envOptions) *env {
 	t.Helper()
@@ -213,7 +219,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 	e.svc = federation.New(federation.Config{
 		BaseURL: opt.base, Handle: "tracks", BlockedDomains: opt.blocked, RetryBase: time.Second,
 	}, tracksOf(), e.followers.fake(), e.queue.fake(), remote.New(ro), ourKey(t), log)
-	e.svc.Now = func() time.Time { return now }
+	e.svc.Now = func() time.Time { return now.Add(time.Duration(e.skew.Load())) }
 	srv := &httpapi.Server{BaseURL: opt.base, Log: log}
 	e.handler = srv.Handler(httpapi.Federation(e.svc))
 	t.Cleanup(func() {

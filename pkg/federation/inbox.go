@@ -174,8 +174,13 @@ func (s *Service) signGET(req *http.Request, body []byte) error {
 	return httpsig.Sign(req, s.KeyID(), s.Key, nil, body, s.now())
 }
 
+// keyRefetchAfter is how old a cached key must be before a signature it fails to verify makes us
+// fetch it again: anyone can forge a request naming any keyId, and without it each forgery would
+// cost a fetch from the key's server. A real rotation waits at most this long; senders retry.
+const keyRefetchAfter = time.Minute
+
 // verify checks sig with the key it names: from the cache, else fetched; a cached key that fails
-// is fetched again once (the actor may have rotated it).
+// is fetched again once (the actor may have rotated it) if it was fetched keyRefetchAfter ago.
 func (s *Service) verify(ctx context.Context, sig *httpsig.Signature) (*remoteKey, error) {
 	k, cached := s.keys.get(sig.KeyID, s.now())
 	if !cached {
@@ -185,7 +190,7 @@ func (s *Service) verify(ctx context.Context, sig *httpsig.Signature) (*remoteKe
 		}
 	}
 	err := sig.Verify(k.pub)
-	if err != nil && cached {
+	if err != nil && cached && s.now().Sub(k.fetched) >= keyRefetchAfter {
 		if k, err = s.fetchKey(ctx, sig.KeyID); err != nil {
 			return nil, fmt.Errorf("%w: key %s: %w", ErrUnauthorized, sig.KeyID, err)
 		}

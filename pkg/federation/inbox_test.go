@@ -412,9 +412,10 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// A cached key that fails is fetched again, once: the request signed with the sender's new
-// key is accepted after one fetch, the next one needs none, and a request with a key that is
-// wrong anyway costs one fetch and is refused.
+// A cached key that fails is fetched again, once, if it is a minute old: the request signed
+// with the sender's new key is accepted after one fetch, the next one needs none, and a request
+// with a key that is wrong anyway costs one fetch and is refused. Within the minute, a failing
+// signature costs no fetch at all: forged requests cannot make us hammer a server.
 func TestInboxKeyRotation(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	srv := e.newRemote("", false)
@@ -432,6 +433,11 @@ func TestInboxKeyRotation(t *testing.T) {
 	}
 
 	a.rotate(remoteKey(t, "alice-rotated"))
+	wantStatus(t, e.do(e.mastodonPost(t, a, follow, signing{})), http.StatusUnauthorized, httpapi.EUnauthorized)
+	if n := fetches(); n != 1 {
+		t.Errorf("%d fetches within a minute of the last, want still 1", n)
+	}
+	e.advance(time.Minute)
 	wantAccepted(t, e.do(e.mastodonPost(t, a, follow, signing{})))
 	if n := fetches(); n != 2 {
 		t.Errorf("%d fetches after the rotation, want 2: the cached key failed, one fetch", n)
@@ -443,6 +449,7 @@ func TestInboxKeyRotation(t *testing.T) {
 
 	e.queue.reset()
 	writes := len(e.followers.writeLog())
+	e.advance(time.Minute)
 	rec := e.do(e.mastodonPost(t, a, follow, signing{key: remoteKey(t, "alice")})) // the old key
 	wantStatus(t, rec, http.StatusUnauthorized, httpapi.EUnauthorized)
 	if n := fetches(); n != 3 {
