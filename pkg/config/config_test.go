@@ -23,7 +23,7 @@ func TestDefaultsLocal(t *testing.T) {
 		"MaxUploadBytes": int64(2147483648), "MaxDuration": 4 * time.Hour,
 		"UploadURLTTL": 10 * time.Minute, "MediaURLTTL": 30 * time.Minute, "TTLSweepInterval": 30 * time.Second,
 		"SegmentSeconds": 10, "UploadMinSpeed": int64(125_000), "ProcessTimeout": 15 * time.Minute,
-		"SweepInterval": time.Minute,
+		"SweepInterval": time.Minute, "ProcessConcurrency": 3, "ProcessQueueURL": "",
 	}
 	got := map[string]any{
 		"PublicBaseURL": c.PublicBaseURL, "Addr": c.Addr, "DataDir": c.DataDir,
@@ -31,7 +31,7 @@ func TestDefaultsLocal(t *testing.T) {
 		"MaxUploadBytes": c.Track.MaxUploadBytes, "MaxDuration": c.MaxDuration,
 		"UploadURLTTL": c.Track.UploadURLTTL, "MediaURLTTL": c.Track.MediaURLTTL, "TTLSweepInterval": c.TTLSweepInterval,
 		"SegmentSeconds": c.SegmentSeconds, "UploadMinSpeed": c.Track.UploadMinSpeed, "ProcessTimeout": c.Track.ProcessTimeout,
-		"SweepInterval": c.SweepInterval,
+		"SweepInterval": c.SweepInterval, "ProcessConcurrency": c.ProcessConcurrency, "ProcessQueueURL": c.ProcessQueueURL,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -80,6 +80,10 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{"segment too short", map[string]string{"HLS_SEGMENT_SECONDS": "1"}, config.Local, []string{"HLS_SEGMENT_SECONDS"}},
 		{"segment not a number", map[string]string{"HLS_SEGMENT_SECONDS": "ten"}, config.Local, []string{"HLS_SEGMENT_SECONDS"}},
 		{"two at once", map[string]string{"FAILED_TTL": "x", "MAX_DURATION": "y"}, config.Local, []string{"FAILED_TTL", "MAX_DURATION"}},
+		// An SQS event source's MaximumConcurrency is 2 to 1000; the runner keeps AWS's range.
+		{"one run at a time", map[string]string{"PROCESS_CONCURRENCY": "1"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
+		{"too many runs", map[string]string{"PROCESS_CONCURRENCY": "1001"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
+		{"runs not a number", map[string]string{"PROCESS_CONCURRENCY": "many"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
