@@ -23,7 +23,7 @@ func TestDefaultsLocal(t *testing.T) {
 		"MaxUploadBytes": int64(2147483648), "MaxDuration": 4 * time.Hour,
 		"UploadURLTTL": 10 * time.Minute, "MediaURLTTL": 30 * time.Minute, "TTLSweepInterval": 30 * time.Second,
 		"SegmentSeconds": 10, "UploadMinSpeed": int64(125_000), "ProcessTimeout": 15 * time.Minute,
-		"SweepInterval": time.Minute,
+		"SweepInterval": time.Minute, "MetricsNamespace": "Soundtime",
 	}
 	got := map[string]any{
 		"PublicBaseURL": c.PublicBaseURL, "Addr": c.Addr, "DataDir": c.DataDir,
@@ -31,7 +31,7 @@ func TestDefaultsLocal(t *testing.T) {
 		"MaxUploadBytes": c.Track.MaxUploadBytes, "MaxDuration": c.MaxDuration,
 		"UploadURLTTL": c.Track.UploadURLTTL, "MediaURLTTL": c.Track.MediaURLTTL, "TTLSweepInterval": c.TTLSweepInterval,
 		"SegmentSeconds": c.SegmentSeconds, "UploadMinSpeed": c.Track.UploadMinSpeed, "ProcessTimeout": c.Track.ProcessTimeout,
-		"SweepInterval": c.SweepInterval,
+		"SweepInterval": c.SweepInterval, "MetricsNamespace": c.MetricsNamespace,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -44,12 +44,13 @@ func TestOverrides(t *testing.T) {
 	c, err := config.Load(env(map[string]string{
 		"RETENTION": "30s", "PENDING_TTL": "8s", "FAILED_TTL": "10s", "TTL_SWEEP_INTERVAL": "1s",
 		"SOUNDTIME_ADDR": "127.0.0.1:9999", "PUBLIC_BASE_URL": "https://sound.example/", "MAX_UPLOAD_BYTES": "1000",
+		"METRICS_NAMESPACE": "Soundtime/soundtime-prod",
 	}), config.Local)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Track.Retention != 30*time.Second || c.Track.PendingTTL != 8*time.Second || c.Track.FailedTTL != 10*time.Second ||
-		c.TTLSweepInterval != time.Second || c.Track.MaxUploadBytes != 1000 {
+		c.TTLSweepInterval != time.Second || c.Track.MaxUploadBytes != 1000 || c.MetricsNamespace != "Soundtime/soundtime-prod" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	if c.PublicBaseURL != "https://sound.example" {
