@@ -42,6 +42,10 @@ type Config struct {
 	// OriginSecret (ORIGIN_VERIFY_SECRET) is what CloudFront sends the API in X-Origin-Verify;
 	// when set, requests without it are refused. Empty under make dev.
 	OriginSecret string
+	// MetricsNamespace (METRICS_NAMESPACE) is the CloudWatch namespace of the metrics the
+	// functions log in Embedded Metric Format: Soundtime/<stack> in AWS (the template sets it),
+	// Soundtime locally.
+	MetricsNamespace string
 
 	Federation Federation
 
@@ -108,6 +112,7 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.FFmpegPath = p.str("FFMPEG_PATH", "", true)
 	c.LimitsTable = p.str("LIMITS_TABLE", limitsOr(local, "limits"), true)
 	c.OriginSecret = p.str("ORIGIN_VERIFY_SECRET", "", true)
+	c.MetricsNamespace = p.str("METRICS_NAMESPACE", "Soundtime", true)
 	c.Federation = Federation{
 		Enabled:        p.boolean("FEDERATION", true),
 		Handle:         p.str("FEDERATION_HANDLE", "tracks", true),
