@@ -42,12 +42,13 @@ type Config struct {
 	// StatsTable (STATS_TABLE) keeps the counters of /api/stats; empty keeps none (and
 	// /api/stats answers 404).
 	StatsTable string
-	// MetricsNamespace (METRICS_NAMESPACE) is the CloudWatch namespace of the metrics every
-	// function writes into its log in Embedded Metric Format.
-	MetricsNamespace string
 	// OriginSecret (ORIGIN_VERIFY_SECRET) is what CloudFront sends the API in X-Origin-Verify;
 	// when set, requests without it are refused. Empty under make dev.
 	OriginSecret string
+	// MetricsNamespace (METRICS_NAMESPACE) is the CloudWatch namespace of the metrics the
+	// functions log in Embedded Metric Format: Soundtime/<stack> in AWS (the template sets it),
+	// Soundtime locally.
+	MetricsNamespace string
 
 	Federation Federation
 
@@ -114,8 +115,8 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.FFmpegPath = p.str("FFMPEG_PATH", "", true)
 	c.LimitsTable = p.str("LIMITS_TABLE", limitsOr(local, "limits"), true)
 	c.StatsTable = p.str("STATS_TABLE", limitsOr(local, "stats"), true)
-	c.MetricsNamespace = p.str("METRICS_NAMESPACE", "Soundtime", true)
 	c.OriginSecret = p.str("ORIGIN_VERIFY_SECRET", "", true)
+	c.MetricsNamespace = p.str("METRICS_NAMESPACE", "Soundtime", true)
 	c.Federation = Federation{
 		Enabled:        p.boolean("FEDERATION", true),
 		Handle:         p.str("FEDERATION_HANDLE", "tracks", true),

@@ -24,6 +24,7 @@ func TestDefaultsLocal(t *testing.T) {
 		"UploadURLTTL": 10 * time.Minute, "MediaURLTTL": 30 * time.Minute, "TTLSweepInterval": 30 * time.Second,
 		"SegmentSeconds": 10, "UploadMinSpeed": int64(125_000), "ProcessTimeout": 15 * time.Minute,
 		"SweepInterval": time.Minute, "ProcessConcurrency": 3, "ProcessQueueURL": "",
+		"MetricsNamespace": "Soundtime",
 	}
 	got := map[string]any{
 		"PublicBaseURL": c.PublicBaseURL, "Addr": c.Addr, "DataDir": c.DataDir,
@@ -32,6 +33,7 @@ func TestDefaultsLocal(t *testing.T) {
 		"UploadURLTTL": c.Track.UploadURLTTL, "MediaURLTTL": c.Track.MediaURLTTL, "TTLSweepInterval": c.TTLSweepInterval,
 		"SegmentSeconds": c.SegmentSeconds, "UploadMinSpeed": c.Track.UploadMinSpeed, "ProcessTimeout": c.Track.ProcessTimeout,
 		"SweepInterval": c.SweepInterval, "ProcessConcurrency": c.ProcessConcurrency, "ProcessQueueURL": c.ProcessQueueURL,
+		"MetricsNamespace": c.MetricsNamespace,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -44,12 +46,13 @@ func TestOverrides(t *testing.T) {
 	c, err := config.Load(env(map[string]string{
 		"RETENTION": "30s", "PENDING_TTL": "8s", "FAILED_TTL": "10s", "TTL_SWEEP_INTERVAL": "1s",
 		"SOUNDTIME_ADDR": "127.0.0.1:9999", "PUBLIC_BASE_URL": "https://sound.example/", "MAX_UPLOAD_BYTES": "1000",
+		"METRICS_NAMESPACE": "Soundtime/soundtime-prod",
 	}), config.Local)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Track.Retention != 30*time.Second || c.Track.PendingTTL != 8*time.Second || c.Track.FailedTTL != 10*time.Second ||
-		c.TTLSweepInterval != time.Second || c.Track.MaxUploadBytes != 1000 {
+		c.TTLSweepInterval != time.Second || c.Track.MaxUploadBytes != 1000 || c.MetricsNamespace != "Soundtime/soundtime-prod" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	if c.PublicBaseURL != "https://sound.example" {

@@ -38,6 +38,10 @@ const (
 	Deliveries         = "Deliveries" // a federation delivery's outcome, by Outcome
 )
 
+// All lists the metrics above: the template's dashboard test checks it shows each one.
+var All = []string{UploadsStarted, UploadsCompleted, TracksReady, ProcessingSeconds, RealtimeFactor,
+	ProcessingFailures, Plays, Downloads, Deliveries}
+
 // Metric is one value.
 type Metric struct {
 	Name  string
