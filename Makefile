@@ -36,7 +36,7 @@ FFMPEG        := node_modules/@ffmpeg-installer/linux-x64/ffmpeg
 # The browser of the end-to-end tests: Debian's Chromium (playwright-core never downloads one).
 CHROMIUM      ?= /usr/bin/chromium
 # The web app (spa/): its own package and lockfile; `npm run build` writes spa/dist.
-SPA_SRC       := $(shell find spa/src spa/public spa/scripts -type f 2>/dev/null) $(wildcard spa/index.html spa/vite.config.ts spa/tsconfig*.json)
+SPA_SRC       := $(shell find spa/src spa/public spa/scripts -type f 2>/dev/null) $(wildcard spa/index.html spa/stats.html spa/vite.config.ts spa/tsconfig*.json)
 
 export VERSITYGW_BIN := $(VERSITYGW)
 export DYNALITE_CLI  := $(CURDIR)/$(DYNALITE)
