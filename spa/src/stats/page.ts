@@ -117,6 +117,8 @@ export function startStatsPage(doc: Document): void {
   };
 
   const load = async () => {
+    // Busy while a request is under way: assistive technology waits for the whole update.
+    main.setAttribute('aria-busy', 'true');
     try {
       const stats = await fetchStats();
       state = { stats, updatedAt: Date.now(), failure: null };
