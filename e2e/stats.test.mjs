@@ -284,7 +284,7 @@ describe('stats page, in Chromium', () => {
       await h.waitState(main, 'stale', { timeout: 10_000, terminal: ['ready', 'error', 'stale'] });
       const problem = page.locator('#stats-problem');
       assert.equal(await problem.getAttribute('aria-live'), 'polite', 'the stale notice is not a polite live region');
-      assert.match(await problem.innerText(), /^Could not refresh at .+: the server answered 503\. These numbers are from .+ and may be stale\.$/);
+      assert.match(await problem.innerText(), /^Could not refresh at .+: the server answered 503: internal error\. These numbers are from .+ and may be stale\.$/);
       assert.deepEqual(await shownStats(page), before, 'the numbers changed after a failed refresh');
       assert.ok((await canvasPixels(page, '#chart-hourly', ['var(--accent)'])).near[0] > 0, 'the hourly chart went blank after a failed refresh');
 

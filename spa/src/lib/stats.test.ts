@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   amount,
   chartColours,
+  failureReason,
   countCeiling,
   formatCount,
   formatFactor,
@@ -266,6 +267,18 @@ describe('loadText', () => {
   it('says why there are no numbers at all', () => {
     const t = loadText({ stats: null, updatedAt: null, failure: { at, reason: 'the server could not be reached.' } }, UTC);
     expect(t).toEqual({ updated: '', problem: 'The statistics could not be loaded: the server could not be reached. Trying again every minute.' });
+  });
+});
+
+describe('failureReason', () => {
+  it('says the status, with the API’s message when it has one', () => {
+    expect(failureReason(503, null)).toBe('the server answered 503.');
+    expect(failureReason(503, { error: { code: 'internal', message: 'internal error' } })).toBe('the server answered 503: internal error.');
+    expect(failureReason(404, { error: { message: 'this service keeps no statistics.' } })).toBe('the server answered 404: this service keeps no statistics.');
+    expect(failureReason(500, { error: { message: 'a\nb\u0000c' } })).toBe('the server answered 500: a b c.');
+    expect(failureReason(500, { error: { message: 42 } })).toBe('the server answered 500.');
+    expect(failureReason(500, { error: { message: '   ' } })).toBe('the server answered 500.');
+    expect(failureReason(500, { error: { message: 'x'.repeat(500) } })).toHaveLength('the server answered 500: '.length + 201);
   });
 });
 

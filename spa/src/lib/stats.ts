@@ -301,6 +301,18 @@ export function chartColours(fg: string, bg: string, accent: string): ChartColou
   return { text: f, axis: mix(f, b, 0.68), grid: mix(f, b, 0.12), uploads: a, plays: mix(f, b, 0.68) };
 }
 
+/**
+ * Why an answer of status (not 2xx) is no use, as the end of a sentence: "the server answered
+ * 404: this service keeps no statistics." The API's own message is used when it has one (it is
+ * safe to show, docs/api.md), shortened and without control characters.
+ */
+export function failureReason(status: number, body: unknown): string {
+  const m = obj(obj(body).error).message;
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  const said = typeof m === 'string' ? m.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 200).replace(/[.\s]+$/, '') : '';
+  return said ? `the server answered ${status}: ${said}.` : `the server answered ${status}.`;
+}
+
 /** What the page knows: the last good answer and when, and the last failure if it came after. */
 export interface LoadState {
   stats: Stats | null;

@@ -5,6 +5,7 @@
 
 import { Refresher } from '../lib/refresh';
 import {
+  failureReason,
   formatCount,
   formatFactor,
   formatSeconds,
@@ -49,13 +50,14 @@ async function fetchStats(): Promise<Stats> {
     } catch {
       throw new Error(ctl.signal.aborted ? `the server did not answer within ${TIMEOUT_MS / 1000} seconds.` : 'the server could not be reached.');
     }
-    if (!res.ok) throw new Error(`the server answered ${res.status}.`);
     let body: unknown;
     try {
       body = await res.json();
     } catch {
+      if (!res.ok) throw new Error(`the server answered ${res.status}.`);
       throw new Error('the answer was not JSON.');
     }
+    if (!res.ok) throw new Error(failureReason(res.status, body));
     return parseStats(body);
   } finally {
     clearTimeout(timer);
