@@ -55,8 +55,21 @@ func (d *Deliverer) Handle(ctx context.Context, e events.SQSEvent) (events.SQSEv
 		log = log.With(slog.String("requestId", lc.AwsRequestID))
 	}
 	var resp events.SQSEventResponse
-	for _, r := range e.Records {
+	for i, r := range e.Records {
 		log := log.With(slog.String("messageId", r.MessageId))
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < deadlineMargin {
+			// Deliveries run one after another, each up to the remote client's timeout: a batch
+			// of slow inboxes would outlive the invocation, which would then fail whole and
+			// send again what it had delivered. Hand the rest back at once, untried.
+			for _, rest := range e.Records[i:] {
+				if derr := d.Queue.Delay(ctx, rest.ReceiptHandle, 0); derr != nil {
+					log.Warn("not handed back; the queue's visibility timeout applies", slog.Any("error", derr))
+				}
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rest.MessageId})
+			}
+			log.Warn("out of time: records handed back untried", slog.Int("records", len(e.Records)-i))
+			break
+		}
 		err := d.handle(ctx, r, log)
 		if err == nil {
 			continue
@@ -76,6 +89,10 @@ func (d *Deliverer) Handle(ctx context.Context, e events.SQSEvent) (events.SQSEv
 	}
 	return resp, nil
 }
+
+// deadlineMargin is the time a delivery may take (the remote client's 10 s timeout) and then some
+// to report the batch: a record is not started with less than this left of the invocation.
+const deadlineMargin = 15 * time.Second
 
 // retryLater asks for a retry after a given wait rather than the backoff.
 type retryLater struct {

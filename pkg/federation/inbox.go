@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -45,6 +44,12 @@ func (s *Service) Inbox(ctx context.Context, r *http.Request, body []byte) error
 		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	actor := act.Actor.ID
+	if act.Type != "Follow" && (s.blocked(hostOf(actor)) || s.blocked(hostOf(sig.KeyID))) {
+		// A blocked domain gets no work done, not even a fetch of its key, except for a
+		// Follow: that is verified like any other, then refused with a Reject.
+		s.Log.Info("activity from a blocked domain ignored", slog.String("activity", act.Type), slog.String("actor", actor))
+		return nil
+	}
 	key, err := s.verify(ctx, sig)
 	if err != nil {
 		return err
@@ -169,8 +174,13 @@ func (s *Service) signGET(req *http.Request, body []byte) error {
 	return httpsig.Sign(req, s.KeyID(), s.Key, nil, body, s.now())
 }
 
+// keyRefetchAfter is how old a cached key must be before a signature it fails to verify makes us
+// fetch it again: anyone can forge a request naming any keyId, and without it each forgery would
+// cost a fetch from the key's server. A real rotation waits at most this long; senders retry.
+const keyRefetchAfter = time.Minute
+
 // verify checks sig with the key it names: from the cache, else fetched; a cached key that fails
-// is fetched again once (the actor may have rotated it).
+// is fetched again once (the actor may have rotated it) if it was fetched keyRefetchAfter ago.
 func (s *Service) verify(ctx context.Context, sig *httpsig.Signature) (*remoteKey, error) {
 	k, cached := s.keys.get(sig.KeyID, s.now())
 	if !cached {
@@ -180,7 +190,7 @@ func (s *Service) verify(ctx context.Context, sig *httpsig.Signature) (*remoteKe
 		}
 	}
 	err := sig.Verify(k.pub)
-	if err != nil && cached {
+	if err != nil && cached && s.now().Sub(k.fetched) >= keyRefetchAfter {
 		if k, err = s.fetchKey(ctx, sig.KeyID); err != nil {
 			return nil, fmt.Errorf("%w: key %s: %w", ErrUnauthorized, sig.KeyID, err)
 		}
@@ -203,9 +213,6 @@ type remoteKey struct {
 // fetchKey fetches the key keyID (signed) and caches it.
 func (s *Service) fetchKey(ctx context.Context, keyID string) (*remoteKey, error) {
 	url, _, _ := strings.Cut(keyID, "#")
-	if s.blocked(hostOf(url)) {
-		return nil, errors.New("blocked domain")
-	}
 	doc, err := s.Remote.GetJSON(ctx, url, s.signGET)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,9 @@ const (
 func Federation(fed *federation.Service) Group {
 	return func(s *Server, mux *http.ServeMux) {
 		h := &fedHandlers{s: s, fed: fed}
-		mux.Handle("/.well-known/webfinger", methods{http.MethodGet: h.webfinger})
+		// RFC 7033 §5: WebFinger answers carry Access-Control-Allow-Origin, so that web
+		// clients on other origins can look accounts up (Mastodon's do).
+		mux.Handle("/.well-known/webfinger", methods{http.MethodGet: anyOrigin(h.webfinger)})
 		mux.Handle("/.well-known/nodeinfo", methods{http.MethodGet: h.nodeinfoLinks})
 		mux.Handle("/nodeinfo/2.1", methods{http.MethodGet: h.nodeinfo})
 		mux.Handle("/ap/actor", methods{http.MethodGet: h.actor})
