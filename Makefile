@@ -61,7 +61,7 @@ dev: tools spa ## run the whole service on http://127.0.0.1:8080 (Ctrl-C stops i
 	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime
 	exec $(TOOLS)/bin/soundtime
 
-.PHONY: test test-go test-web test-e2e lint-go
+.PHONY: test test-go test-web test-e2e lint-go lint-template
 test: test-go test-web test-e2e ## run every test: lint, unit, adapters against the local servers, the web app, end to end in Chromium, the layer
 
 lint-go: $(STATICCHECK) ## gofmt, go vet and staticcheck: fails on unformatted Go
@@ -72,7 +72,16 @@ lint-go: $(STATICCHECK) ## gofmt, go vet and staticcheck: fails on unformatted G
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) vet -tags lambda.norpc ./functions/...
 	$(STATICCHECK) ./...
 
-test-go: tools gotosocial layer lint-go ## the Go side: lint, unit tests, adapters against the local servers, the runner, the template, GoToSocial
+# cfn-lint with the SAM translator, pinned: another version finds other things. .cfnlintrc.yaml
+# turns on the informational checks; any finding fails (exit status 2 errors, 4 warnings, 8
+# informational). The project's own rules are the template_*_test.go files.
+CFN_LINT_VER := 1.51.0
+lint-template: ## cfn-lint template.yaml: no error, warning or informational finding
+	@v=$$(cfn-lint --version 2>/dev/null) || { echo "cfn-lint is missing: pip install 'cfn-lint==$(CFN_LINT_VER)' (it brings the SAM translator)" >&2; exit 1; }; \
+	if [ "$$v" != "cfn-lint $(CFN_LINT_VER)" ]; then echo "$$v found, want cfn-lint $(CFN_LINT_VER): pip install 'cfn-lint==$(CFN_LINT_VER)'" >&2; exit 1; fi
+	cfn-lint template.yaml
+
+test-go: tools gotosocial layer lint-go lint-template ## the Go side: lint, cfn-lint, unit tests, adapters against the local servers, the runner, the template, GoToSocial
 	$(GO) test -count=1 ./...
 
 test-web: spa ## the web app: eslint (typescript-eslint, jsx-a11y), vitest; `spa` built it within its size budget
@@ -161,62 +170,56 @@ node_modules/.ffmpeg-verified: node_modules/.installed layers/ffmpeg/pins.mk
 	chmod +x $(FFMPEG)
 	touch $@
 
-# Lambda builds, called by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
-# The arm64 ffmpeg in the layer: the pinned one, or the operator's (see layers/ffmpeg/Makefile).
-FFMPEG_LAYER_SHA256 = $(or $(FFMPEG_SHA256_ARM64),$(FFMPEG_NPM_SHA256_ARM64))
-LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap
-
-.PHONY: build-UploadFunction build-TrackFunction build-DownloadFunction build-ProcessFunction build-SweepFunction build-FederationFunction build-DeliverFunction build-ExpireFunction build-ReconcileFunction
-build-ExpireFunction:
-	$(LAMBDA_BUILD) ./functions/expire
-build-ReconcileFunction:
-	$(LAMBDA_BUILD) ./functions/reconcile
-build-SweepFunction:
-	$(LAMBDA_BUILD) ./functions/sweep
-build-FederationFunction:
-	$(LAMBDA_BUILD) ./functions/federation
-build-DeliverFunction:
-	$(LAMBDA_BUILD) ./functions/deliver
-build-UploadFunction:
-	$(LAMBDA_BUILD) ./functions/upload
-build-TrackFunction:
-	$(LAMBDA_BUILD) ./functions/track
-build-DownloadFunction:
-	$(LAMBDA_BUILD) ./functions/download
-build-ProcessFunction:
-	$(LAMBDA_BUILD) ./functions/process
-	@# The layer's ffmpeg checksum goes into the code, so a layer-only change still publishes a
-	@# version under AutoPublishAlias, canary included (SAM leaves Layers out of the version hash:
-	@# aws/serverless-application-model#3610).
-	printf '%s  /opt/bin/ffmpeg\n' '$(FFMPEG_LAYER_SHA256)' > $(ARTIFACTS_DIR)/ffmpeg.sha256
+# The functions: each functions/<name>/Makefile has the build-<Name>Function target sam build
+# runs (template.yaml: CodeUri functions/<name>, BuildMethod makefile), with the build line of
+# functions/lambda.mk.
+FUNCTIONS := upload track download process sweep federation deliver expire reconcile
 
 .PHONY: lambdas
-lambdas: ## cross-compile every function for Lambda (arm64) into .aws-sam-check/, as sam build would
-	@for f in upload track download process sweep federation deliver expire reconcile; do \
-	  $(MAKE) --no-print-directory ARTIFACTS_DIR=$(CURDIR)/.aws-sam-check/$$f build-$$(echo $${f^})Function; done
+lambdas: ## cross-compile every function for Lambda (arm64) into .aws-sam-check/, as sam build does
+	@for f in $(FUNCTIONS); do \
+	  $(MAKE) --no-print-directory -C functions/$$f ARTIFACTS_DIR=$(CURDIR)/.aws-sam-check/$$f build-$${f^}Function; done
 	@ls -l .aws-sam-check/*/bootstrap
 
 .PHONY: layer
 layer: ## build the ffmpeg Lambda layers (arm64, x86_64) into layers/ffmpeg/build/
 	$(MAKE) -C layers/ffmpeg
 
+# Deploy (docs/deploy.md). CONFIG_ENV is samconfig.toml's environment (default, prod); STACK and
+# REGION default to the ones it names, REGION then to AWS_REGION, AWS_DEFAULT_REGION and the AWS
+# CLI's profile. sam deploy, the stack's outputs and the site upload all use these two, so that
+# `make deploy STACK=x` deploys and uploads to x. SITE_DIR is the built web app (`make site`).
+CONFIG_ENV ?= default
+samconfig   = $(shell sed -n '/^\[$(CONFIG_ENV)\.$(1)\.parameters\]/,/^\[/s/^$(2) *= *"\([^"]*\)".*/\1/p' samconfig.toml 2>/dev/null | head -n1)
+STACK      ?= $(or $(call samconfig,deploy,stack_name),$(call samconfig,global,stack_name),soundtime)
+REGION     ?= $(or $(call samconfig,deploy,region),$(call samconfig,global,region),$(AWS_REGION),$(AWS_DEFAULT_REGION),$(shell aws configure get region 2>/dev/null))
+SITE_DIR   ?= spa/dist
+# auto: `sam deploy --guided` when the stack does not exist yet; no: never (CI).
+GUIDED     ?= auto
+
 .PHONY: deploy site-upload
-STACK ?= soundtime
-deploy: site ## build and deploy with the AWS SAM CLI (needs an AWS account), then upload the web app
-	sam build && sam deploy
-	$(MAKE) --no-print-directory site-upload
+deploy: $(SITE_DIR)/index.html ## sam build, sam deploy (guided the first time) to STACK in REGION, then the web app to its bucket
+	@test -n '$(REGION)' || { echo "make deploy: no AWS region: set REGION=…, AWS_REGION, or region in samconfig.toml [$(CONFIG_ENV).deploy.parameters]" >&2; exit 1; }
+	@# In the source tree: the per-function Makefiles build from functions/<name> with go.mod above.
+	sam build --config-env '$(CONFIG_ENV)' --build-in-source
+	CONFIG_ENV='$(CONFIG_ENV)' STACK='$(STACK)' REGION='$(REGION)' GUIDED='$(GUIDED)' scripts/deploy-stack.sh
+	@$(MAKE) --no-print-directory site-upload CONFIG_ENV='$(CONFIG_ENV)' STACK='$(STACK)' REGION='$(REGION)' SITE_DIR='$(SITE_DIR)'
 
 # Hashed files first (immutable), then the stable names that import them (revalidated), and
 # nothing deleted: a page loaded before the deploy still finds the chunks it asks for. The stable
 # names include index.html, favicon.svg and robots.txt (from spa/public), all revalidated, as
 # `make dev` serves them (httpapi.Site).
-site-upload: site
-	@bucket=$$(aws cloudformation describe-stacks --stack-name $(STACK) \
-	  --query "Stacks[0].Outputs[?OutputKey=='SiteBucketName'].OutputValue" --output text); \
-	if [ -z "$$bucket" ] || [ "$$bucket" = None ]; then echo "stack $(STACK) has no SiteBucketName output" >&2; exit 1; fi; \
-	aws s3 cp spa/dist/assets "s3://$$bucket/assets" --recursive --exclude '*' --include '*-????????*.*' \
-	  --cache-control 'public, max-age=31536000, immutable'; \
-	aws s3 cp spa/dist "s3://$$bucket" --recursive --exclude 'assets/*-????????*.*' --cache-control 'no-cache'
+site-upload: $(SITE_DIR)/index.html ## upload the built web app to STACK's site bucket (make deploy does)
+	@test -n '$(REGION)' || { echo "make site-upload: no AWS region: set REGION=…" >&2; exit 1; }
+	@out() { aws cloudformation describe-stacks --stack-name '$(STACK)' --region '$(REGION)' \
+	  --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(out SiteBucketName); \
+	if [ -z "$$bucket" ] || [ "$$bucket" = None ]; then echo "stack $(STACK) ($(REGION)) has no SiteBucketName output" >&2; exit 1; fi; \
+	aws s3 cp '$(SITE_DIR)/assets' "s3://$$bucket/assets" --recursive --exclude '*' --include '*-????????*.*' \
+	  --cache-control 'public, max-age=31536000, immutable' --region '$(REGION)'; \
+	aws s3 cp '$(SITE_DIR)' "s3://$$bucket" --recursive --exclude 'assets/*-????????*.*' \
+	  --cache-control 'no-cache' --region '$(REGION)'; \
+	echo "Soundtime $(STACK) is at $$(out SiteUrl) (dashboard: $$(out DashboardUrl))"
 
 .PHONY: clean
 clean: ## remove build output and local state (keeps the installed tools)

@@ -1,7 +1,9 @@
 package soundtime_test
 
 // Sample events for `sam local invoke -e`. They must decode into the aws-lambda-go types the
-// handlers take and agree with the template (route keys, bucket name, trigger prefix).
+// handlers take and agree with the template (route keys, bucket name, notification prefix).
+// s3-put.json is the body of an upload's notification; sqs-s3-put.json is that notification as
+// the process function gets it, from the process queue.
 
 import (
 	"encoding/base64"
@@ -22,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/soundtime/soundtime/internal/cfn"
+	"github.com/soundtime/soundtime/pkg/process"
 )
 
 func eventFiles(t *testing.T) []string {
@@ -30,7 +33,7 @@ func eventFiles(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"s3-put.json", "apigw-create.json", "apigw-get.json", "apigw-getuploadurl.json"} {
+	for _, want := range []string{"s3-put.json", "sqs-s3-put.json", "apigw-create.json", "apigw-get.json", "apigw-getuploadurl.json"} {
 		if !slices.Contains(files, filepath.Join(eventsDir, want)) {
 			t.Errorf("%s/%s missing", eventsDir, want)
 		}
@@ -54,6 +57,26 @@ func TestEvents(t *testing.T) {
 					t.Fatalf("decode as events.S3Event: %v", err)
 				}
 				checkS3Event(t, tp, ev)
+			case strings.HasPrefix(base, "sqs-"):
+				// What the process function gets: the process queue's messages, whose bodies are
+				// S3 event notifications.
+				var ev events.SQSEvent
+				if err := json.Unmarshal(raw, &ev); err != nil {
+					t.Fatalf("decode as events.SQSEvent: %v", err)
+				}
+				if len(ev.Records) == 0 {
+					t.Fatal("no Records")
+				}
+				for i, m := range ev.Records {
+					if m.EventSource != "aws:sqs" || !strings.HasPrefix(m.EventSourceARN, "arn:aws:sqs:") || m.MessageId == "" || m.Attributes["ApproximateReceiveCount"] == "" {
+						t.Errorf("Records[%d]: eventSource %q, eventSourceARN %q, messageId %q, attributes %v", i, m.EventSource, m.EventSourceARN, m.MessageId, m.Attributes)
+					}
+					msg, err := process.DecodeMessage(m.Body)
+					if err != nil || msg.Test {
+						t.Fatalf("Records[%d] body: %+v, %v; want an S3 event notification", i, msg, err)
+					}
+					checkS3Event(t, tp, msg.Event)
+				}
 			case strings.HasPrefix(base, "apigw-"):
 				var ev events.APIGatewayV2HTTPRequest
 				if err := json.Unmarshal(raw, &ev); err != nil {
@@ -61,7 +84,7 @@ func TestEvents(t *testing.T) {
 				}
 				checkHTTPEvent(t, routes, ev)
 			default:
-				t.Fatalf("unknown event kind: name files s3-*.json or apigw-*.json")
+				t.Fatalf("unknown event kind: name files s3-*.json, sqs-*.json or apigw-*.json")
 			}
 		})
 	}
@@ -73,7 +96,7 @@ func checkS3Event(t *testing.T, tp *cfn.Template, ev events.S3Event) {
 		t.Fatal("no Records")
 	}
 	prefix := ""
-	for _, r := range cfn.List(cfn.Get(tp.Properties("ProcessFunction"), "Events", "Uploaded", "Properties", "Filter", "S3Key", "Rules")) {
+	for _, r := range cfn.List(cfn.Get(first(cfn.Get(tp.Properties(bucketID), "NotificationConfiguration", "QueueConfigurations")), "Filter", "S3Key", "Rules")) {
 		if strings.EqualFold(cfn.Scalar(cfn.Get(r, "Name")), "prefix") {
 			prefix = cfn.Scalar(cfn.Get(r, "Value"))
 		}

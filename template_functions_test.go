@@ -7,6 +7,7 @@ import (
 	"archive/zip"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -35,6 +36,10 @@ func TestTemplateFunctionGlobals(t *testing.T) {
 		if got := cfn.List(global["Architectures"]); !reflect.DeepEqual(got, []any{"arm64"}) {
 			t.Errorf("Globals.Function.Architectures = %s, want [arm64]", cfn.Describe(got))
 		}
+		// Any property change publishes a version and goes through the canary, not only code.
+		if got := cfn.Scalar(global["AutoPublishAliasAllProperties"]); got != "true" {
+			t.Errorf("Globals.Function.AutoPublishAliasAllProperties = %q, want true", got)
+		}
 		dt := cfn.Get(global, "DeploymentPreference", "Type")
 		if !cfn.IsRef(dt, "DeploymentType") {
 			t.Errorf("Globals.Function.DeploymentPreference.Type = %s, want !Ref DeploymentType", cfn.Describe(dt))
@@ -47,7 +52,9 @@ func TestTemplateFunctionGlobals(t *testing.T) {
 	for _, id := range tp.OfType("AWS::Serverless::Function") {
 		t.Run(id, func(t *testing.T) {
 			fn := tp.Function(id)
-			for k, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "Active", "AutoPublishAlias": "live", "CodeUri": "."} {
+			// Built from its own folder (template_build_test.go checks the Makefile there).
+			dir := "functions/" + strings.ToLower(strings.TrimSuffix(id, "Function"))
+			for k, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "Active", "AutoPublishAlias": "live", "CodeUri": dir} {
 				if got := cfn.Describe(fn[k]); got != strconv.Quote(want) {
 					t.Errorf("%s = %s, want %q", k, got, want)
 				}
@@ -102,9 +109,9 @@ func checkAliasErrorAlarm(t *testing.T, tp *cfn.Template, alarm, fn string) {
 }
 
 // The configuration names of docs/api.md; every function gets every one so that pkg/config can
-// load one struct everywhere, in Lambda as under make dev.
+// load one struct everywhere, in Lambda as under make dev. PUBLIC_BASE_URL is derived, see
+// TestTemplatePublicBaseUrl.
 var configParams = []struct{ env, param, def string }{
-	{"PUBLIC_BASE_URL", "PublicBaseUrl", "https://soundtime.example"},
 	{"RETENTION", "Retention", "336h"},
 	{"PENDING_TTL", "PendingTtl", "10m"},
 	{"FAILED_TTL", "FailedTtl", "24h"},
@@ -139,6 +146,12 @@ func TestTemplateEnvironment(t *testing.T) {
 					t.Errorf("parameter %s default = %q, want %q", c.param, got, c.def)
 				}
 			}
+			if !reflect.DeepEqual(vars["PUBLIC_BASE_URL"], publicBaseURL) {
+				t.Errorf("PUBLIC_BASE_URL = %s, want %s", cfn.Describe(vars["PUBLIC_BASE_URL"]), cfn.Describe(publicBaseURL))
+			}
+			if s, _ := cfn.AsSub(vars["METRICS_NAMESPACE"]); s != metricsNamespaceSub {
+				t.Errorf("METRICS_NAMESPACE = %s, want !Sub %q", cfn.Describe(vars["METRICS_NAMESPACE"]), metricsNamespaceSub)
+			}
 			if v := vars["TABLE_NAME"]; !cfn.IsRef(v, tableID) {
 				t.Errorf("TABLE_NAME = %s, want !Ref %s", cfn.Describe(v), tableID)
 			}
@@ -146,6 +159,60 @@ func TestTemplateEnvironment(t *testing.T) {
 				t.Errorf("MEDIA_BUCKET = %s, want !Sub %q (never a !Ref: see the circular dependency test)", cfn.Describe(vars["MEDIA_BUCKET"]), bucketNameSub)
 			}
 		})
+	}
+}
+
+const (
+	// The placeholder origin of a first deploy without a domain, until make deploy sets
+	// PublicBaseUrl to the SiteUrl output (.invalid never resolves: RFC 2606).
+	placeholderOrigin = "https://public-base-url.invalid"
+	// One metrics namespace per stack (the EMF lines' CloudWatchMetrics[].Namespace).
+	metricsNamespaceSub = "Soundtime/${AWS::StackName}"
+)
+
+// publicBaseURL is the origin the functions link to: PublicBaseUrl if set, else the custom
+// domain, else the placeholder.
+var publicBaseURL = cfn.Intrinsic{Fn: "Fn::If", Arg: []any{
+	"HasPublicBaseUrl",
+	cfn.Ref("PublicBaseUrl"),
+	cfn.Intrinsic{Fn: "Fn::If", Arg: []any{"HasDomain", cfn.Sub("https://${DomainName}"), placeholderOrigin}},
+}}
+
+// The origin is derived so that a first deploy needs no hand-entered URL (docs/deploy.md): the
+// functions and the PublicBaseUrl output that make deploy compares with SiteUrl use one
+// expression, and the output SiteUrl is what make deploy sets PublicBaseUrl to.
+func TestTemplatePublicBaseUrl(t *testing.T) {
+	tp := loadTemplate(t)
+	p := tp.Parameter("PublicBaseUrl")
+	if def, ok := cfn.Get(p, "Default").(string); !ok || def != "" {
+		t.Errorf("PublicBaseUrl default = %s, want '' (derived)", cfn.Describe(cfn.Get(p, "Default")))
+	}
+	pat := regexp.MustCompile("^(?:" + cfn.Scalar(cfn.Get(p, "AllowedPattern")) + ")$")
+	for _, ok := range []string{"", "https://soundtime.example", "https://d111111abcdef8.cloudfront.net", "http://127.0.0.1:8080"} {
+		if !pat.MatchString(ok) {
+			t.Errorf("PublicBaseUrl AllowedPattern refuses %q", ok)
+		}
+	}
+	// The CORS origin must match the browser's Origin header exactly.
+	for _, bad := range []string{"soundtime.example", "https://soundtime.example/", "https://soundtime.example/app", "ftp://x.example"} {
+		if pat.MatchString(bad) {
+			t.Errorf("PublicBaseUrl AllowedPattern accepts %q", bad)
+		}
+	}
+	for name, want := range map[string]string{
+		"HasPublicBaseUrl": `!Not [!Equals [!Ref "PublicBaseUrl", ""]]`,
+		"HasDomain":        `!Not [!Equals [!Ref "DomainName", ""]]`,
+	} {
+		if got := cfn.Describe(tp.Get("Conditions", name)); got != want {
+			t.Errorf("condition %s = %s, want %s", name, got, want)
+		}
+	}
+	if got := tp.Get("Outputs", "PublicBaseUrl", "Value"); !reflect.DeepEqual(got, publicBaseURL) {
+		t.Errorf("output PublicBaseUrl = %s, want the functions' PUBLIC_BASE_URL, %s", cfn.Describe(got), cfn.Describe(publicBaseURL))
+	}
+	site := cfn.Intrinsic{Fn: "Fn::If", Arg: []any{"HasDomain", cfn.Sub("https://${DomainName}"), cfn.Sub("https://${Distribution.DomainName}")}}
+	if got := tp.Get("Outputs", "SiteUrl", "Value"); !reflect.DeepEqual(got, site) {
+		t.Errorf("output SiteUrl = %s, want %s", cfn.Describe(got), cfn.Describe(site))
 	}
 }
 
@@ -187,40 +254,6 @@ func TestTemplateParameters(t *testing.T) {
 	}
 }
 
-func TestTemplateS3Trigger(t *testing.T) {
-	tp := loadTemplate(t)
-	var found []string
-	for _, id := range tp.OfType("AWS::Serverless::Function") {
-		evs, _ := tp.Properties(id)["Events"].(map[string]any)
-		for name, e := range evs {
-			if cfn.Scalar(cfn.Get(e, "Type")) != "S3" {
-				continue
-			}
-			found = append(found, id+"."+name)
-			t.Run(id+"."+name, func(t *testing.T) {
-				if id != "ProcessFunction" {
-					t.Errorf("S3 trigger on %s, want only ProcessFunction", id)
-				}
-				p := cfn.Get(e, "Properties")
-				if !cfn.IsRef(cfn.Get(p, "Bucket"), bucketID) {
-					t.Errorf("Bucket = %s, want !Ref %s (SAM requires a bucket of this template)", cfn.Describe(cfn.Get(p, "Bucket")), bucketID)
-				}
-				if evNames := cfn.List(cfn.Get(p, "Events")); !slices.Contains(evNames, any("s3:ObjectCreated:*")) {
-					t.Errorf("Events = %s, want s3:ObjectCreated:*", cfn.Describe(evNames))
-				}
-				// Outputs go to derived/: with this filter processing can never trigger itself.
-				rules := cfn.List(cfn.Get(p, "Filter", "S3Key", "Rules"))
-				if len(rules) != 1 || !strings.EqualFold(cfn.Scalar(cfn.Get(rules[0], "Name")), "prefix") || cfn.Scalar(cfn.Get(rules[0], "Value")) != "uploads/" {
-					t.Errorf("Filter.S3Key.Rules = %s, want exactly [{Name: prefix, Value: uploads/}]", cfn.Describe(rules))
-				}
-			})
-		}
-	}
-	if len(found) != 1 {
-		t.Errorf("S3 triggers = %v, want exactly one (ProcessFunction on uploads/)", found)
-	}
-}
-
 func TestTemplateProcessFunction(t *testing.T) {
 	tp := loadTemplate(t)
 	fn := tp.Function("ProcessFunction")
@@ -232,8 +265,6 @@ func TestTemplateProcessFunction(t *testing.T) {
 		{"Timeout", fn["Timeout"], "900"},
 		{"MemorySize", fn["MemorySize"], "3008"},
 		{"EphemeralStorage.Size", cfn.Get(fn, "EphemeralStorage", "Size"), "10240"},
-		{"EventInvokeConfig.MaximumRetryAttempts", cfn.Get(fn, "EventInvokeConfig", "MaximumRetryAttempts"), "2"},
-		{"EventInvokeConfig.DestinationConfig.OnFailure.Type", cfn.Get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Type"), "SQS"},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -242,9 +273,7 @@ func TestTemplateProcessFunction(t *testing.T) {
 			}
 		})
 	}
-	t.Run("FailureQueue", func(t *testing.T) {
-		checkFailureQueue(t, tp, cfn.Get(fn, "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination"), queueID)
-	})
+	// Its trigger, the process queue, is TestTemplateProcessQueue's.
 }
 
 // The expire function: the tracks table's stream, REMOVE records only, with partial batch
@@ -373,12 +402,11 @@ func TestTemplateReconcileFunction(t *testing.T) {
 	}
 }
 
-// The sweep function: every five minutes, it hands lost uploads and dead runs to the live
-// process function, whose timeout is the PROCESS_TIMEOUT every function reads; the table has the
-// sparse index it queries.
+// The sweep function: every five minutes, it hands lost uploads and dead runs to the process
+// queue (TestTemplateProcessQueue), whose function's timeout is the PROCESS_TIMEOUT every
+// function reads; the table has the sparse index it queries.
 func TestTemplateSweepFunction(t *testing.T) {
 	tp := loadTemplate(t)
-	fn := tp.Function("SweepFunction")
 	schedules := tp.Events("SweepFunction", "Schedule")
 	if len(schedules) != 1 {
 		t.Fatalf("Schedule events = %d, want 1", len(schedules))
@@ -387,9 +415,6 @@ func TestTemplateSweepFunction(t *testing.T) {
 		if got := cfn.Scalar(cfn.Get(e, "Properties", "Schedule")); got != "rate(5 minutes)" {
 			t.Errorf("%s.Schedule = %q, want rate(5 minutes)", name, got)
 		}
-	}
-	if v := cfn.Get(fn, "Environment", "Variables", "PROCESS_FUNCTION"); !cfn.IsRef(v, "ProcessFunction.Alias") {
-		t.Errorf("PROCESS_FUNCTION = %s, want !Ref ProcessFunction.Alias", cfn.Describe(v))
 	}
 	timeout, err := strconv.Atoi(cfn.Scalar(tp.Function("ProcessFunction")["Timeout"]))
 	if err != nil {
@@ -531,16 +556,15 @@ func TestTemplateFfmpegLayer(t *testing.T) {
 		}
 	})
 	t.Run("VersionFollowsLayer", func(t *testing.T) {
-		// SAM leaves Layers out of the AutoPublishAlias version hash: a new ffmpeg alone would
-		// update $LATEST but never reach the live alias. The function's code carries the layer
-		// binary's checksum instead.
-		raw, err := os.ReadFile(makefilePath)
-		if err != nil {
-			t.Fatal(err)
+		// SAM hashes a function's properties into its version only under
+		// AutoPublishAliasAllProperties, and a layer's (its packaged ContentUri) only with
+		// PublishLambdaVersion: without both a new ffmpeg alone would update $LATEST and never
+		// reach the live alias. TestTemplateLayerChangePublishesVersion runs SAM's translator.
+		if got := cfn.Scalar(cfn.Get(global, "AutoPublishAliasAllProperties")); got != "true" {
+			t.Errorf("Globals.Function.AutoPublishAliasAllProperties = %q, want true", got)
 		}
-		recipe := makeRecipe(string(raw), "build-ProcessFunction")
-		if !strings.Contains(recipe, "FFMPEG_LAYER_SHA256") || !strings.Contains(recipe, "$(ARTIFACTS_DIR)/ffmpeg.sha256") {
-			t.Errorf("build-ProcessFunction does not write the layer's SHA-256 into $(ARTIFACTS_DIR)/ffmpeg.sha256:\n%s", recipe)
+		if got := cfn.Scalar(p["PublishLambdaVersion"]); got != "true" {
+			t.Errorf("%s PublishLambdaVersion = %q, want true", layerID, got)
 		}
 	})
 }
@@ -607,4 +631,48 @@ func TestTemplateFederation(t *testing.T) {
 	if tp.Properties("FollowersTable")["StreamSpecification"] != nil {
 		t.Error("the followers table has a stream: nothing reads one")
 	}
+}
+
+// A deploy that changes only the ffmpeg layer must publish a new version of the process function
+// (and so run the canary): SAM's own translator, run on this template with the layer's packaged
+// URI changed, must give ProcessFunction a new version and leave every other function's alone.
+// The same run without PublishLambdaVersion shows what this test catches.
+func TestTemplateLayerChangePublishesVersion(t *testing.T) {
+	before := samVersions(t, "s3://artifacts/ffmpeg-layer-a.zip")
+	after := samVersions(t, "s3://artifacts/ffmpeg-layer-b.zip")
+	if len(before) != len(functionIDs) {
+		t.Fatalf("versions = %v, want one per function", before)
+	}
+	for _, id := range functionIDs {
+		changed := before[id] != after[id]
+		if id == "ProcessFunction" && !changed {
+			t.Errorf("ProcessFunction keeps version %s when only the ffmpeg layer changes", before[id])
+		}
+		if id != "ProcessFunction" && changed {
+			t.Errorf("%s publishes a version (%s -> %s) though it has no layer", id, before[id], after[id])
+		}
+	}
+	a := samVersions(t, "s3://artifacts/ffmpeg-layer-a.zip", "--no-publish")
+	b := samVersions(t, "s3://artifacts/ffmpeg-layer-b.zip", "--no-publish")
+	if a["ProcessFunction"] != b["ProcessFunction"] {
+		t.Errorf("without PublishLambdaVersion the version changed too (%s -> %s): this test proves nothing", a["ProcessFunction"], b["ProcessFunction"])
+	}
+}
+
+// samVersions runs SAM's translator (testdata/sam_versions.py, with the aws-sam-translator that
+// cfn-lint brings, like `make lint-template`) and returns each function's version logical ID.
+func samVersions(t *testing.T, layerURI string, flags ...string) map[string]string {
+	t.Helper()
+	cmd := exec.Command("python3", append([]string{filepath.Join("testdata", "sam_versions.py"), templatePath, layerURI}, flags...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3 testdata/sam_versions.py: %v\n%s\n(it needs cfn-lint's aws-sam-translator: pip install 'cfn-lint==%s')", err, stderr.String(), cfnLintVersion)
+	}
+	var versions map[string]string
+	if err := json.Unmarshal(out, &versions); err != nil {
+		t.Fatalf("sam_versions.py printed %q: %v", out, err)
+	}
+	return versions
 }

@@ -69,6 +69,7 @@ func TestTemplatePolicies(t *testing.T) {
 	// Least privilege, as docs/design.md describes each role: exactly these pairs, nothing more and nothing less (a
 	// missing s3:PutObject breaks presigned uploads as surely as an extra one widens them).
 	deliveryQueue := cfn.Describe(cfn.GetAtt("DeliveryQueue", "Arn"))
+	processQueue := cfn.Describe(cfn.GetAtt("ProcessQueue", "Arn"))
 	followers := cfn.Describe(cfn.GetAtt("FollowersTable", "Arn"))
 	actorKey := cfn.Describe(cfn.Sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/federation/actor-key"))
 	want := map[string][]grant{
@@ -99,9 +100,14 @@ func TestTemplatePolicies(t *testing.T) {
 			{"s3:DeleteObject", objects("uploads/"), ""},
 			{"s3:DeleteObject", objects("derived/"), ""},
 			{"sqs:SendMessage", deliveryQueue, ""},
+			// What its event source mapping does with its role, on its queue only (no SAM SQS
+			// event, whose managed policy reaches every queue).
+			{"sqs:ReceiveMessage", processQueue, ""},
+			{"sqs:DeleteMessage", processQueue, ""},
+			{"sqs:GetQueueAttributes", processQueue, ""},
 		},
-		// The index of tracks in flight, never a scan; the live alias of the process function,
-		// never another function.
+		// The index of tracks in flight, never a scan; redrives go to the process queue, never
+		// straight to a function.
 		"SweepFunction": {
 			{"dynamodb:Query", cfn.Describe(cfn.Sub("${TracksTable.Arn}/index/sweep")), ""},
 			{"dynamodb:GetItem", table, ""},
@@ -110,7 +116,7 @@ func TestTemplatePolicies(t *testing.T) {
 			{"s3:ListBucket", bucket, trackPrefixes},
 			{"s3:DeleteObject", objects("uploads/"), ""},
 			{"s3:DeleteObject", objects("derived/"), ""},
-			{"lambda:InvokeFunction", cfn.Describe(cfn.Ref("ProcessFunction.Alias")), ""},
+			{"sqs:SendMessage", processQueue, ""},
 		},
 		// Only the key from the record: no access to the table's items. sqs:SendMessage on
 		// ExpireFailureQueue comes from SAM (OnFailure Type: SQS, see TestTemplateExpireFunction).

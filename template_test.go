@@ -1,17 +1,21 @@
 package soundtime_test
 
-// Offline checks of template.yaml, the Makefile's build targets, samconfig.toml and the sample
+// Offline checks of template.yaml, the Makefiles, samconfig.toml, make deploy and the sample
 // events in events/. There is no AWS account, sam CLI or Docker where this runs, so these tests
-// are what stands between a template edit and a failed (or, worse, over-privileged) deploy. The
-// template is read by internal/cfn; the checks are cut by topic:
+// (and cfn-lint, `make lint-template`) are what stands between a template edit and a failed (or,
+// worse, over-privileged) deploy. The template is read by internal/cfn; the checks are cut by
+// topic:
 //
 //	template_test.go             what the template is: a SAM template, its functions and outputs
-//	template_functions_test.go   Globals, environment, parameters, each function, the ffmpeg layer
+//	template_functions_test.go   Globals, environment, the origin, parameters, each function, the
+//	                             ffmpeg layer and the versions it publishes
 //	template_iam_test.go         least-privilege policies, no circular bucket reference
-//	template_storage_test.go     the tracks table, the media bucket, the failure queues
+//	template_storage_test.go     the tables, the media bucket, the failure queues, what is kept
 //	template_api_test.go         HTTP API routes, their wiring and throttling
 //	template_cloudfront_test.go  the distribution, its viewer-request function, headers and CSP
-//	template_build_test.go       the Makefile targets sam build runs, samconfig.toml
+//	template_operations_test.go  alarms and their topic, failure queues, logs, the dashboard
+//	template_build_test.go       the Makefiles sam build runs, samconfig.toml, cfn-lint in make test
+//	makefile_deploy_test.go      make deploy, run against a fake sam and aws
 //	events_test.go               events/*.json against the template and aws-lambda-go
 
 import (

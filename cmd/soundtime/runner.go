@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,12 +25,13 @@ import (
 	"github.com/soundtime/soundtime/pkg/httpapi"
 	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/process"
+	"github.com/soundtime/soundtime/pkg/sqs"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
 // Runner is a running local stack: the servers of pkg/localaws, the functions of pkg/app, and the
-// emulation of what AWS does between them (bucket notifications, asynchronous invocations, the
-// table's TTL and stream, the sweep and reconcile schedules).
+// emulation of what AWS does between them (bucket notifications to the process queue, the
+// queues' event sources, the table's TTL and stream, the sweep and reconcile schedules).
 type Runner struct {
 	URL string // where the API listens
 
@@ -41,6 +43,12 @@ type Runner struct {
 	hook  *http.Server
 	proc  *process.Handler
 	rec   *expire.Reconciler
+
+	// The process queue, and ready closed once it exists: the bucket's notifications wait for it.
+	processQueue *sqs.Queue
+	processReady chan struct{}
+	// Process runs under way, and the most there ever were (PROCESS_CONCURRENCY bounds both).
+	running, peak atomic.Int64
 
 	work   sync.WaitGroup  // background invocations and loops
 	ctx    context.Context // invocations: cancelled at the shutdown deadline
@@ -57,7 +65,7 @@ const readTimeout = 15 * time.Second
 // then the servers, the bucket and tables (idempotently, so state survives restarts), the
 // recovery of what a crash left behind, then the API.
 func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, error) {
-	r := &Runner{cfg: cfg, log: log}
+	r := &Runner{cfg: cfg, log: log, processReady: make(chan struct{})}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.loops, r.stop = context.WithCancel(r.ctx)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -76,7 +84,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 		return nil, fmt.Errorf("event receiver: %w", err)
 	}
 	r.hook = &http.Server{
-		Handler:           localaws.Notifications(cfg.MediaBucket, log, r.deliverS3Event),
+		Handler:           localaws.Notifications(cfg.MediaBucket, log, r.queueNotification),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: readTimeout,
 	}
 	go r.hook.Serve(hookLn)
@@ -112,6 +120,19 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 		return fail(err)
 	}
 	cfg.Federation.QueueURL = deliveries.URL
+	// The process queue as the template makes it: a visibility timeout six times the function's
+	// (PROCESS_TIMEOUT), a dead-letter queue after process.QueueMaxReceives receives.
+	processing, err := localaws.EnsureQueue(ctx, r.stack.SQS(), localaws.QueueConfig{
+		Name: "process", MaxReceiveCount: process.QueueMaxReceives,
+		VisibilityTimeout: (process.QueueVisibility(cfg.Track.ProcessTimeout) + time.Second - 1).Truncate(time.Second),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	cfg.ProcessQueueURL = processing.URL
+	r.cfg = cfg
+	r.processQueue = sqs.New(r.stack.SQS(), processing.URL)
+	close(r.processReady)
 	r.app = app.New(cfg, log, s3c, ddb)
 	r.app.SQS = r.stack.SQS()
 	// The actor's key, made on first use, in a file only its owner reads (Parameter Store in AWS).
@@ -159,6 +180,13 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 		BatchSize: 10, Timeout: 30 * time.Second, Log: log.With(slog.String("function", "deliver")),
 	}
 	r.background(func() { source.Run(r.loops) })
+	// The process function, fed by the process queue as the template's event source feeds it:
+	// one message an invocation, at most PROCESS_CONCURRENCY at once, the function's timeout.
+	processSource := &localaws.SQSSource{
+		API: r.stack.SQS(), QueueURL: processing.URL, QueueARN: processing.ARN, Handler: r.invokeProcess,
+		BatchSize: 1, MaxConcurrency: cfg.ProcessConcurrency, Timeout: cfg.Track.ProcessTimeout, Log: r.proc.Log,
+	}
+	r.background(func() { processSource.Run(r.loops) })
 	// Objects a lost stream record left behind go at start (in AWS a daily schedule).
 	if _, err := r.rec.Handle(ctx); err != nil {
 		return fail(err)
@@ -226,12 +254,41 @@ func (r *Runner) background(fn func()) {
 	}()
 }
 
-// deliverS3Event invokes the process function with e in the background, as S3 invokes it
-// asynchronously.
-func (r *Runner) deliverS3Event(e events.S3Event) {
-	r.background(func() {
-		localaws.InvokeAsync(r.ctx, r.log, "process", func(ctx context.Context) error { return r.proc.Handle(ctx, e) })
-	})
+// queueNotification sends a bucket notification to the process queue, once it exists; the
+// webhook answers Versity when this returns.
+func (r *Runner) queueNotification(ctx context.Context, body []byte) error {
+	select {
+	case <-r.processReady:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-r.ctx.Done():
+		return errors.New("the runner is stopping")
+	}
+	return r.processQueue.Send(ctx, body)
+}
+
+// invokeProcess is one invocation of the process function by the process queue's event source.
+// Shutting down stops the polling at once, but a run under way keeps its context until the
+// shutdown deadline (Close), so that a short run finishes rather than starting over.
+func (r *Runner) invokeProcess(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
+	n := r.running.Add(1)
+	defer r.running.Add(-1)
+	for p := r.peak.Load(); n > p; p = r.peak.Load() {
+		if r.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	r.proc.Log.Info("invocation", slog.Int64("running", n), slog.Int("maxConcurrency", r.cfg.ProcessConcurrency))
+	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	if deadline, ok := ctx.Deadline(); ok { // the function's timeout
+		var stop context.CancelFunc
+		run, stop = context.WithDeadline(run, deadline)
+		defer stop()
+	}
+	stop := context.AfterFunc(r.ctx, cancel)
+	defer stop()
+	return r.proc.HandleQueue(run, e)
 }
 
 // sweepLoop runs the processing backstop every SWEEP_INTERVAL, as a schedule does in AWS.
@@ -248,15 +305,15 @@ func (r *Runner) sweepLoop() {
 	}
 }
 
-// sweep re-drives lost uploads and dead runs, handing each original to the process function as
-// its S3 event would.
+// sweep re-drives lost uploads and dead runs, sending each original's S3 event to the process
+// queue as the sweep function does.
 func (r *Runner) sweep(ctx context.Context, breakLeases bool) (track.SweepReport, error) {
-	rep, err := r.app.Tracks.Sweep(ctx, track.SweepOptions{BreakLeases: breakLeases, Redrive: func(_ context.Context, key string) error {
-		e, err := process.Event(r.cfg.MediaBucket, key, 0, time.Now())
-		if err == nil {
-			r.deliverS3Event(e)
+	rep, err := r.app.Tracks.Sweep(ctx, track.SweepOptions{BreakLeases: breakLeases, Redrive: func(ctx context.Context, key string) error {
+		body, err := process.RedriveMessage(r.cfg.MediaBucket, key, time.Now())
+		if err != nil {
+			return err
 		}
-		return err
+		return r.processQueue.Send(ctx, body)
 	}})
 	if err != nil && ctx.Err() == nil {
 		r.log.Error("sweep", slog.Any("error", err))

@@ -1,5 +1,6 @@
-// Command process is the process function: S3 ObjectCreated events under uploads/, and the
-// sweep's redrives of them.
+// Command process is the process function: fed by the process queue's event source (S3
+// ObjectCreated notifications under uploads/, and the sweep's redrives of them), one message an
+// invocation, at most the template's ProcessConcurrency at once.
 package main
 
 import (
@@ -23,5 +24,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(h.HandleQueue)
 }

@@ -8,10 +8,13 @@ import (
 	"os"
 	"time"
 
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/expire"
 	"github.com/soundtime/soundtime/pkg/httpapi"
 	"github.com/soundtime/soundtime/pkg/process"
+	"github.com/soundtime/soundtime/pkg/sqs"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -49,10 +52,19 @@ func (a *App) Process() (*process.Handler, error) {
 	return h, nil
 }
 
-// Sweeper returns the sweep function's handler; invoke queues an asynchronous invocation of the
-// process function (in AWS a Lambda Invoke of its live alias).
-func (a *App) Sweeper(invoke func(ctx context.Context, payload []byte) error) *process.Sweeper {
-	return &process.Sweeper{Tracks: a.Tracks, Bucket: a.Config.MediaBucket, Log: a.Log, Process: invoke}
+// Sweeper returns the sweep function's handler; send sends a message to the process queue (in
+// AWS ProcessQueue().Send, the local runner its own queue's).
+func (a *App) Sweeper(send func(ctx context.Context, body []byte) error) *process.Sweeper {
+	return &process.Sweeper{Tracks: a.Tracks, Bucket: a.Config.MediaBucket, Log: a.Log, Send: send}
+}
+
+// ProcessQueue is the process queue (PROCESS_QUEUE_URL), through the SQS client (made from AWS
+// on first use).
+func (a *App) ProcessQueue() *sqs.Queue {
+	if a.SQS == nil {
+		a.SQS = awssqs.NewFromConfig(a.AWS)
+	}
+	return sqs.New(a.SQS, a.Config.ProcessQueueURL)
 }
 
 // Expire returns the expire function's handler.

@@ -25,9 +25,14 @@ type Config struct {
 
 	TableName   string // TABLE_NAME
 	MediaBucket string // MEDIA_BUCKET
-	// ProcessFunction is the process function's name or ARN (PROCESS_FUNCTION): the sweep
-	// function invokes it. Lambda only.
-	ProcessFunction string
+	// ProcessQueueURL is the process queue (PROCESS_QUEUE_URL): S3 notifies it of uploads, the
+	// sweep function sends it redrives, and the process function is fed from it. Set by the
+	// template; the local runner makes its own.
+	ProcessQueueURL string
+	// ProcessConcurrency (PROCESS_CONCURRENCY) is the most process runs at once: the local
+	// runner's bound, the template's ProcessConcurrency parameter (the queue's event source
+	// MaximumConcurrency) in AWS.
+	ProcessConcurrency int
 	// FFmpegPath is the ffmpeg the process function runs (FFMPEG_PATH: the layer's
 	// /opt/bin/ffmpeg in Lambda). The local runner finds the pinned build when it is empty.
 	FFmpegPath string
@@ -37,6 +42,10 @@ type Config struct {
 	// OriginSecret (ORIGIN_VERIFY_SECRET) is what CloudFront sends the API in X-Origin-Verify;
 	// when set, requests without it are refused. Empty under make dev.
 	OriginSecret string
+	// MetricsNamespace (METRICS_NAMESPACE) is the CloudWatch namespace of the metrics the
+	// functions log in Embedded Metric Format: Soundtime/<stack> in AWS (the template sets it),
+	// Soundtime locally.
+	MetricsNamespace string
 
 	Federation Federation
 
@@ -71,6 +80,10 @@ type Federation struct {
 	KeyParameter string
 }
 
+// DefaultProcessConcurrency is PROCESS_CONCURRENCY's default, the template's ProcessConcurrency
+// default too (template_functions_test.go keeps them equal).
+const DefaultProcessConcurrency = 3
+
 // Mode says where a program runs, which decides what may be defaulted.
 type Mode int
 
@@ -91,10 +104,15 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	c.PublicBaseURL = strings.TrimRight(p.str("PUBLIC_BASE_URL", "http://"+c.Addr, local), "/")
 	c.TableName = p.str("TABLE_NAME", "tracks", local)
 	c.MediaBucket = p.str("MEDIA_BUCKET", "soundtime-media", local)
-	c.ProcessFunction = p.str("PROCESS_FUNCTION", "", true)
+	c.ProcessQueueURL = p.str("PROCESS_QUEUE_URL", "", true)
+	c.ProcessConcurrency = int(p.bytes("PROCESS_CONCURRENCY", DefaultProcessConcurrency))
+	if c.ProcessConcurrency < 2 || c.ProcessConcurrency > 1000 {
+		p.fail("PROCESS_CONCURRENCY", strconv.Itoa(c.ProcessConcurrency), "a whole number from 2 to 1000 (an SQS event source's MaximumConcurrency)")
+	}
 	c.FFmpegPath = p.str("FFMPEG_PATH", "", true)
 	c.LimitsTable = p.str("LIMITS_TABLE", limitsOr(local, "limits"), true)
 	c.OriginSecret = p.str("ORIGIN_VERIFY_SECRET", "", true)
+	c.MetricsNamespace = p.str("METRICS_NAMESPACE", "Soundtime", true)
 	c.Federation = Federation{
 		Enabled:        p.boolean("FEDERATION", true),
 		Handle:         p.str("FEDERATION_HANDLE", "tracks", true),

@@ -23,7 +23,8 @@ func TestDefaultsLocal(t *testing.T) {
 		"MaxUploadBytes": int64(2147483648), "MaxDuration": 4 * time.Hour,
 		"UploadURLTTL": 10 * time.Minute, "MediaURLTTL": 30 * time.Minute, "TTLSweepInterval": 30 * time.Second,
 		"SegmentSeconds": 10, "UploadMinSpeed": int64(125_000), "ProcessTimeout": 15 * time.Minute,
-		"SweepInterval": time.Minute,
+		"SweepInterval": time.Minute, "ProcessConcurrency": 3, "ProcessQueueURL": "",
+		"MetricsNamespace": "Soundtime",
 	}
 	got := map[string]any{
 		"PublicBaseURL": c.PublicBaseURL, "Addr": c.Addr, "DataDir": c.DataDir,
@@ -31,7 +32,8 @@ func TestDefaultsLocal(t *testing.T) {
 		"MaxUploadBytes": c.Track.MaxUploadBytes, "MaxDuration": c.MaxDuration,
 		"UploadURLTTL": c.Track.UploadURLTTL, "MediaURLTTL": c.Track.MediaURLTTL, "TTLSweepInterval": c.TTLSweepInterval,
 		"SegmentSeconds": c.SegmentSeconds, "UploadMinSpeed": c.Track.UploadMinSpeed, "ProcessTimeout": c.Track.ProcessTimeout,
-		"SweepInterval": c.SweepInterval,
+		"SweepInterval": c.SweepInterval, "ProcessConcurrency": c.ProcessConcurrency, "ProcessQueueURL": c.ProcessQueueURL,
+		"MetricsNamespace": c.MetricsNamespace,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -44,12 +46,13 @@ func TestOverrides(t *testing.T) {
 	c, err := config.Load(env(map[string]string{
 		"RETENTION": "30s", "PENDING_TTL": "8s", "FAILED_TTL": "10s", "TTL_SWEEP_INTERVAL": "1s",
 		"SOUNDTIME_ADDR": "127.0.0.1:9999", "PUBLIC_BASE_URL": "https://sound.example/", "MAX_UPLOAD_BYTES": "1000",
+		"METRICS_NAMESPACE": "Soundtime/soundtime-prod",
 	}), config.Local)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Track.Retention != 30*time.Second || c.Track.PendingTTL != 8*time.Second || c.Track.FailedTTL != 10*time.Second ||
-		c.TTLSweepInterval != time.Second || c.Track.MaxUploadBytes != 1000 {
+		c.TTLSweepInterval != time.Second || c.Track.MaxUploadBytes != 1000 || c.MetricsNamespace != "Soundtime/soundtime-prod" {
 		t.Fatalf("overrides not applied: %+v", c)
 	}
 	if c.PublicBaseURL != "https://sound.example" {
@@ -80,6 +83,10 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{"segment too short", map[string]string{"HLS_SEGMENT_SECONDS": "1"}, config.Local, []string{"HLS_SEGMENT_SECONDS"}},
 		{"segment not a number", map[string]string{"HLS_SEGMENT_SECONDS": "ten"}, config.Local, []string{"HLS_SEGMENT_SECONDS"}},
 		{"two at once", map[string]string{"FAILED_TTL": "x", "MAX_DURATION": "y"}, config.Local, []string{"FAILED_TTL", "MAX_DURATION"}},
+		// An SQS event source's MaximumConcurrency is 2 to 1000; the runner keeps AWS's range.
+		{"one run at a time", map[string]string{"PROCESS_CONCURRENCY": "1"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
+		{"too many runs", map[string]string{"PROCESS_CONCURRENCY": "1001"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
+		{"runs not a number", map[string]string{"PROCESS_CONCURRENCY": "many"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,13 +1,19 @@
 package localaws_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/soundtime/soundtime/pkg/localaws"
+	"github.com/soundtime/soundtime/pkg/process"
 )
 
 // TestToS3EventMatchesAWS normalises a notification captured from Versity and compares the fields
@@ -92,5 +98,56 @@ func TestToS3EventKeepsOnlyUploads(t *testing.T) {
 		if ok != tt.keep || (ok && len(e.Records) != 1) {
 			t.Errorf("%s in %s: kept %v (%d records), want %v", tt.key, tt.bucket, ok, len(e.Records), tt.keep)
 		}
+	}
+}
+
+// TestNotificationsQueueBeforeAnswering: the webhook answers Versity only after send returned,
+// with the normalised notification the process function decodes; a failed send is a 503; the
+// test event and other keys are answered without a message, garbage with a 400.
+func TestNotificationsQueueBeforeAnswering(t *testing.T) {
+	raw, err := os.ReadFile("testdata/versity-put.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent [][]byte
+	var fail error
+	hook := localaws.Notifications("bkt", slog.New(slog.DiscardHandler), func(_ context.Context, body []byte) error {
+		if fail != nil {
+			return fail
+		}
+		sent = append(sent, body)
+		return nil
+	})
+	post := func(body string) int {
+		w := httptest.NewRecorder()
+		hook.ServeHTTP(w, httptest.NewRequest("POST", "/", strings.NewReader(body)))
+		return w.Code
+	}
+	if code := post(string(raw)); code != 200 || len(sent) != 1 {
+		t.Fatalf("an upload's notification: %d with %d messages, want 200 after one", code, len(sent))
+	}
+	m, err := process.DecodeMessage(string(sent[0]))
+	if err != nil || len(m.Event.Records) != 1 {
+		t.Fatalf("the queued message decodes to %+v, %v", m, err)
+	}
+	if r := m.Event.Records[0]; r.EventName != "ObjectCreated:Put" || r.S3.Object.URLDecodedKey != "uploads/a b+c/ü x" || r.S3.Bucket.Arn != "arn:aws:s3:::bkt" {
+		t.Fatalf("queued record %+v", r)
+	}
+	fail = errors.New("connection refused")
+	if code := post(string(raw)); code != 503 {
+		t.Fatalf("a notification that could not be queued: %d, want 503", code)
+	}
+	fail = nil
+	for body, want := range map[string]int{
+		`{"Bucket":"Test-Bucket","Event":"s3:TestEvent","Service":"S3","Time":"2026-11-23T09:10:48Z"}`: 200,
+		strings.Replace(string(raw), `"key": "uploads/`, `"key": "derived/`, 1):                        200,
+		`not json`: 400,
+	} {
+		if code := post(body); code != want {
+			t.Errorf("%.40s: %d, want %d", body, code, want)
+		}
+	}
+	if len(sent) != 1 {
+		t.Fatalf("%d messages, want only the upload's", len(sent))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -21,7 +22,10 @@ type SQSSourceAPI interface {
 }
 
 // SQSSource feeds a function from a queue as Lambda's SQS event source mapping does, with
-// ReportBatchItemFailures on and one invocation at a time:
+// ReportBatchItemFailures on and at most MaxConcurrency invocations at once:
+//   - each of MaxConcurrency pollers receives only while it has no invocation under way, as the
+//     mapping's pollers do under ScalingConfig.MaximumConcurrency: a message waits in the queue
+//     (not in flight, its receive count untouched) until an invocation is free;
 //   - it long-polls the queue (20 s) for up to BatchSize messages, gathering for up to
 //     BatchWindow once the first arrive (MaximumBatchingWindowInSeconds), and hands them over
 //     as one events.SQSEvent, built as JSON and decoded with aws-lambda-go as Lambda does;
@@ -47,7 +51,10 @@ type SQSSource struct {
 	BatchWindow time.Duration
 	// Timeout bounds an invocation, as the function's timeout does (zero: 15 minutes).
 	Timeout time.Duration
-	Log     *slog.Logger // nil: nothing logged
+	// MaxConcurrency is the most invocations at once (ScalingConfig.MaximumConcurrency; zero:
+	// one).
+	MaxConcurrency int
+	Log            *slog.Logger // nil: nothing logged
 }
 
 // sqsLongPoll is how long one ReceiveMessage waits for messages, as the mapping's pollers do.
@@ -57,6 +64,20 @@ const sqsLongPoll = 20 * time.Second
 // messages of an invocation that ctx cut short are not deleted: they come back after their
 // visibility timeout, as they would in AWS.
 func (s *SQSSource) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range max(s.MaxConcurrency, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.poll(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// poll is one poller: it receives a batch, invokes the function with it, and only then receives
+// again.
+func (s *SQSSource) poll(ctx context.Context) {
 	pause := time.Duration(0)
 	for ctx.Err() == nil {
 		batch, err := s.gather(ctx)

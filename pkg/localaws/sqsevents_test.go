@@ -437,3 +437,118 @@ func TestSQSSourceBatches(t *testing.T) {
 		t.Fatalf("%d deleted, want 25", len(f.deleted))
 	}
 }
+
+// TestSQSSourceMaxConcurrency: with MaxConcurrency 3 and seven messages queued, three
+// invocations run at once and no more, the four other messages wait in the queue (not in flight,
+// their receive counts untouched) until an invocation ends, and every message is handled once.
+func TestSQSSourceMaxConcurrency(t *testing.T) {
+	const limit, total = 3, 7
+	st := localawstest.StartTest(t, "")
+	c := st.SQS()
+	// A visibility longer than the test: nothing comes back by itself.
+	q, err := localaws.EnsureQueue(context.Background(), c, localaws.QueueConfig{Name: "bounded", MaxReceiveCount: 10, VisibilityTimeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu            sync.Mutex
+		running, peak int
+		handled       = map[string]int{}
+		counts        []string
+	)
+	release := make(chan struct{})
+	src := &localaws.SQSSource{API: c, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: 1, MaxConcurrency: limit, Log: testLog(),
+		Handler: func(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
+			mu.Lock()
+			running++
+			peak = max(peak, running)
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				running--
+				for _, m := range e.Records {
+					handled[m.Body]++
+					counts = append(counts, m.Attributes["ApproximateReceiveCount"])
+				}
+				mu.Unlock()
+			}()
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return events.SQSEventResponse{}, nil
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { src.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	var bodies []string
+	for i := range total {
+		bodies = append(bodies, "m"+strconv.Itoa(i))
+	}
+	if err := queue.New(c, q.URL).SendBatch(context.Background(), toBytes(bodies)); err != nil {
+		t.Fatal(err)
+	}
+	state := func() (int, int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, v := range handled {
+			n += v
+		}
+		return running, peak, n
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				r, p, n := state()
+				t.Fatalf("%s: running %d, peak %d, handled %d", what, r, p, n)
+			}
+		}
+	}
+	waitFor("three invocations under way", func() bool { r, _, _ := state(); return r == limit })
+	// Every poller is inside an invocation, so none is receiving: exactly three messages are in
+	// flight and four wait.
+	out, err := c.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: &q.URL,
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.Attributes; got["ApproximateNumberOfMessagesNotVisible"] != "3" || got["ApproximateNumberOfMessages"] != "4" {
+		t.Fatalf("queue %v with three invocations blocked, want 3 in flight and 4 waiting", got)
+	}
+	// One invocation ends at a time; a waiting message takes its place, never a fourth at once.
+	for k := 1; k <= total; k++ {
+		release <- struct{}{}
+		waitFor("invocation "+strconv.Itoa(k)+" handled", func() bool { _, _, n := state(); return n == k })
+		if left := total - k; left >= limit {
+			waitFor("three under way again", func() bool { r, _, _ := state(); return r == limit })
+		}
+	}
+	_, p, n := state()
+	if p != limit || n != total {
+		t.Fatalf("peak %d, handled %d: want %d at most at once and all %d handled", p, n, limit, total)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for body, times := range handled {
+		if times != 1 {
+			t.Errorf("%s handled %d times", body, times)
+		}
+	}
+	for _, c := range counts {
+		if c != "1" {
+			t.Errorf("receive counts %v: a waiting message was received before an invocation was free", counts)
+			break
+		}
+	}
+}
+
+func toBytes(ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}

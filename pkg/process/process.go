@@ -1,9 +1,10 @@
-// Package process handles S3 ObjectCreated events for originals under uploads/: it checks that
-// the object is the upload a pending track announced, takes the track's processing lease and
-// makes everything a listener gets from it. Delivery is at least once, late and unordered, and a
-// run may die at any moment, so every step is idempotent and conditional: a duplicate or late
-// event changes nothing, and the sweeper (track.Service.Sweep) re-drives what a lost event or a
-// dead run left behind.
+// Package process handles S3 ObjectCreated events for originals under uploads/, which reach it
+// through the process queue (HandleQueue), never more at once than the queue's event source
+// allows: it checks that the object is the upload a pending track announced, takes the track's
+// processing lease and makes everything a listener gets from it. Delivery is at least once, late
+// and unordered, and a run may die at any moment, so every step is idempotent and conditional: a
+// duplicate or late event changes nothing, and the sweeper (track.Service.Sweep) re-drives what
+// a lost event or a dead run left behind.
 package process
 
 import (
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -34,23 +36,34 @@ type Handler struct {
 	// is recorded ready: if recording then fails, the retry announces again under the same
 	// activity id, which receivers take once; the other order could lose it for good.
 	Announce func(ctx context.Context, t *track.Track) error
+
+	discarded atomic.Int64 // messages HandleQueue dropped as not being notifications
 }
 
-// Handle processes every record of e. It returns an error only for transient failures (the
-// table or bucket did not answer), so that Lambda retries the event; an unusable upload is
-// recorded on its track as a failure and is not an error of the handler.
+// Handle processes every record of e, an S3 event notification (HandleQueue decodes it from a
+// queue message). It returns an error only for transient failures (the table or bucket did not
+// answer), so that the message is delivered again; an unusable upload is recorded on its track
+// as a failure and is not an error of the handler.
 func (h *Handler) Handle(ctx context.Context, e events.S3Event) error {
-	log := h.Log
+	return h.handleEvent(ctx, e, h.requestLog(ctx))
+}
+
+// requestLog is the handler's log with the Lambda request ID, when there is one.
+func (h *Handler) requestLog(ctx context.Context) *slog.Logger {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With(slog.String("requestId", lc.AwsRequestID))
+		return h.Log.With(slog.String("requestId", lc.AwsRequestID))
 	}
+	return h.Log
+}
+
+func (h *Handler) handleEvent(ctx context.Context, e events.S3Event, log *slog.Logger) error {
 	var errs []error
 	for _, r := range e.Records {
 		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 			continue
 		}
 		key := objectKey(r.S3.Object)
-		log := log.With(slog.String("key", key), slog.String("event", r.EventName))
+		log := log.With(slog.String("key", key), slog.String("event", r.EventName), slog.String("from", r.PrincipalID.PrincipalID))
 		if r.S3.Bucket.Name != h.Bucket {
 			log.Warn("event of another bucket ignored", slog.String("bucket", r.S3.Bucket.Name))
 			continue

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -12,14 +11,15 @@ import (
 )
 
 // Sweeper is the sweep function: on a schedule it hands uploads whose event was lost and runs
-// that died back to the process function, as their S3 event would, and fails what stays overdue
-// (track.Service.Sweep).
+// that died back to processing, as their S3 event would, and fails what stays overdue
+// (track.Service.Sweep). A redrive goes through the process queue like S3's own events, so it
+// too waits for the queue's concurrency bound.
 type Sweeper struct {
 	Tracks *track.Service
 	Bucket string
 	Log    *slog.Logger
-	// Process queues an asynchronous invocation of the process function with an S3 event.
-	Process func(ctx context.Context, payload []byte) error
+	// Send sends a message to the process queue (RedriveMessage: an S3 event notification).
+	Send func(ctx context.Context, body []byte) error
 }
 
 // Handle sweeps once and logs what it did. An error fails the invocation, so that the schedule's
@@ -39,13 +39,9 @@ func (s *Sweeper) Handle(ctx context.Context) (track.SweepReport, error) {
 }
 
 func (s *Sweeper) redrive(ctx context.Context, key string) error {
-	e, err := Event(s.Bucket, key, 0, time.Now())
+	body, err := RedriveMessage(s.Bucket, key, time.Now())
 	if err != nil {
 		return err
 	}
-	payload, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	return s.Process(ctx, payload)
+	return s.Send(ctx, body)
 }

@@ -2,7 +2,6 @@ package process_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"testing"
@@ -14,27 +13,30 @@ import (
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
-// TestSweeperRedrivesThroughTheProcessFunction: the payload the sweep function sends is an S3
-// event that the process function handles exactly like S3's own, and processing follows.
-func TestSweeperRedrivesThroughTheProcessFunction(t *testing.T) {
+// TestSweeperRedrivesThroughTheQueue: the message the sweep function sends to the process queue
+// is an S3 event notification that the process function handles exactly like S3's own, and
+// processing follows.
+func TestSweeperRedrivesThroughTheQueue(t *testing.T) {
 	f := newFixture(t)
 	tr := f.createWith(t, song(t), "audio/mpeg") // stored; its event was lost
 	f.now = f.now.Add(5 * time.Minute)
-	var payloads [][]byte
+	var bodies []string
 	s := &process.Sweeper{Tracks: f.svc, Bucket: "media", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Process: func(_ context.Context, p []byte) error { payloads = append(payloads, p); return nil }}
+		Send: func(_ context.Context, body []byte) error { bodies = append(bodies, string(body)); return nil }}
 	rep, err := s.Handle(context.Background())
-	if err != nil || rep.Redriven != 1 || len(payloads) != 1 {
-		t.Fatalf("Handle = %+v, %v with %d payloads; want one redrive", rep, err, len(payloads))
+	if err != nil || rep.Redriven != 1 || len(bodies) != 1 {
+		t.Fatalf("Handle = %+v, %v with %d messages; want one redrive", rep, err, len(bodies))
 	}
-	var e events.S3Event
-	if err := json.Unmarshal(payloads[0], &e); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.h.Handle(context.Background(), e); err != nil {
-		t.Fatal(err)
+	m := sqsEvent(t, "sqs-sweep.json").Records[0]
+	m.Body = bodies[0]
+	resp, err := f.h.HandleQueue(context.Background(), events.SQSEvent{Records: []events.SQSMessage{m}})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("HandleQueue = %+v, %v", resp, err)
 	}
 	if s := f.status(t, tr.ID); s != track.StatusReady {
-		t.Fatalf("status after the redriven event = %s, want ready", s)
+		t.Fatalf("status after the redriven message = %s, want ready", s)
+	}
+	if f.h.Discarded() != 0 {
+		t.Fatal("the sweeper's message was discarded")
 	}
 }
