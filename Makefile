@@ -207,7 +207,7 @@ deploy: $(SITE_DIR)/index.html ## sam build, sam deploy (guided the first time) 
 
 # Hashed files first (immutable), then the stable names that import them (revalidated), and
 # nothing deleted: a page loaded before the deploy still finds the chunks it asks for. The stable
-# names include index.html, favicon.svg and robots.txt (from spa/public), all revalidated, as
+# names include index.html, stats.html, favicon.svg and robots.txt (from spa/public), all revalidated, as
 # `make dev` serves them (httpapi.Site).
 site-upload: $(SITE_DIR)/index.html ## upload the built web app to STACK's site bucket (make deploy does)
 	@test -n '$(REGION)' || { echo "make site-upload: no AWS region: set REGION=…" >&2; exit 1; }
