@@ -23,6 +23,7 @@ func TestTemplateRoutes(t *testing.T) {
 		"GET /api/tracks/{id}/stream.m3u8": "TrackFunction",
 		"GET /api/gettrackinfo":            "TrackFunction",
 		"GET /healthz":                     "TrackFunction",
+		"GET /api/stats":                   "TrackFunction",
 		"GET /api/tracks/{id}/download":    "DownloadFunction",
 		"GET /api/getdownloadurl":          "DownloadFunction",
 		"GET /.well-known/webfinger":       "FederationFunction",

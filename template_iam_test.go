@@ -71,22 +71,27 @@ func TestTemplatePolicies(t *testing.T) {
 	deliveryQueue := cfn.Describe(cfn.GetAtt("DeliveryQueue", "Arn"))
 	processQueue := cfn.Describe(cfn.GetAtt("ProcessQueue", "Arn"))
 	followers := cfn.Describe(cfn.GetAtt("FollowersTable", "Arn"))
+	stats := cfn.Describe(cfn.GetAtt("StatsTable", "Arn"))
 	actorKey := cfn.Describe(cfn.Sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/federation/actor-key"))
 	want := map[string][]grant{
 		"UploadFunction": {
 			{"dynamodb:PutItem", table, ""},
 			{"dynamodb:UpdateItem", cfn.Describe(cfn.GetAtt("LimitsTable", "Arn")), ""},
+			{"dynamodb:UpdateItem", stats, ""},
 			{"s3:PutObject", objects("uploads/"), ""},
 		},
 		"TrackFunction": {
 			{"dynamodb:GetItem", table, ""},
 			{"dynamodb:UpdateItem", table, ""},
 			{"dynamodb:DeleteItem", table, ""},
+			{"dynamodb:UpdateItem", stats, ""},
+			{"dynamodb:BatchGetItem", stats, ""},
 			{"s3:GetObject", objects("derived/"), ""},
 		},
 		"DownloadFunction": {
 			{"dynamodb:GetItem", table, ""},
 			{"dynamodb:UpdateItem", table, ""},
+			{"dynamodb:UpdateItem", stats, ""},
 			{"s3:GetObject", objects("uploads/"), ""},
 		},
 		// It deletes the objects of a track that failed, and an object of no upload in
@@ -94,6 +99,7 @@ func TestTemplatePolicies(t *testing.T) {
 		"ProcessFunction": {
 			{"dynamodb:GetItem", table, ""},
 			{"dynamodb:PutItem", table, ""},
+			{"dynamodb:UpdateItem", stats, ""},
 			{"s3:GetObject", objects("uploads/"), ""},
 			{"s3:PutObject", objects("derived/"), ""},
 			{"s3:ListBucket", bucket, trackPrefixes},
@@ -112,13 +118,15 @@ func TestTemplatePolicies(t *testing.T) {
 			{"dynamodb:Query", cfn.Describe(cfn.Sub("${TracksTable.Arn}/index/sweep")), ""},
 			{"dynamodb:GetItem", table, ""},
 			{"dynamodb:PutItem", table, ""},
+			{"dynamodb:UpdateItem", stats, ""},
 			{"s3:GetObject", objects("uploads/"), ""},
 			{"s3:ListBucket", bucket, trackPrefixes},
 			{"s3:DeleteObject", objects("uploads/"), ""},
 			{"s3:DeleteObject", objects("derived/"), ""},
 			{"sqs:SendMessage", processQueue, ""},
 		},
-		// Only the key from the record: no access to the table's items. sqs:SendMessage on
+		// Only the key from the record: no access to the table's items (the counters'
+		// table: a removal's marker and the totals). sqs:SendMessage on
 		// ExpireFailureQueue comes from SAM (OnFailure Type: SQS, see TestTemplateExpireFunction).
 		"ExpireFunction": {
 			{"s3:ListBucket", bucket, trackPrefixes},
@@ -128,6 +136,8 @@ func TestTemplatePolicies(t *testing.T) {
 			{"dynamodb:GetRecords", stream, ""},
 			{"dynamodb:GetShardIterator", stream, ""},
 			{"dynamodb:ListStreams", stream, ""},
+			{"dynamodb:PutItem", stats, ""},
+			{"dynamodb:UpdateItem", stats, ""},
 			{"sqs:SendMessage", deliveryQueue, ""},
 		},
 		// Its own documents and the inbox: tracks read, never written; followers; replies
@@ -138,6 +148,7 @@ func TestTemplatePolicies(t *testing.T) {
 			{"dynamodb:PutItem", followers, ""},
 			{"dynamodb:DeleteItem", followers, ""},
 			{"dynamodb:Scan", followers, ""},
+			{"dynamodb:UpdateItem", stats, ""},
 			{"sqs:SendMessage", deliveryQueue, ""},
 			{"ssm:GetParameter", actorKey, ""},
 			{"ssm:PutParameter", actorKey, ""},
@@ -146,6 +157,7 @@ func TestTemplatePolicies(t *testing.T) {
 			{"dynamodb:GetItem", table, ""},
 			{"dynamodb:Scan", followers, ""},
 			{"dynamodb:DeleteItem", followers, ""},
+			{"dynamodb:UpdateItem", stats, ""},
 			{"sqs:SendMessage", deliveryQueue, ""},
 			{"sqs:ChangeMessageVisibility", deliveryQueue, ""},
 			{"ssm:GetParameter", actorKey, ""},

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/soundtime/soundtime/internal/cfn"
+	"github.com/soundtime/soundtime/pkg/metrics"
 )
 
 // emfMetric is a metric the functions log in Embedded Metric Format, with its unit and its
@@ -37,6 +38,20 @@ var emfMetrics = []emfMetric{
 	{"Downloads", "Count", [][]string{{}}},
 	// Outcome: delivered, retried, gone, rejected.
 	{"Deliveries", "Count", [][]string{{}, {"Outcome"}}},
+}
+
+// The dashboard's list is the Go code's: a metric added to pkg/metrics without a widget, or a
+// widget of a metric nothing emits, fails here.
+func TestTemplateMetricsAreTheCodes(t *testing.T) {
+	var listed []string
+	for _, m := range emfMetrics {
+		listed = append(listed, m.name)
+	}
+	slices.Sort(listed)
+	code := slices.Sorted(slices.Values(metrics.All))
+	if !slices.Equal(listed, code) {
+		t.Errorf("the dashboard's metrics %q, the code's %q", listed, code)
+	}
 }
 
 func TestTemplateAlarmTopic(t *testing.T) {

@@ -167,6 +167,9 @@ func newEnv(dir, ff string) (*env, error) {
 	if err := localaws.EnsureTracksTable(ctx, st.DynamoDB(), cfg.TableName); err != nil {
 		return nil, err
 	}
+	if err := localaws.EnsureStatsTable(ctx, st.DynamoDB(), cfg.StatsTable); err != nil {
+		return nil, err
+	}
 	cfg.FFmpegPath = ff
 	e := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), st.S3(), st.DynamoDB())
 	h, err := e.Process()

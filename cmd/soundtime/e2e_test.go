@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,6 +46,22 @@ func newStack(dir string) (*testStack, error) { return newStackWith(dir, nil) }
 
 // newStackWith starts a runner with extra environment.
 func newStackWith(dir string, env map[string]string) (*testStack, error) {
+	return newStackLogging(dir, env, io.Discard)
+}
+
+// newStackLogging starts a runner with extra environment that logs JSON lines to logs. The
+// free port it picks may be taken by another test process before the runner binds it: it tries
+// again with another, a few times.
+func newStackLogging(dir string, env map[string]string, logs io.Writer) (*testStack, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := startOnFreePort(dir, env, logs)
+		if err == nil || attempt == 3 || env["SOUNDTIME_ADDR"] != "" || !errors.Is(err, syscall.EADDRINUSE) {
+			return s, err
+		}
+	}
+}
+
+func startOnFreePort(dir string, env map[string]string, logs io.Writer) (*testStack, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -58,9 +76,9 @@ func newStackWith(dir string, env map[string]string) (*testStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	if os.Getenv("SOUNDTIME_TEST_VERBOSE") != "" {
-		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		log = slog.New(slog.NewJSONHandler(io.MultiWriter(logs, os.Stderr), nil))
 	}
 	r, err := Start(context.Background(), cfg, log)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,11 +20,13 @@ const (
 	sweep     = 200 * time.Millisecond
 )
 
-func expiryStack(t *testing.T) *testStack {
+func expiryStack(t *testing.T) *testStack { return expiryStackLogging(t, io.Discard) }
+
+func expiryStackLogging(t *testing.T, logs io.Writer) *testStack {
 	t.Helper()
-	s, err := newStackWith(t.TempDir(), map[string]string{
+	s, err := newStackLogging(t.TempDir(), map[string]string{
 		"RETENTION": retention.String(), "PENDING_TTL": "2s", "FAILED_TTL": "2s", "TTL_SWEEP_INTERVAL": sweep.String(),
-	})
+	}, logs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log := slog.New(logHandler(os.Stdout))
 	cfg, err := config.Load(os.Getenv, config.Local)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -32,4 +32,19 @@ func main() {
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "soundtime: stopping")
 	r.Close()
+}
+
+// logHandler is slog's text handler when out is a terminal (a developer reading `make dev`),
+// with the metrics' EMF directive left out, and JSON lines, as in Lambda, when it is not (a file,
+// a pipe, the end-to-end tests).
+func logHandler(out *os.File) slog.Handler {
+	if fi, err := out.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		return slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == "_aws" {
+				return slog.Attr{}
+			}
+			return a
+		}})
+	}
+	return slog.NewJSONHandler(out, nil)
 }

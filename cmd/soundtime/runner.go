@@ -113,6 +113,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	if err := localaws.EnsureFollowersTable(ctx, ddb, cfg.Federation.FollowersTable); err != nil {
 		return fail(err)
 	}
+	if cfg.StatsTable != "" {
+		if err := localaws.EnsureStatsTable(ctx, ddb, cfg.StatsTable); err != nil {
+			return fail(err)
+		}
+	}
 	deliveries, err := localaws.EnsureQueue(ctx, r.stack.SQS(), localaws.QueueConfig{
 		Name: "deliveries", MaxReceiveCount: federation.DeliveryAttempts, VisibilityTimeout: 30 * time.Second,
 	})
@@ -171,6 +176,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	ttl := &localaws.TTL{API: ddb, Table: cfg.TableName, Interval: cfg.TTLSweepInterval, Stream: stream, Log: log}
 	r.background(func() { stream.Run(r.loops, r.ctx) })
 	r.background(func() { ttl.Run(r.loops) })
+	if cfg.StatsTable != "" {
+		// The counters' hours and removal markers expire too (no stream reads that table).
+		statsTTL := &localaws.TTL{API: ddb, Table: cfg.StatsTable, Interval: cfg.TTLSweepInterval, Log: log}
+		r.background(func() { statsTTL.Run(r.loops) })
+	}
 	r.background(r.sweepLoop)
 	// The deliver function, fed by the delivery queue as Lambda's SQS event source mapping
 	// would (deliveries already queued go out even with FEDERATION=false).

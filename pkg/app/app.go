@@ -9,8 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
+	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -20,6 +21,7 @@ import (
 	"github.com/soundtime/soundtime/pkg/config"
 	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/federation"
+	"github.com/soundtime/soundtime/pkg/metrics"
 	s3store "github.com/soundtime/soundtime/pkg/s3"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -35,6 +37,10 @@ type App struct {
 	Store    *dynamo.Store
 	Bucket   *s3store.Bucket
 	Tracks   *track.Service
+	// Counters keep the statistics (STATS_TABLE); nil without one.
+	Counters *dynamo.Counters
+	// Metrics go into the log in Embedded Metric Format (METRICS_NAMESPACE).
+	Metrics *metrics.Emitter
 	// SQS and Secrets serve federation. Load leaves them nil, and the methods that need them make
 	// them from AWS on first use (so the API functions' binaries do not link their SDKs); the
 	// local runner sets its own.
@@ -54,7 +60,9 @@ func Load(ctx context.Context, getenv func(string) string) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: aws configuration: %w", err)
 	}
-	a := New(cfg, slog.New(slog.NewJSONHandler(os.Stdout, nil)), s3.NewFromConfig(awsCfg, s3store.Options), dynamodb.NewFromConfig(awsCfg))
+	// Lambda's own handler: JSON when the function's LoggingConfig says so, the level it sets,
+	// and the invocation's request ID on every line logged with its context.
+	a := New(cfg, slog.New(lambdacontext.NewLogHandler()), s3.NewFromConfig(awsCfg, s3store.Options), dynamodb.NewFromConfig(awsCfg))
 	a.AWS = awsCfg
 	return a, nil
 }
@@ -63,8 +71,16 @@ func Load(ctx context.Context, getenv func(string) string) (*App, error) {
 // local servers.
 func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Client) *App {
 	store := dynamo.New(ddb, cfg.TableName)
-	bucket := s3store.New(s3c, cfg.MediaBucket)
-	return &App{Config: cfg, Log: log, DynamoDB: ddb, Store: store, Bucket: bucket, Tracks: track.NewService(store, bucket, cfg.Track)}
+	a := &App{Config: cfg, Log: log, DynamoDB: ddb, Store: store, Metrics: &metrics.Emitter{Namespace: cfg.MetricsNamespace, Log: log}}
+	if cfg.StatsTable != "" {
+		a.Counters = &dynamo.Counters{API: ddb, Table: cfg.StatsTable}
+		store.Counters = a.Counters
+	}
+	a.Bucket = s3store.New(s3c, cfg.MediaBucket)
+	a.Tracks = track.NewService(store, a.Bucket, cfg.Track)
+	// The counters' hours follow the service's clock, which tests pin.
+	store.Now = func() time.Time { return a.Tracks.Now() }
+	return a
 }
 
 // Health checks that the table and the bucket answer.

@@ -60,9 +60,11 @@ func (a *App) Federation(ctx context.Context) (*federation.Service, error) {
 		InsecureHTTP: f.InsecureHTTP, AllowIPs: f.AllowIPs,
 		UserAgent: "Soundtime (+" + a.Config.PublicBaseURL + "/)",
 	})
-	return federation.New(federation.Config{
+	svc := federation.New(federation.Config{
 		BaseURL: a.Config.PublicBaseURL, Handle: f.Handle, BlockedDomains: f.BlockedDomains, RetryBase: f.RetryBase,
-	}, tracksOf{a}, &dynamo.Followers{API: a.DynamoDB, Table: f.FollowersTable}, a.queue(), rc, key, a.Log), nil
+	}, tracksOf{a}, &dynamo.Followers{API: a.DynamoDB, Table: f.FollowersTable, Counters: a.Counters}, a.queue(), rc, key, a.Log)
+	svc.Metrics = a.Metrics
+	return svc, nil
 }
 
 // Deliverer returns the deliver function's handler.

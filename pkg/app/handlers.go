@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/soundtime/soundtime/pkg/dynamo"
@@ -26,11 +27,15 @@ func (a *App) API() *httpapi.Server {
 	if a.Config.LimitsTable != "" {
 		limit = append(limit, dynamo.NewLimiter(a.Store.API, a.Config.LimitsTable, httpapi.UploadsPerMinute))
 	}
-	return &httpapi.Server{
+	s := &httpapi.Server{
 		Tracks: a.Tracks, BaseURL: a.Config.PublicBaseURL, Log: a.Log, Health: a.Health,
 		Limit: limit, OriginSecret: a.Config.OriginSecret, Fediverse: a.fediverse(),
-		MaxDuration: a.Config.MaxDuration, MediaOrigin: a.mediaOrigin(),
+		MaxDuration: a.Config.MaxDuration, MediaOrigin: a.mediaOrigin(), Metrics: a.Metrics,
 	}
+	if a.Counters != nil {
+		s.Stats = a.Counters
+	}
+	return s
 }
 
 // Process returns the process function's handler: ffmpeg from FFMPEG_PATH, temporary files in
@@ -40,7 +45,7 @@ func (a *App) Process() (*process.Handler, error) {
 		return nil, errors.New("app: FFMPEG_PATH is required by the process function")
 	}
 	h := &process.Handler{
-		Tracks: a.Tracks, Blobs: a.Bucket, Log: a.Log, Bucket: a.Config.MediaBucket,
+		Tracks: a.Tracks, Blobs: a.Bucket, Log: a.Log, Bucket: a.Config.MediaBucket, Metrics: a.Metrics,
 		Media: process.Media{
 			FFmpeg: a.Config.FFmpegPath, SegmentSeconds: a.Config.SegmentSeconds, MaxDuration: a.Config.MaxDuration,
 			Timeout: runTimeout(a.Config.Track.ProcessTimeout), TempDir: os.TempDir(), Uploads: 16,
@@ -55,7 +60,7 @@ func (a *App) Process() (*process.Handler, error) {
 // Sweeper returns the sweep function's handler; send sends a message to the process queue (in
 // AWS ProcessQueue().Send, the local runner its own queue's).
 func (a *App) Sweeper(send func(ctx context.Context, body []byte) error) *process.Sweeper {
-	return &process.Sweeper{Tracks: a.Tracks, Bucket: a.Config.MediaBucket, Log: a.Log, Send: send}
+	return &process.Sweeper{Tracks: a.Tracks, Bucket: a.Config.MediaBucket, Log: a.Log, Send: send, Metrics: a.Metrics}
 }
 
 // ProcessQueue is the process queue (PROCESS_QUEUE_URL), through the SQS client (made from AWS
@@ -70,6 +75,16 @@ func (a *App) ProcessQueue() *sqs.Queue {
 // Expire returns the expire function's handler.
 func (a *App) Expire() *expire.Handler {
 	h := &expire.Handler{Blobs: a.Bucket, Log: a.Log}
+	if c := a.Counters; c != nil {
+		h.CountExpired = func(ctx context.Context, image map[string]events.DynamoDBAttributeValue) error {
+			old, err := dynamo.FromStream(image)
+			if err != nil {
+				return err
+			}
+			_, err = c.Removed(ctx, old, a.Tracks.Now())
+			return err
+		}
+	}
 	// Withdrawals go out even with FEDERATION=false: what was announced is taken back when the
 	// track goes.
 	if p := a.publisher(); p != nil {

@@ -39,6 +39,9 @@ type Config struct {
 	// LimitsTable (LIMITS_TABLE) counts upload starts per client across instances; empty
 	// leaves only the per-instance limit.
 	LimitsTable string
+	// StatsTable (STATS_TABLE) keeps the counters of /api/stats; empty keeps none (and
+	// /api/stats answers 404).
+	StatsTable string
 	// OriginSecret (ORIGIN_VERIFY_SECRET) is what CloudFront sends the API in X-Origin-Verify;
 	// when set, requests without it are refused. Empty under make dev.
 	OriginSecret string
@@ -111,6 +114,7 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 	}
 	c.FFmpegPath = p.str("FFMPEG_PATH", "", true)
 	c.LimitsTable = p.str("LIMITS_TABLE", limitsOr(local, "limits"), true)
+	c.StatsTable = p.str("STATS_TABLE", limitsOr(local, "stats"), true)
 	c.OriginSecret = p.str("ORIGIN_VERIFY_SECRET", "", true)
 	c.MetricsNamespace = p.str("METRICS_NAMESPACE", "Soundtime", true)
 	c.Federation = Federation{

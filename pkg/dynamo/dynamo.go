@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/soundtime/soundtime/pkg/stats"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -31,6 +32,31 @@ type API interface {
 type Store struct {
 	API   API
 	Table string
+	// Counters, when set, are changed in the same transaction as every write that moves a
+	// track (see Counters); nil keeps no counters.
+	Counters *Counters
+	// Now stamps the counters' hours; time.Now when nil.
+	Now func() time.Time
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// counted returns the counter updates that go with a write moving a track from old to next
+// (nil: none, for a store without counters or a write that changes no counter).
+func (s *Store) counted(old, next *track.Track) []types.TransactWriteItem {
+	if s.Counters == nil {
+		return nil
+	}
+	ch := stats.Transition(old, next, s.now())
+	if ch.IsZero() {
+		return nil
+	}
+	return s.Counters.updates(ch)
 }
 
 // New returns a Store on table.
@@ -44,11 +70,12 @@ func (s *Store) Create(ctx context.Context, t *track.Track) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{
+	put := &types.Put{
 		TableName:           &s.Table,
 		Item:                av,
 		ConditionExpression: aws.String("attribute_not_exists(id)"),
-	})
+	}
+	err = s.write(ctx, put, s.counted(nil, t))
 	if isConditionFailed(err) {
 		return track.ErrIDTaken
 	}
@@ -76,36 +103,54 @@ func (s *Store) Get(ctx context.Context, id string) (*track.Track, error) {
 }
 
 // Replace implements track.Store: a put conditional on the status and the version that were
-// read. Items written before versions existed have none, which counts as version 0.
-func (s *Store) Replace(ctx context.Context, t *track.Track, from track.Status) error {
-	next := *t
-	next.Version++
-	av, err := Marshal(&next)
+// read, in one transaction with the counters it changes. Items written before versions existed
+// have none, which counts as version 0.
+func (s *Store) Replace(ctx context.Context, old, next *track.Track) error {
+	stored := *next
+	stored.Version = old.Version + 1
+	av, err := Marshal(&stored)
 	if err != nil {
 		return err
 	}
 	cond := "attribute_exists(id) AND #status = :from AND #version = :version"
-	if t.Version == 0 {
+	if old.Version == 0 {
 		cond = "attribute_exists(id) AND #status = :from AND (attribute_not_exists(#version) OR #version = :version)"
 	}
-	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{
+	put := &types.Put{
 		TableName:                &s.Table,
 		Item:                     av,
 		ConditionExpression:      aws.String(cond),
 		ExpressionAttributeNames: map[string]string{"#status": "status", "#version": "version"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":from":    &types.AttributeValueMemberS{Value: string(from)},
-			":version": &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Version, 10)},
+			":from":    &types.AttributeValueMemberS{Value: string(old.Status)},
+			":version": &types.AttributeValueMemberN{Value: strconv.FormatInt(old.Version, 10)},
 		},
-	})
+	}
+	err = s.write(ctx, put, s.counted(old, next))
 	if isConditionFailed(err) {
 		return track.ErrConflict
 	}
 	if err != nil {
-		return fmt.Errorf("dynamo: replace %s: %w", t.ID, err)
+		return fmt.Errorf("dynamo: replace %s: %w", next.ID, err)
 	}
-	t.Version = next.Version
+	next.Version = stored.Version
 	return nil
+}
+
+// write puts an item, alone or, with counter updates, in a transaction with them. A failed
+// condition is errConditionFailed either way.
+func (s *Store) write(ctx context.Context, put *types.Put, counters []types.TransactWriteItem) error {
+	if len(counters) == 0 {
+		_, err := s.API.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+			ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
+		})
+		if isConditionFailed(err) {
+			return errConditionFailed
+		}
+		return err
+	}
+	return transact(ctx, s.Counters.API, append([]types.TransactWriteItem{{Put: put}}, counters...))
 }
 
 // SweepIndex is the sparse global secondary index of pending and processing tracks: partition
@@ -163,8 +208,46 @@ func (s *Store) Touch(ctx context.Context, id string, from, to time.Time) error 
 	return nil
 }
 
-// Delete implements track.Store.
+// Delete implements track.Store. With counters, the item is read first and deleted in one
+// transaction with the counters, on condition that it is still as read (else read again).
 func (s *Store) Delete(ctx context.Context, id, tokenHash string) (*track.Track, error) {
+	if s.Counters == nil {
+		return s.deleteUncounted(ctx, id, tokenHash)
+	}
+	for range maxConflictTries {
+		old, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if old.DeleteTokenHash != tokenHash {
+			return nil, track.ErrConflict
+		}
+		cond := "deleteTokenHash = :h AND #version = :v"
+		if old.Version == 0 {
+			cond = "deleteTokenHash = :h AND (attribute_not_exists(#version) OR #version = :v)"
+		}
+		del := types.TransactWriteItem{Delete: &types.Delete{
+			TableName:                &s.Table,
+			Key:                      key(id),
+			ConditionExpression:      &cond,
+			ExpressionAttributeNames: map[string]string{"#version": "version"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":h": &types.AttributeValueMemberS{Value: tokenHash},
+				":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(old.Version, 10)},
+			},
+		}}
+		switch err := transact(ctx, s.Counters.API, append([]types.TransactWriteItem{del}, s.counted(old, nil)...)); {
+		case errors.Is(err, errConditionFailed):
+			continue // it moved since it was read: read it again
+		case err != nil:
+			return nil, fmt.Errorf("dynamo: delete %s: %w", id, err)
+		}
+		return old, nil
+	}
+	return nil, fmt.Errorf("dynamo: delete %s: it kept changing", id)
+}
+
+func (s *Store) deleteUncounted(ctx context.Context, id, tokenHash string) (*track.Track, error) {
 	out, err := s.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &s.Table,
 		Key:                       key(id),
@@ -204,7 +287,7 @@ func epoch(t time.Time) types.AttributeValue {
 
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
+	return errors.As(err, &ccf) || errors.Is(err, errConditionFailed)
 }
 
 // PublicIndex is the sparse global secondary index of ready public tracks: partition key pub

@@ -2,14 +2,17 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/soundtime/soundtime/pkg/federation"
+	"github.com/soundtime/soundtime/pkg/stats"
 )
 
 // FollowersAPI is the part of *dynamodb.Client the followers table uses.
@@ -24,6 +27,9 @@ type FollowersAPI interface {
 type Followers struct {
 	API   FollowersAPI
 	Table string
+	// Counters, when set, count the followers (stats.Totals.Followers) in the same transaction
+	// as each follower added or removed.
+	Counters *Counters
 }
 
 var _ federation.Followers = (*Followers)(nil)
@@ -44,6 +50,17 @@ func (f *Followers) Put(ctx context.Context, fl federation.Follower) error {
 	if err != nil {
 		return fmt.Errorf("dynamo: marshal follower: %w", err)
 	}
+	if f.Counters != nil {
+		// A new follower is counted with its put; a repeated Follow only replaces.
+		put := types.TransactWriteItem{Put: &types.Put{TableName: &f.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(actor)")}}
+		err := transact(ctx, f.Counters.API, append([]types.TransactWriteItem{put}, f.Counters.updates(stats.Followed(time.Now(), 1))...))
+		if !errors.Is(err, errConditionFailed) {
+			if err != nil {
+				return fmt.Errorf("dynamo: put follower: %w", err)
+			}
+			return nil
+		}
+	}
 	if _, err := f.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: &f.Table, Item: av}); err != nil {
 		return fmt.Errorf("dynamo: put follower: %w", err)
 	}
@@ -52,10 +69,17 @@ func (f *Followers) Put(ctx context.Context, fl federation.Follower) error {
 
 // Remove implements federation.Followers.
 func (f *Followers) Remove(ctx context.Context, actor string) error {
-	_, err := f.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &f.Table,
-		Key:       map[string]types.AttributeValue{"actor": &types.AttributeValueMemberS{Value: actor}},
-	})
+	k := map[string]types.AttributeValue{"actor": &types.AttributeValueMemberS{Value: actor}}
+	if f.Counters != nil {
+		// Counted down only if it was a follower: an Undo repeated removes nothing twice.
+		del := types.TransactWriteItem{Delete: &types.Delete{TableName: &f.Table, Key: k, ConditionExpression: aws.String("attribute_exists(actor)")}}
+		err := transact(ctx, f.Counters.API, append([]types.TransactWriteItem{del}, f.Counters.updates(stats.Followed(time.Now(), -1))...))
+		if err != nil && !errors.Is(err, errConditionFailed) {
+			return fmt.Errorf("dynamo: remove follower: %w", err)
+		}
+		return nil
+	}
+	_, err := f.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &f.Table, Key: k})
 	if err != nil {
 		return fmt.Errorf("dynamo: remove follower: %w", err)
 	}

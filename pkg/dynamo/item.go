@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -47,15 +48,17 @@ type item struct {
 	Pub   string `dynamodbav:"pub,omitempty"`
 	PubAt int64  `dynamodbav:"pubAt,omitempty"`
 
-	Duration    float64      `dynamodbav:"duration,omitempty"`
-	Audio       *track.Audio `dynamodbav:"audio,omitempty"`
-	Tags        *track.Tags  `dynamodbav:"tags,omitempty"`
-	CoverKey    string       `dynamodbav:"coverKey,omitempty"`
-	CoverType   string       `dynamodbav:"coverType,omitempty"`
-	Theme       *track.Theme `dynamodbav:"theme,omitempty"`
-	PreviewKey  string       `dynamodbav:"previewKey,omitempty"`
-	PlaylistKey string       `dynamodbav:"playlistKey,omitempty"`
-	WaveformKey string       `dynamodbav:"waveformKey,omitempty"`
+	Duration       float64      `dynamodbav:"duration,omitempty"`
+	ProcessSeconds float64      `dynamodbav:"processSeconds,omitempty"`
+	DerivedBytes   int64        `dynamodbav:"derivedBytes,omitempty"`
+	Audio          *track.Audio `dynamodbav:"audio,omitempty"`
+	Tags           *track.Tags  `dynamodbav:"tags,omitempty"`
+	CoverKey       string       `dynamodbav:"coverKey,omitempty"`
+	CoverType      string       `dynamodbav:"coverType,omitempty"`
+	Theme          *track.Theme `dynamodbav:"theme,omitempty"`
+	PreviewKey     string       `dynamodbav:"previewKey,omitempty"`
+	PlaylistKey    string       `dynamodbav:"playlistKey,omitempty"`
+	WaveformKey    string       `dynamodbav:"waveformKey,omitempty"`
 }
 
 // Marshal returns the attribute map of t.
@@ -67,7 +70,8 @@ func Marshal(t *track.Track) (map[string]types.AttributeValue, error) {
 		OriginalKey: t.OriginalKey, DeleteTokenHash: t.DeleteTokenHash,
 		FailureCode: t.FailureCode, FailureMessage: t.FailureMessage,
 		Version: t.Version, LeaseUntil: unix(t.LeaseUntil), Attempts: t.Attempts,
-		Duration: t.Duration, Audio: t.Audio, Tags: t.Tags,
+		Duration: t.Duration, ProcessSeconds: t.ProcessSeconds, DerivedBytes: t.DerivedBytes,
+		Audio: t.Audio, Tags: t.Tags,
 		CoverKey: t.CoverKey, CoverType: t.CoverType, Theme: t.Theme, PreviewKey: t.PreviewKey,
 		PlaylistKey: t.PlaylistKey, WaveformKey: t.WaveformKey,
 	}
@@ -99,7 +103,8 @@ func Unmarshal(av map[string]types.AttributeValue) (*track.Track, error) {
 		FailureCode: it.FailureCode, FailureMessage: it.FailureMessage,
 		Version: it.Version, LeaseUntil: fromUnix(it.LeaseUntil), Attempts: it.Attempts,
 		SweepAt:  fromUnix(it.SweepAt),
-		Duration: it.Duration, Audio: it.Audio, Tags: it.Tags,
+		Duration: it.Duration, ProcessSeconds: it.ProcessSeconds, DerivedBytes: it.DerivedBytes,
+		Audio: it.Audio, Tags: it.Tags,
 		CoverKey: it.CoverKey, CoverType: it.CoverType, Theme: it.Theme, PreviewKey: it.PreviewKey,
 		PlaylistKey: it.PlaylistKey, WaveformKey: it.WaveformKey,
 	}, nil
@@ -117,4 +122,59 @@ func fromUnix(s int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(s, 0).UTC()
+}
+
+// FromStream returns the track of a stream record's image, as Lambda decodes it.
+func FromStream(image map[string]events.DynamoDBAttributeValue) (*track.Track, error) {
+	av := make(map[string]types.AttributeValue, len(image))
+	for k, v := range image {
+		c, err := fromStreamValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: stream image attribute %s: %w", k, err)
+		}
+		av[k] = c
+	}
+	return Unmarshal(av)
+}
+
+func fromStreamValue(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
+	switch v.DataType() {
+	case events.DataTypeString:
+		return &types.AttributeValueMemberS{Value: v.String()}, nil
+	case events.DataTypeNumber:
+		return &types.AttributeValueMemberN{Value: v.Number()}, nil
+	case events.DataTypeBinary:
+		return &types.AttributeValueMemberB{Value: v.Binary()}, nil
+	case events.DataTypeBoolean:
+		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}, nil
+	case events.DataTypeNull:
+		return &types.AttributeValueMemberNULL{Value: true}, nil
+	case events.DataTypeStringSet:
+		return &types.AttributeValueMemberSS{Value: v.StringSet()}, nil
+	case events.DataTypeNumberSet:
+		return &types.AttributeValueMemberNS{Value: v.NumberSet()}, nil
+	case events.DataTypeBinarySet:
+		return &types.AttributeValueMemberBS{Value: v.BinarySet()}, nil
+	case events.DataTypeList:
+		var l []types.AttributeValue
+		for _, e := range v.List() {
+			c, err := fromStreamValue(e)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, c)
+		}
+		return &types.AttributeValueMemberL{Value: l}, nil
+	case events.DataTypeMap:
+		m := map[string]types.AttributeValue{}
+		for k, e := range v.Map() {
+			c, err := fromStreamValue(e)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = c
+		}
+		return &types.AttributeValueMemberM{Value: m}, nil
+	}
+	return nil, fmt.Errorf("unknown data type %v", v.DataType())
 }

@@ -24,6 +24,9 @@ type Handler struct {
 	// Withdraw, when set (federation on), queues the withdrawal of an announced track from the
 	// fediverse: its followers' servers drop the post, whether it expired or was deleted.
 	Withdraw func(ctx context.Context, id string) error
+	// CountExpired, when set, counts down a track the TTL removed (given its old image), once
+	// however often the record comes; a deletion by its uploader was counted by the delete.
+	CountExpired func(ctx context.Context, old map[string]events.DynamoDBAttributeValue) error
 }
 
 // ttlPrincipal is the identity DynamoDB's TTL service writes on the records of its deletions.
@@ -55,6 +58,13 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		if h.Withdraw != nil && announced(r) {
 			if err := h.Withdraw(ctx, id); err != nil {
 				log.Error("withdrawal not queued; the record will be retried", slog.String("id", id), slog.Any("error", err))
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+				continue
+			}
+		}
+		if h.CountExpired != nil && reason == "expired" {
+			if err := h.CountExpired(ctx, r.Change.OldImage); err != nil {
+				log.Error("removal not counted; the record will be retried", slog.String("id", id), slog.Any("error", err))
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
 				continue
 			}

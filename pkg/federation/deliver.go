@@ -15,6 +15,7 @@ import (
 
 	"github.com/soundtime/soundtime/pkg/activitypub"
 	"github.com/soundtime/soundtime/pkg/httpsig"
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/remote"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -189,18 +190,24 @@ func (d *Deliverer) deliver(ctx context.Context, m Message, log *slog.Logger) er
 	status, err := d.Remote.Post(ctx, m.Inbox, activitypub.MediaType, m.Activity, func(req *http.Request, body []byte) error {
 		return httpsig.Sign(req, d.KeyID(), d.Key, nil, body, d.now())
 	})
+	outcome := "retried"
+	defer func() { d.Metrics.Emit(ctx, map[string]string{"Outcome": outcome}, metrics.C(metrics.Deliveries)) }()
 	switch {
 	case err == nil && status >= 200 && status < 300:
+		outcome = "delivered"
 		log.Info("delivered", slog.Int("status", status))
 		return nil
 	case err == nil && status == http.StatusGone:
+		outcome = "gone"
 		n, err := d.removeInbox(ctx, m.Inbox)
 		log.Info("inbox gone: its followers removed", slog.Int("followers", n))
 		return err
 	case err == nil && status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests:
+		outcome = "rejected"
 		log.Warn("delivery refused for good", slog.Int("status", status))
 		return nil
 	case err != nil && permanent(err):
+		outcome = "rejected"
 		log.Warn("delivery impossible", slog.Any("error", err))
 		return nil
 	case err != nil:

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/remote"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -56,6 +57,8 @@ type Service struct {
 	Key *rsa.PrivateKey
 	Log *slog.Logger
 	Now func() time.Time
+	// Metrics, when set, records each delivery's outcome.
+	Metrics *metrics.Emitter
 
 	keys *keyCache
 }

@@ -121,7 +121,7 @@ func (panicStore) Create(context.Context, *track.Track) error { panic(panicText)
 func (panicStore) Get(context.Context, string) (*track.Track, error) {
 	panic(panicText)
 }
-func (panicStore) Replace(context.Context, *track.Track, track.Status) error { panic(panicText) }
+func (panicStore) Replace(context.Context, *track.Track, *track.Track) error { panic(panicText) }
 func (panicStore) Touch(context.Context, string, time.Time, time.Time) error { panic(panicText) }
 func (panicStore) Delete(context.Context, string, string) (*track.Track, error) {
 	panic(panicText)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soundtime/soundtime/pkg/apigw"
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -39,6 +40,11 @@ type Server struct {
 	// MediaOrigin is the origin of the signed media URLs (the bucket's endpoint), allowed by the
 	// pages' Content-Security-Policy; "" allows only this origin.
 	MediaOrigin string
+	// Stats, when set, serves /api/stats and counts plays and downloads.
+	Stats      Stats
+	statsCache statsCache
+	// Metrics, when set, records uploads started, plays and downloads as CloudWatch metrics.
+	Metrics *metrics.Emitter
 }
 
 // Group is a set of routes that one function serves.
@@ -51,13 +57,14 @@ func Uploads(s *Server, mux *http.ServeMux) {
 	mux.Handle("/api/config", methods{http.MethodGet: s.config})
 }
 
-// Tracks: reading and deleting tracks (the track function). The player reads a track and its
-// playlist from any origin: the embed runs in other sites' frames.
+// Tracks: reading and deleting tracks, and the statistics (the track function). The player
+// reads a track and its playlist from any origin: the embed runs in other sites' frames.
 func Tracks(s *Server, mux *http.ServeMux) {
 	mux.Handle("/api/tracks/{id}", methods{http.MethodGet: anyOrigin(s.getTrack), http.MethodDelete: s.deleteTrack})
 	mux.Handle("/api/tracks/{id}/stream.m3u8", methods{http.MethodGet: anyOrigin(s.playlist)})
 	mux.Handle("/api/gettrackinfo", s.v1Methods(methods{http.MethodGet: s.v1GetTrackInfo}))
 	mux.Handle("/healthz", methods{http.MethodGet: s.healthz})
+	mux.Handle("/api/stats", methods{http.MethodGet: anyOrigin(s.stats)})
 }
 
 // Downloads: signing originals (the download function).

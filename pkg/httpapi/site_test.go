@@ -166,7 +166,7 @@ func TestTrackTheme(t *testing.T) {
 	// A colour that is not #rrggbb never reaches the stylesheet, whoever wrote it.
 	bad := *tr
 	bad.Theme = &track.Theme{Background: "red;}</style><script>", Foreground: "#fafafa", Accent: "#ff8800"}
-	if err := h.store.Replace(context.Background(), &bad, track.StatusReady); err != nil {
+	if err := h.store.Replace(context.Background(), tr, &bad); err != nil {
 		t.Fatal(err)
 	}
 	body := h.do(t, "GET", "/t/"+tr.ID, "").Body.String()

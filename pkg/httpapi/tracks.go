@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/soundtime/soundtime/pkg/metrics"
+	"github.com/soundtime/soundtime/pkg/stats"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -45,6 +47,7 @@ func (s *Server) createTrack(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.Metrics.Emit(r.Context(), nil, metrics.C(metrics.UploadsStarted))
 	w.Header().Set("Location", "/api/tracks/"+c.Track.ID)
 	writeJSON(w, http.StatusCreated, createdJSON{
 		ID: c.Track.ID, URL: s.shareURL(c.Track.ID), Status: string(c.Track.Status),
@@ -154,6 +157,7 @@ func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.Write(body)
+	s.count(r, stats.Played(s.now()), metrics.Plays)
 }
 
 func (s *Server) deleteTrack(w http.ResponseWriter, r *http.Request) {
@@ -180,6 +184,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	defer s.count(r, stats.Downloaded(s.now()), metrics.Downloads)
 	if v := r.URL.Query().Get("redirect"); v == "1" || v == "true" {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, p.URL, http.StatusFound)

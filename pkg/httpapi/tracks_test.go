@@ -366,7 +366,7 @@ func TestGetReadyTrack(t *testing.T) {
 	c := h.create(t, goodBody)
 	h.upload(t, c.ID, track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"})
 	ready, _ := h.store.Get(context.Background(), c.ID)
-	prev := ready.Status
+	prev := *ready
 	ready.Status = track.StatusReady
 	ready.Duration = 241.37
 	ready.Audio = &track.Audio{Codec: "mp3", Bitrate: 320000, SampleRate: 44100, Channels: 2}
@@ -375,7 +375,7 @@ func TestGetReadyTrack(t *testing.T) {
 	ready.PreviewKey = "derived/" + c.ID + "/preview.ogg"
 	ready.PlaylistKey = "derived/" + c.ID + "/hls/index.m3u8"
 	ready.WaveformKey = "derived/" + c.ID + "/waveform.json"
-	if err := h.store.Replace(context.Background(), ready, prev); err != nil {
+	if err := h.store.Replace(context.Background(), &prev, ready); err != nil {
 		t.Fatal(err)
 	}
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/soundtime/soundtime/pkg/metrics"
+	"github.com/soundtime/soundtime/pkg/stats"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -91,6 +93,7 @@ func (s *Server) v1GetUploadURL(w http.ResponseWriter, r *http.Request) {
 		s.v1Error(w, r, err)
 		return
 	}
+	s.Metrics.Emit(r.Context(), nil, metrics.C(metrics.UploadsStarted))
 	writeJSON(w, http.StatusOK, struct {
 		ID  string `json:"id"`
 		URL string `json:"url"`
@@ -155,6 +158,7 @@ func (s *Server) v1GetDownloadURL(w http.ResponseWriter, r *http.Request) {
 		s.v1Error(w, r, err)
 		return
 	}
+	defer s.count(r, stats.Downloaded(s.now()), metrics.Downloads)
 	writeJSON(w, http.StatusOK, struct {
 		URL string `json:"url"`
 	}{p.URL})

@@ -130,6 +130,8 @@ type Stack struct {
 	procs []*exec.Cmd
 	done  []chan struct{}
 	once  sync.Once
+	// stopProxy stops the transaction proxy in front of dynalite (see TxProxy).
+	stopProxy func() error
 }
 
 // Start starts the three servers and waits until they answer. Their credentials are made once per
@@ -207,6 +209,14 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 			return nil, fmt.Errorf("localaws: %s did not start: %w", w.name, err)
 		}
 	}
+	proxy, err := NewTxProxy(st.DynamoEndpoint)
+	if err == nil {
+		st.DynamoEndpoint, st.stopProxy, err = proxy.Serve(ctx)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -242,6 +252,9 @@ func minimalEnv() []string {
 // Close stops the servers: SIGTERM to each process group, SIGKILL after two seconds.
 func (st *Stack) Close() error {
 	st.once.Do(func() {
+		if st.stopProxy != nil {
+			st.stopProxy()
+		}
 		for _, c := range st.procs {
 			syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
 		}

@@ -128,32 +128,30 @@ func rebuildTable(ctx context.Context, c *dynamodb.Client, name string) error {
 // EnsureLimitsTable creates a limits table if it does not exist (the local stack and the tests;
 // in AWS the template makes it).
 func EnsureLimitsTable(ctx context.Context, c *dynamodb.Client, name string) error {
-	if _, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name}); err == nil {
-		return waitTable(ctx, c, name)
-	}
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            &name,
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	})
-	var inUse *types.ResourceInUseException
-	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("localaws: create table %s: %w", name, err)
-	}
-	return waitTable(ctx, c, name)
+	return ensureKeyTable(ctx, c, name, "id")
+}
+
+// EnsureStatsTable creates the counters' table (key id; see dynamo.Counters) if it does not exist.
+func EnsureStatsTable(ctx context.Context, c *dynamodb.Client, name string) error {
+	return ensureKeyTable(ctx, c, name, "id")
 }
 
 // EnsureFollowersTable creates the followers table (key actor) if it does not exist.
 func EnsureFollowersTable(ctx context.Context, c *dynamodb.Client, name string) error {
+	return ensureKeyTable(ctx, c, name, "actor")
+}
+
+// ensureKeyTable creates a table with a string partition key and nothing else, if it does not
+// exist, and waits until it is active.
+func ensureKeyTable(ctx context.Context, c *dynamodb.Client, name, keyAttr string) error {
 	if _, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name}); err == nil {
 		return waitTable(ctx, c, name)
 	}
 	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            &name,
 		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("actor"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("actor"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: &keyAttr, AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: &keyAttr, KeyType: types.KeyTypeHash}},
 	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {

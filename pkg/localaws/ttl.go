@@ -66,7 +66,8 @@ func ExpireItems(ctx context.Context, api TTLAPI, table string, now time.Time) (
 }
 
 // TTL emulates DynamoDB's TTL on a table: every Interval it deletes the expired items and hands
-// their old images to Stream as the TTL service's REMOVE records.
+// their old images to Stream as the TTL service's REMOVE records (a table without a stream,
+// such as the counters', has a nil Stream).
 type TTL struct {
 	API      TTLAPI
 	Table    string
@@ -90,7 +91,9 @@ func (t *TTL) Run(ctx context.Context) {
 			t.Log.Error("ttl sweep", slog.Any("error", err))
 		}
 		for _, item := range removed {
-			t.Stream.Remove(ctx, item, true)
+			if t.Stream != nil {
+				t.Stream.Remove(ctx, item, true)
+			}
 		}
 	}
 }

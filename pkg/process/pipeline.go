@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soundtime/soundtime/pkg/media"
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/theme"
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -81,7 +82,7 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 	if a.pic != nil {
 		p.CoverType, p.CoverExt, p.Theme = a.pic.MIMEType, a.pic.Ext, a.theme
 	}
-	if err := h.publish(ctx, t.ID, out, peaks, a.pic); err != nil {
+	if p.DerivedBytes, err = h.publish(ctx, t.ID, out, peaks, a.pic); err != nil {
 		return err
 	}
 	if t.Public && h.Announce != nil {
@@ -90,8 +91,18 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 		}
 		p.Announced = true
 	}
-	if err := h.record(ctx, t, p, log); err != nil {
+	p.Seconds = round(time.Since(start).Seconds(), 3)
+	recorded, err := h.record(ctx, t, p, log)
+	if err != nil {
 		return err
+	}
+	if recorded {
+		h.Metrics.Emit(ctx, nil, metrics.C(metrics.TracksReady))
+		if p.Seconds > 0 {
+			h.Metrics.Emit(ctx, map[string]string{"Format": a.format.Name},
+				metrics.Metric{Name: metrics.ProcessingSeconds, Unit: metrics.Seconds, Value: p.Seconds},
+				metrics.Metric{Name: metrics.RealtimeFactor, Unit: metrics.None, Value: round(p.Duration/p.Seconds, 2)})
+		}
 	}
 	log.Info("track ready", slog.Float64("duration", p.Duration),
 		slog.Duration("fetch", fetched), slog.Duration("transcode", transcoded),
@@ -192,11 +203,12 @@ func (h *Handler) timeout(ctx context.Context) time.Duration {
 }
 
 // publish uploads the outputs, the playlist last: it names the segments, which are all in
-// place by then. Keys are deterministic, so a retry writes the same objects again.
-func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, peaks *media.Peaks, pic *media.Picture) error {
+// place by then, and returns their total size. Keys are deterministic, so a retry writes the
+// same objects again.
+func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, peaks *media.Peaks, pic *media.Picture) (int64, error) {
 	waveform, err := json.Marshal(peaks.Waveform())
 	if err != nil {
-		return fmt.Errorf("process: waveform: %w", err)
+		return 0, fmt.Errorf("process: waveform: %w", err)
 	}
 	puts := []put{
 		{key: track.PreviewKey(id), path: out.Preview, typ: "audio/ogg"},
@@ -208,31 +220,40 @@ func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, pea
 	if pic != nil {
 		puts = append(puts, put{key: track.CoverKey(id, pic.Ext), data: pic.Data, typ: pic.MIMEType})
 	}
-	if err := h.putAll(ctx, puts); err != nil {
-		return err
+	playlist := put{key: track.PlaylistKey(id), path: out.Playlist, typ: "application/vnd.apple.mpegurl"}
+	var size int64
+	for _, p := range append(puts, playlist) {
+		n, err := p.size()
+		if err != nil {
+			return 0, err
+		}
+		size += n
 	}
-	return h.putAll(ctx, []put{{key: track.PlaylistKey(id), path: out.Playlist, typ: "application/vnd.apple.mpegurl"}})
+	if err := h.putAll(ctx, puts); err != nil {
+		return 0, err
+	}
+	return size, h.putAll(ctx, []put{playlist})
 }
 
-// record marks t ready. If t changed meanwhile (a duplicate run finished first and wrote these
-// same objects, or the track was deleted, expired or failed by the sweeper), nothing is
-// recorded, and what this run wrote for a track that is gone is removed.
-func (h *Handler) record(ctx context.Context, t *track.Track, p track.Processing, log *slog.Logger) error {
+// record marks t ready and reports whether it did. If t changed meanwhile (a duplicate run
+// finished first and wrote these same objects, or the track was deleted, expired or failed by the
+// sweeper), nothing is recorded, and what this run wrote for a track that is gone is removed.
+func (h *Handler) record(ctx context.Context, t *track.Track, p track.Processing, log *slog.Logger) (bool, error) {
 	_, err := h.Tracks.Finish(ctx, t, p)
 	if !errors.Is(err, track.ErrConflict) {
-		return err
+		return err == nil, err
 	}
 	now, err := h.Tracks.Get(ctx, t.ID)
 	switch {
 	case errors.Is(err, track.ErrNotFound), err == nil && now.Status == track.StatusFailed:
 		n, err := track.Purge(ctx, h.Blobs, t.ID)
 		log.Info("track gone or failed while processing; outputs removed", slog.Int("objects", n))
-		return err
+		return false, err
 	case err != nil:
-		return err
+		return false, err
 	}
 	log.Info("track changed meanwhile; nothing recorded", slog.String("status", string(now.Status)))
-	return nil
+	return false, nil
 }
 
 // fault is a failure the uploaded file is to blame for: the track fails with this reason.
@@ -267,12 +288,24 @@ func (h *Handler) fail(ctx context.Context, t *track.Track, log *slog.Logger, co
 		return err
 	}
 	log.Info("track failed", slog.String("code", code))
+	h.Metrics.Emit(ctx, map[string]string{"Code": code}, metrics.C(metrics.ProcessingFailures))
 	return nil
 }
 
 type put struct {
 	key, path, typ string
 	data           []byte
+}
+
+func (p put) size() (int64, error) {
+	if p.data != nil {
+		return int64(len(p.data)), nil
+	}
+	st, err := os.Stat(p.path)
+	if err != nil {
+		return 0, fmt.Errorf("process: %w", err)
+	}
+	return st.Size(), nil
 }
 
 // putAll uploads objects with bounded concurrency; the first error cancels the rest.

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -36,8 +37,12 @@ type Handler struct {
 	// is recorded ready: if recording then fails, the retry announces again under the same
 	// activity id, which receivers take once; the other order could lose it for good.
 	Announce func(ctx context.Context, t *track.Track) error
+	// Metrics, when set, records uploads processed, tracks ready (time and speed by format) and
+	// failures by code.
+	Metrics *metrics.Emitter
 
 	discarded atomic.Int64 // messages HandleQueue dropped as not being notifications
+
 }
 
 // Handle processes every record of e, an S3 event notification (HandleQueue decodes it from a
@@ -95,6 +100,7 @@ func (h *Handler) handleKey(ctx context.Context, key string, log *slog.Logger) e
 		return err
 	case t.Status == track.StatusFailed:
 		log.Warn("upload refused", slog.String("id", t.ID), slog.String("code", t.FailureCode))
+		h.Metrics.Emit(ctx, map[string]string{"Code": t.FailureCode}, metrics.C(metrics.ProcessingFailures))
 		return nil
 	}
 	log = log.With(slog.String("id", t.ID))
@@ -108,9 +114,13 @@ func (h *Handler) handleKey(ctx context.Context, key string, log *slog.Logger) e
 		return nil
 	case errors.Is(err, track.ErrGaveUp):
 		log.Warn("processing gave up: runs used up or deadline passed", slog.String("code", track.EProcessingFailed))
+		h.Metrics.Emit(ctx, map[string]string{"Code": track.EProcessingFailed}, metrics.C(metrics.ProcessingFailures))
 		return nil
 	case err != nil:
 		return err
+	}
+	if run.Attempts == 1 {
+		h.Metrics.Emit(ctx, nil, metrics.C(metrics.UploadsCompleted))
 	}
 	log = log.With(slog.Int("attempt", run.Attempts))
 	if err := h.process(ctx, run, log); err != nil {

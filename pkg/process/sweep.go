@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/soundtime/soundtime/pkg/metrics"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -20,6 +21,8 @@ type Sweeper struct {
 	Log    *slog.Logger
 	// Send sends a message to the process queue (RedriveMessage: an S3 event notification).
 	Send func(ctx context.Context, body []byte) error
+	// Metrics, when set, counts the tracks the sweep failed.
+	Metrics *metrics.Emitter
 }
 
 // Handle sweeps once and logs what it did. An error fails the invocation, so that the schedule's
@@ -35,6 +38,10 @@ func (s *Sweeper) Handle(ctx context.Context) (track.SweepReport, error) {
 		return rep, err
 	}
 	log.Info("swept", slog.Int("redriven", rep.Redriven), slog.Int("failed", rep.Failed))
+	if rep.Failed > 0 {
+		s.Metrics.Emit(ctx, map[string]string{"Code": track.EProcessingFailed},
+			metrics.Metric{Name: metrics.ProcessingFailures, Unit: metrics.Count, Value: float64(rep.Failed)})
+	}
 	return rep, nil
 }
 

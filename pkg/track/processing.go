@@ -44,6 +44,9 @@ type Processing struct {
 	Theme     *Theme // from the cover; nil when it could not be read
 	// Announced: the track's announcement to the fediverse was queued.
 	Announced bool
+	// Seconds is how long the run took; DerivedBytes what it stored (see Track).
+	Seconds      float64
+	DerivedBytes int64
 }
 
 // ProcessingDeadline is when t's processing must be over: three runs' time after the upload.
@@ -94,7 +97,7 @@ func (s *Service) Arrive(ctx context.Context, key string) (*Track, error) {
 	next := *t
 	next.UploadedAt = now
 	if info.Size != t.Size || !sameType(info.ContentType, t.Type) {
-		failed, err := s.fail(ctx, &next, StatusPending, EUploadMismatch, "the uploaded file is not the one announced (size or type differ)")
+		failed, err := s.fail(ctx, &next, EUploadMismatch, "the uploaded file is not the one announced (size or type differ)")
 		if errors.Is(err, ErrConflict) {
 			return nil, ErrNoWork
 		}
@@ -103,7 +106,7 @@ func (s *Service) Arrive(ctx context.Context, key string) (*Track, error) {
 	next.Status = StatusProcessing
 	next.ExpiresAt = now.Add(s.Config.Retention)
 	next.SweepAt = now.Add(redriveDelay)
-	switch err := s.Store.Replace(ctx, &next, StatusPending); {
+	switch err := s.Store.Replace(ctx, t, &next); {
 	case errors.Is(err, ErrConflict):
 		// A duplicate event verified it first; that one goes on to process it.
 		return nil, ErrNoWork
@@ -153,7 +156,7 @@ func (s *Service) Begin(ctx context.Context, t *Track) (*Track, error) {
 	}
 	next.LeaseUntil = end.Add(leaseMargin).Truncate(time.Second)
 	next.SweepAt = next.LeaseUntil
-	switch err := s.Store.Replace(ctx, &next, StatusProcessing); {
+	switch err := s.Store.Replace(ctx, t, &next); {
 	case errors.Is(err, ErrConflict):
 		// Another run took the lease since t was read (or the track moved on).
 		return nil, ErrBusy
@@ -170,7 +173,7 @@ func (s *Service) Release(ctx context.Context, t *Track) error {
 	next := *t
 	next.LeaseUntil = time.Time{}
 	next.SweepAt = s.Now().UTC().Add(redriveDelay).Truncate(time.Second)
-	if err := s.Store.Replace(ctx, &next, StatusProcessing); err != nil && !errors.Is(err, ErrConflict) {
+	if err := s.Store.Replace(ctx, t, &next); err != nil && !errors.Is(err, ErrConflict) {
 		return fmt.Errorf("track: release %s: %w", t.ID, err)
 	}
 	return nil
@@ -185,6 +188,7 @@ func (s *Service) Finish(ctx context.Context, t *Track, p Processing) (*Track, e
 	next.ExpiresAt = now.Add(s.Config.Retention)
 	next.LeaseUntil, next.SweepAt = time.Time{}, time.Time{}
 	next.Duration = p.Duration
+	next.ProcessSeconds, next.DerivedBytes = p.Seconds, p.DerivedBytes
 	audio, tags := p.Audio, p.Tags
 	next.Audio, next.Tags = &audio, &tags
 	if tags == (Tags{}) {
@@ -196,7 +200,7 @@ func (s *Service) Finish(ctx context.Context, t *Track, p Processing) (*Track, e
 	if p.CoverType != "" {
 		next.CoverKey, next.CoverType, next.Theme = CoverKey(t.ID, p.CoverExt), p.CoverType, p.Theme
 	}
-	if err := s.Store.Replace(ctx, &next, StatusProcessing); err != nil {
+	if err := s.Store.Replace(ctx, t, &next); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, ErrConflict
 		}
@@ -209,17 +213,18 @@ func (s *Service) Finish(ctx context.Context, t *Track, p Processing) (*Track, e
 // and deletes every object of the track: a file that failed is never served. ErrConflict: the
 // track is no longer as this run read it, and nothing was written or deleted.
 func (s *Service) Fail(ctx context.Context, t *Track, code, message string) (*Track, error) {
-	return s.fail(ctx, t, StatusProcessing, code, message)
+	return s.fail(ctx, t, code, message)
 }
 
-func (s *Service) fail(ctx context.Context, t *Track, from Status, code, message string) (*Track, error) {
+// fail moves t, as read, to failed (from pending: an upload refused on arrival).
+func (s *Service) fail(ctx context.Context, t *Track, code, message string) (*Track, error) {
 	now := s.Now().UTC().Truncate(time.Second)
 	next := *t
 	next.Status = StatusFailed
 	next.FailureCode, next.FailureMessage = code, message
 	next.ExpiresAt = now.Add(s.Config.FailedTTL)
 	next.LeaseUntil, next.SweepAt = time.Time{}, time.Time{}
-	if err := s.Store.Replace(ctx, &next, from); err != nil {
+	if err := s.Store.Replace(ctx, t, &next); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return nil, ErrConflict
 		}

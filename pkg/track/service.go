@@ -24,10 +24,10 @@ type Store interface {
 	// Get returns the item with a strongly consistent read, or ErrNotFound. It does not look at
 	// the expiry: the service does.
 	Get(ctx context.Context, id string) (*Track, error)
-	// Replace writes t whole if the stored item exists, has status from and has t.Version (the
-	// item is as it was read), and then increments t.Version as it did the stored one's; else
-	// it returns ErrConflict and writes nothing.
-	Replace(ctx context.Context, t *Track, from Status) error
+	// Replace writes next whole over old if the stored item still has old's status and version
+	// (it is as it was read), and sets next.Version to the stored one's, old's plus one; else it
+	// returns ErrConflict and writes nothing.
+	Replace(ctx context.Context, old, next *Track) error
 	// Touch sets the expiry of a ready track to to, if its expiry is still from; else ErrConflict.
 	Touch(ctx context.Context, id string, from, to time.Time) error
 	// Delete removes the item if its delete token hash is tokenHash and returns what it held;

@@ -75,11 +75,12 @@ func (f *fixture) stored(t *testing.T, id string) *track.Track {
 // setStatus moves a pending track to status with the given expiry, as processing would.
 func (f *fixture) setStatus(t *testing.T, c *track.Created, status track.Status, expires time.Time) *track.Track {
 	t.Helper()
-	next := *f.stored(t, c.Track.ID)
+	old := f.stored(t, c.Track.ID)
+	next := *old
 	next.Status = status
 	next.UploadedAt = f.clock.Now().Truncate(time.Second)
 	next.ExpiresAt = expires
-	if err := f.store.Replace(context.Background(), &next, track.StatusPending); err != nil {
+	if err := f.store.Replace(context.Background(), old, &next); err != nil {
 		t.Fatalf("store.Replace: %v", err)
 	}
 	return &next
@@ -307,7 +308,7 @@ func (u untouchable) Get(_ context.Context, id string) (*track.Track, error) {
 	return nil, track.ErrNotFound
 }
 
-func (u untouchable) Replace(context.Context, *track.Track, track.Status) error {
+func (u untouchable) Replace(context.Context, *track.Track, *track.Track) error {
 	u.t.Error("Store.Replace called")
 	return nil
 }

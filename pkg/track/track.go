@@ -57,15 +57,19 @@ type Track struct {
 	SweepAt time.Time
 
 	// Filled in by processing.
-	Duration    float64 // seconds
-	Audio       *Audio
-	Tags        *Tags
-	CoverKey    string
-	CoverType   string
-	Theme       *Theme // colours derived from the cover; nil without one
-	PreviewKey  string
-	PlaylistKey string
-	WaveformKey string
+	Duration float64 // seconds
+	// ProcessSeconds is how long the run that made the track ready took (wall clock), and
+	// DerivedBytes how much it stored next to the original: the counters of /api/stats.
+	ProcessSeconds float64
+	DerivedBytes   int64
+	Audio          *Audio
+	Tags           *Tags
+	CoverKey       string
+	CoverType      string
+	Theme          *Theme // colours derived from the cover; nil without one
+	PreviewKey     string
+	PlaylistKey    string
+	WaveformKey    string
 }
 
 // Theme is a page's colours derived from the cover art, as #rrggbb: a foreground that reads on
@@ -92,6 +96,19 @@ type Tags struct {
 	Year   int
 	Track  int
 	Genre  string
+}
+
+// StoredBytes is what t keeps in the media bucket: nothing until its original arrives, the
+// original while it is processed, the original and what was derived from it once ready, and
+// nothing once failed (a failed track's objects are deleted).
+func (t *Track) StoredBytes() int64 {
+	switch t.Status {
+	case StatusProcessing:
+		return t.Size
+	case StatusReady:
+		return t.Size + t.DerivedBytes
+	}
+	return 0
 }
 
 // Expired reports whether t is past its life at now: such a track is gone for every reader even

@@ -61,20 +61,20 @@ func (m *MemStore) Get(_ context.Context, id string) (*track.Track, error) {
 	return &c, nil
 }
 
-func (m *MemStore) Replace(_ context.Context, t *track.Track, from track.Status) error {
+func (m *MemStore) Replace(_ context.Context, old, next *track.Track) error {
 	if m.ReplaceHook != nil {
-		if err := m.ReplaceHook(t); err != nil {
+		if err := m.ReplaceHook(next); err != nil {
 			return err
 		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	old, ok := m.items[t.ID]
-	if !ok || old.Status != from || old.Version != t.Version {
+	stored, ok := m.items[next.ID]
+	if !ok || stored.Status != old.Status || stored.Version != old.Version {
 		return track.ErrConflict
 	}
-	t.Version++
-	m.items[t.ID] = clone(t)
+	next.Version = old.Version + 1
+	m.items[next.ID] = clone(next)
 	return nil
 }
 

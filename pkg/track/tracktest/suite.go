@@ -86,13 +86,13 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		next := *tr
 		next.Status = track.StatusProcessing
 		next.UploadedAt = now
-		if err := s.Replace(ctx, &next, track.StatusPending); err != nil {
+		if err := s.Replace(ctx, tr, &next); err != nil {
 			t.Fatalf("pending → processing: %v", err)
 		}
 		// The same transition again (a duplicate event) must lose and change nothing.
 		again := next
 		again.Filename = "changed.mp3"
-		if err := s.Replace(ctx, &again, track.StatusPending); !errors.Is(err, track.ErrConflict) {
+		if err := s.Replace(ctx, tr, &again); !errors.Is(err, track.ErrConflict) {
 			t.Fatalf("duplicate transition = %v, want ErrConflict", err)
 		}
 		got, _ := s.Get(ctx, tr.ID)
@@ -101,7 +101,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		}
 		// Replace never resurrects a missing item.
 		ghost := Sample("Ghost0aa", now)
-		if err := s.Replace(ctx, ghost, track.StatusPending); !errors.Is(err, track.ErrConflict) {
+		ghostNext := *ghost
+		if err := s.Replace(ctx, ghost, &ghostNext); !errors.Is(err, track.ErrConflict) {
 			t.Fatalf("Replace of a missing item = %v, want ErrConflict", err)
 		}
 		if _, err := s.Get(ctx, ghost.ID); !errors.Is(err, track.ErrNotFound) {
@@ -117,7 +118,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		}
 		a, b := *tr, *tr // two writers read the same item
 		a.Status, b.Status = track.StatusProcessing, track.StatusProcessing
-		if err := s.Replace(ctx, &a, track.StatusPending); err != nil {
+		if err := s.Replace(ctx, tr, &a); err != nil {
 			t.Fatal(err)
 		}
 		if a.Version != tr.Version+1 {
@@ -126,12 +127,14 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		// b read the same pending item; the transition from processing now needs the version
 		// a wrote, so b's stale write loses although the status matches.
 		b.LeaseUntil = now.Add(time.Hour)
-		if err := s.Replace(ctx, &b, track.StatusProcessing); !errors.Is(err, track.ErrConflict) {
+		stale := *tr
+		stale.Status = track.StatusProcessing
+		if err := s.Replace(ctx, &stale, &b); !errors.Is(err, track.ErrConflict) {
 			t.Fatalf("stale Replace = %v, want ErrConflict", err)
 		}
 		lease := a
 		lease.LeaseUntil, lease.Attempts, lease.SweepAt = now.Add(time.Hour), 1, now.Add(time.Hour)
-		if err := s.Replace(ctx, &lease, track.StatusProcessing); err != nil {
+		if err := s.Replace(ctx, &a, &lease); err != nil {
 			t.Fatalf("Replace with the current version = %v", err)
 		}
 		got, _ := s.Get(ctx, tr.ID)
@@ -178,8 +181,9 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		}
 		// A track that leaves flight leaves the index.
 		done, _ := s.Get(ctx, "DueQ01aa")
+		before := *done
 		done.Status, done.SweepAt = track.StatusReady, time.Time{}
-		if err := s.Replace(ctx, done, track.StatusProcessing); err != nil {
+		if err := s.Replace(ctx, &before, done); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := s.Due(ctx, track.StatusProcessing, now.Add(2*time.Hour)); !slices.Equal(got, []string{"DueQ02aa"}) {
@@ -199,7 +203,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		}
 		ready := *tr
 		ready.Status = track.StatusReady
-		if err := s.Replace(ctx, &ready, track.StatusPending); err != nil {
+		if err := s.Replace(ctx, tr, &ready); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Touch(ctx, tr.ID, tr.ExpiresAt, later); err != nil {
