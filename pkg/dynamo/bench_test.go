@@ -48,7 +48,9 @@ func (w *writeCounter) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.requests++
 	var in struct {
 		Item          json.RawMessage
-		TransactItems []struct{ Put *struct{ Item json.RawMessage } }
+		TransactItems []struct {
+			Put *struct{ Item json.RawMessage }
+		}
 	}
 	json.Unmarshal(body, &in)
 	switch op {

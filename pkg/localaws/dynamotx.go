@@ -300,7 +300,7 @@ func (p *TxProxy) keyNames(ctx context.Context, h http.Header, table string) ([]
 		return nil, err
 	}
 	if status != http.StatusOK {
-		return nil, fmt.Errorf("Requested resource not found: Table: %s not found", table)
+		return nil, fmt.Errorf("requested resource not found: table %s not found", table)
 	}
 	var out struct {
 		Table struct {
