@@ -36,7 +36,7 @@ FFMPEG        := node_modules/@ffmpeg-installer/linux-x64/ffmpeg
 # The browser of the end-to-end tests: Debian's Chromium (playwright-core never downloads one).
 CHROMIUM      ?= /usr/bin/chromium
 # The web app (spa/): its own package and lockfile; `npm run build` writes spa/dist.
-SPA_SRC       := $(shell find spa/src spa/public spa/scripts -type f 2>/dev/null) $(wildcard spa/index.html spa/vite.config.ts spa/tsconfig*.json)
+SPA_SRC       := $(shell find spa/src spa/public spa/scripts -type f 2>/dev/null) $(wildcard spa/index.html spa/stats.html spa/vite.config.ts spa/tsconfig*.json)
 
 export VERSITYGW_BIN := $(VERSITYGW)
 export DYNALITE_CLI  := $(CURDIR)/$(DYNALITE)
@@ -207,7 +207,7 @@ deploy: $(SITE_DIR)/index.html ## sam build, sam deploy (guided the first time) 
 
 # Hashed files first (immutable), then the stable names that import them (revalidated), and
 # nothing deleted: a page loaded before the deploy still finds the chunks it asks for. The stable
-# names include index.html, favicon.svg and robots.txt (from spa/public), all revalidated, as
+# names include index.html, stats.html, favicon.svg and robots.txt (from spa/public), all revalidated, as
 # `make dev` serves them (httpapi.Site).
 site-upload: $(SITE_DIR)/index.html ## upload the built web app to STACK's site bucket (make deploy does)
 	@test -n '$(REGION)' || { echo "make site-upload: no AWS region: set REGION=…" >&2; exit 1; }

@@ -489,15 +489,19 @@ type deployRig struct {
 	env              []string
 }
 
-// The prebuilt web app: Vite's hashed chunks, the stable entries the Go pages name, and
-// spa/public's files.
+// The prebuilt web app: Vite's hashed chunks, the stable entries the Go pages name, the stats
+// page (stats.html, which CloudFront serves at /stats) with its chart chunk, and spa/public's
+// files.
 var siteFiles = map[string]string{
 	"index.html":                   "no-cache",
+	"stats.html":                   "no-cache",
 	"favicon.svg":                  "no-cache",
 	"robots.txt":                   "no-cache",
 	"assets/track.js":              "no-cache",
 	"assets/embed.js":              "no-cache",
+	"assets/stats.js":              "no-cache",
 	"assets/app.css":               "no-cache",
+	"assets/uplot-e373440b.js":     "public, max-age=31536000, immutable",
 	"assets/index-B1a2c3D_.js":     "public, max-age=31536000, immutable",
 	"assets/hls.light-Cq9-x0Zz.js": "public, max-age=31536000, immutable",
 	"assets/index-0123abcd.css":    "public, max-age=31536000, immutable",

@@ -41,7 +41,7 @@ func TestTemplateDistribution(t *testing.T) {
 	}
 	const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 	want := map[string]string{"/api/stats": "api", "/api/*": "api", "/healthz": "api", "/t/*": "api", "/embed/*": "api", "/oembed": "api",
-		"/.well-known/*": "api", "/ap/*": "api", "/nodeinfo/*": "api"}
+		"/.well-known/*": "api", "/ap/*": "api", "/nodeinfo/*": "api", "/stats": "site"}
 	const allViewerExceptHost = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 	got := map[string]bool{}
 	for _, b := range cfn.List(cfn.Get(cfg, "CacheBehaviors")) {
@@ -63,6 +63,14 @@ func TestTemplateDistribution(t *testing.T) {
 			// Never cached: every API answer is per request (and the POST/PUT/DELETE methods pass).
 			if cfn.Scalar(cache) != cachingDisabled {
 				t.Errorf("%s cache policy = %v, want CachingDisabled", p, cache)
+			}
+		case "/stats":
+			// A page of the site, served like the default behaviour serves the upload page.
+			def := cfn.Get(cfg, "DefaultCacheBehavior")
+			for _, k := range []string{"CachePolicyId", "ResponseHeadersPolicyId", "AllowedMethods", "ViewerProtocolPolicy"} {
+				if cfn.Describe(cfn.Get(b, k)) != cfn.Describe(cfn.Get(def, k)) {
+					t.Errorf("/stats %s = %s, want the site's %s", k, cfn.Describe(cfn.Get(b, k)), cfn.Describe(cfn.Get(def, k)))
+				}
 			}
 		case "/.well-known/*", "/ap/*", "/nodeinfo/*":
 			// Federation: never cached, and every viewer header reaches the API (the inbox
@@ -182,6 +190,59 @@ console.log(JSON.stringify(out));`
 	}
 	if !associated {
 		t.Error("ApiRequestFunction is not the viewer-request function of /api/*")
+	}
+}
+
+// The site's pages function, run under Node.js as written in the template: /stats is the
+// stats page's file, stats.html, as under make dev (httpapi.Site); nothing else changes, and it
+// runs on the /stats behaviour only.
+func TestTemplateSitePagesFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	code := cfn.Scalar(tp.Properties("SitePagesFunction")["FunctionCode"])
+	if code == "" {
+		t.Fatal("SitePagesFunction has no FunctionCode")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is needed to run the CloudFront function: %v", err)
+	}
+	cases := map[string]string{
+		"/stats":           "/stats.html",
+		"/stats.html":      "/stats.html",
+		"/stats/":          "/stats/",
+		"/Stats":           "/Stats",
+		"/":                "/",
+		"/assets/stats.js": "/assets/stats.js",
+	}
+	in, _ := json.Marshal(slices.Collect(maps.Keys(cases)))
+	script := code + `
+const uris = JSON.parse(process.argv[1]);
+const out = {};
+for (const uri of uris) out[uri] = handler({viewer: {ip: '198.51.100.7'}, request: {uri, method: 'GET', querystring: {}, headers: {}}}).uri;
+console.log(JSON.stringify(out));`
+	raw, err := exec.Command(node, "-e", script, string(in)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, raw)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("output %q: %v", raw, err)
+	}
+	for uri, want := range cases {
+		if got[uri] != want {
+			t.Errorf("%s → %q, want %q", uri, got[uri], want)
+		}
+	}
+	var on []string
+	for _, b := range cfn.List(cfn.Get(tp.Properties("Distribution"), "DistributionConfig", "CacheBehaviors")) {
+		for _, fa := range cfn.List(cfn.Get(b, "FunctionAssociations")) {
+			if res, _, _ := cfn.AsGetAtt(cfn.Get(fa, "FunctionARN")); res == "SitePagesFunction" {
+				on = append(on, cfn.Scalar(cfn.Get(b, "PathPattern"))+" "+cfn.Scalar(cfn.Get(fa, "EventType")))
+			}
+		}
+	}
+	if len(on) != 1 || on[0] != "/stats viewer-request" {
+		t.Errorf("SitePagesFunction runs on %v, want the viewer requests of /stats only", on)
 	}
 }
 

@@ -10,14 +10,15 @@ import (
 	"strings"
 )
 
-// The web app (spa/, built by Vite) has three entry scripts and one stylesheet with stable names:
-// the server-rendered track and embed pages name them, so they cannot carry content hashes.
-// Everything they import is content-hashed and immutable.
+// The web app (spa/, built by Vite) has four entry scripts and one stylesheet with stable names:
+// the server-rendered track and embed pages and the two static pages (upload, stats) name them,
+// so they cannot carry content hashes. Everything they import is content-hashed and immutable.
 const (
 	assetCSS   = "/assets/app.css"
 	trackJS    = "/assets/track.js"
 	embedJS    = "/assets/embed.js"
 	uploadHTML = "index.html"
+	statsHTML  = "stats.html"
 	favicon    = "/favicon.svg"
 	robotsTxt  = "/robots.txt"
 )
@@ -35,15 +36,19 @@ const (
 	cacheRevalidate = "no-cache"
 )
 
-// Site serves the built web app from dir: the upload page at /, the files under /assets/, the
-// icon and robots.txt, and an HTML not-found page for every other path outside /api/. In AWS the
-// site bucket behind CloudFront serves the same files with the same Cache-Control (see `make
-// site-upload`) and the same headers (template.yaml's SiteHeadersPolicy).
+// Site serves the built web app from dir: the upload page at /, the stats page at /stats, the
+// files under /assets/, the icon and robots.txt, and an HTML not-found page for every other path
+// outside /api/. In AWS the site bucket behind CloudFront serves the same files with the same
+// Cache-Control (see `make site-upload`) and the same headers (template.yaml's SiteHeadersPolicy;
+// its SitePagesFunction maps /stats to stats.html).
 func Site(dir string) Group {
 	return func(s *Server, mux *http.ServeMux) {
 		fsys := os.DirFS(dir)
 		mux.Handle("/{$}", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 			s.serveApp(w, r, fsys, uploadHTML)
+		}})
+		mux.Handle("/stats", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+			s.serveApp(w, r, fsys, statsHTML)
 		}})
 		for _, name := range []string{favicon, robotsTxt} {
 			mux.Handle(name, methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +69,7 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, na
 	name = path.Clean(name)
 	info, err := fs.Stat(fsys, name)
 	if err != nil || info.IsDir() {
-		if errors.Is(err, fs.ErrNotExist) && name == uploadHTML {
+		if errors.Is(err, fs.ErrNotExist) && (name == uploadHTML || name == statsHTML) {
 			http.Error(w, "The web app is not built: run `make spa` (make dev does).", http.StatusServiceUnavailable)
 			return
 		}
@@ -79,7 +84,7 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, na
 		h.Set("Cache-Control", cacheRevalidate)
 	}
 	switch {
-	case name == uploadHTML:
+	case name == uploadHTML || name == statsHTML:
 		h.Set("Content-Security-Policy", s.CSP("'none'"))
 		h.Set("X-Frame-Options", "DENY")
 	case strings.HasPrefix(name, "assets/"):

@@ -35,6 +35,8 @@ func newSiteHarness(t *testing.T, files map[string]string) *harness {
 
 var siteFiles = map[string]string{
 	"index.html":                   "<!doctype html><title>Upload</title>",
+	"stats.html":                   "<!doctype html><title>Statistics</title>",
+	"assets/stats.js":              "console.log('stats')",
 	"assets/upload.js":             "console.log('upload')",
 	"favicon.svg":                  "<svg/>",
 	"robots.txt":                   "User-agent: *\nDisallow: /api/\n",
@@ -49,6 +51,8 @@ func TestSiteServesTheApp(t *testing.T) {
 		path, body, cache, typ string
 	}{
 		{"/", siteFiles["index.html"], "no-cache", "text/html; charset=utf-8"},
+		{"/stats", siteFiles["stats.html"], "no-cache", "text/html; charset=utf-8"},
+		{"/assets/stats.js", siteFiles["assets/stats.js"], "no-cache", "text/javascript; charset=utf-8"},
 		{"/assets/upload.js", siteFiles["assets/upload.js"], "no-cache", "text/javascript; charset=utf-8"},
 		{"/assets/app.css", siteFiles["assets/app.css"], "no-cache", "text/css; charset=utf-8"},
 		{"/favicon.svg", siteFiles["favicon.svg"], "no-cache", "image/svg+xml"},
@@ -71,19 +75,25 @@ func TestSiteServesTheApp(t *testing.T) {
 		}
 	}
 	// The upload page PUTs to the bucket: its policy allows the media origin, and nothing inline.
-	// It refuses to be framed, with both headers.
-	upload := h.do(t, "GET", "/", "").Header()
-	csp := upload.Get("Content-Security-Policy")
-	for _, d := range []string{"script-src 'self';", "connect-src 'self' https://media.example;", "frame-ancestors 'none'"} {
-		if !strings.Contains(csp, d) {
-			t.Errorf("upload page CSP %q lacks %q", csp, d)
+	// It refuses to be framed, with both headers. The stats page gets the same policy, as it
+	// does from CloudFront (SiteHeadersPolicy covers every file of the site).
+	for _, p := range []string{"/", "/stats"} {
+		hdr := h.do(t, "GET", p, "").Header()
+		csp := hdr.Get("Content-Security-Policy")
+		if want := h.srv.CSP("'none'"); csp != want {
+			t.Errorf("GET %s: CSP %q, want %q", p, csp, want)
 		}
-	}
-	if got := upload.Get("X-Frame-Options"); got != "DENY" {
-		t.Errorf("upload page X-Frame-Options = %q, want DENY", got)
-	}
-	if got := upload.Get("Access-Control-Allow-Origin"); got != "" {
-		t.Errorf("upload page Access-Control-Allow-Origin = %q, want none", got)
+		for _, d := range []string{"script-src 'self';", "connect-src 'self' https://media.example;", "frame-ancestors 'none'"} {
+			if !strings.Contains(csp, d) {
+				t.Errorf("GET %s: CSP %q lacks %q", p, csp, d)
+			}
+		}
+		if got := hdr.Get("X-Frame-Options"); got != "DENY" {
+			t.Errorf("GET %s: X-Frame-Options = %q, want DENY", p, got)
+		}
+		if got := hdr.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("GET %s: Access-Control-Allow-Origin = %q, want none", p, got)
+		}
 	}
 }
 
@@ -104,7 +114,7 @@ func TestSiteAssetsCORS(t *testing.T) {
 
 func TestSiteNotFound(t *testing.T) {
 	h := newSiteHarness(t, siteFiles)
-	for _, p := range []string{"/nope", "/assets/missing.js", "/assets/", "/t/", "/index.html/x", "/index.html"} {
+	for _, p := range []string{"/nope", "/assets/missing.js", "/assets/", "/t/", "/index.html/x", "/index.html", "/stats.html", "/stats/", "/stats/x"} {
 		rec := h.do(t, "GET", p, "")
 		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "not found") ||
 			rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {
@@ -121,16 +131,20 @@ func TestSiteNotFound(t *testing.T) {
 	}
 	// The API keeps its JSON errors.
 	wantError(t, h.do(t, "GET", "/api/nope", ""), http.StatusNotFound, track.ENotFound)
-	if rec := h.do(t, "POST", "/", ""); rec.Code != http.StatusMethodNotAllowed {
-		t.Errorf("POST / = %d, want 405", rec.Code)
+	for _, p := range []string{"/", "/stats"} {
+		if rec := h.do(t, "POST", p, ""); rec.Code != http.StatusMethodNotAllowed {
+			t.Errorf("POST %s = %d, want 405", p, rec.Code)
+		}
 	}
 }
 
 func TestSiteNotBuilt(t *testing.T) {
 	h := newSiteHarness(t, nil)
-	rec := h.do(t, "GET", "/", "")
-	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "make spa") {
-		t.Errorf("GET / without a build = %d %q, want 503 saying how to build", rec.Code, rec.Body)
+	for _, p := range []string{"/", "/stats"} {
+		rec := h.do(t, "GET", p, "")
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "make spa") {
+			t.Errorf("GET %s without a build = %d %q, want 503 saying how to build", p, rec.Code, rec.Body)
+		}
 	}
 }
 
