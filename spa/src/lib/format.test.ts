@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { expiresIn, formatBitrate, formatBytes, formatChannels, formatDuration, formatSampleRate, formatSpeed, formatTotal, percent, positionText } from './format';
+import {
+  expiresIn,
+  formatBitrate,
+  formatBytes,
+  formatChannels,
+  formatDuration,
+  formatSampleRate,
+  formatSpeed,
+  formatTotal,
+  percent,
+  positionText,
+} from './format';
 
 describe('formatDuration', () => {
   it.each([

@@ -475,6 +475,21 @@ describe('UploadQueue, files in parts', () => {
     expect(t.creates[1].req.md5).toBe('x');
   });
 
+  it('goes on in parts when the server answers a hashed file with a multipart plan (its threshold is lower)', async () => {
+    const t = new FakeTransport(); // the page's threshold: none
+    const q = new UploadQueue(t, 2);
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    t.hashes[0].d.resolve('x');
+    await flush();
+    t.creates[0].d.resolve(multipartCreated('Ab3dEf9Z'));
+    await flush();
+    expect(t.puts).toEqual([]);
+    expect(t.remembered).toEqual(['set.wav']);
+    expect(t.multiparts.map((m) => [m.created.id, m.resuming])).toEqual([['Ab3dEf9Z', false]]);
+    expect(q.items()[0]).toMatchObject({ state: 'uploading', multipart: true });
+  });
+
   it('says so when it cannot check for an earlier upload', async () => {
     const t = big();
     t.resumables.set('set.wav', new ApiError(0, 'network', 'The server could not be reached.'));

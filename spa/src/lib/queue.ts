@@ -276,11 +276,12 @@ export class UploadQueue {
       return this.update(key, { state: 'error', message: errorText(err) });
     }
     this.update(key, { created });
-    if (isCancelled() || created.upload.method !== 'PUT') {
+    if (isCancelled()) {
       await this.t.remove(created.id, created.deleteToken).catch(() => {});
-      if (isCancelled()) return this.update(key, { state: 'cancelled' });
-      return this.update(key, { state: 'error', message: 'The server asked for an upload in parts this page did not expect. Try again.' });
+      return this.update(key, { state: 'cancelled' });
     }
+    // A server whose threshold is lower wants this file in parts after all.
+    if (created.upload.method === 'MULTIPART') return this.runMultipart(key, file, type, created as MultipartCreated);
 
     // 3. Upload the bytes.
     const meter = new SpeedMeter();
@@ -305,17 +306,17 @@ export class UploadQueue {
     void this.poll(key, created.id);
   }
 
-  /** Create (or find again) and upload one file in parts. */
-  private async runMultipart(key: number, file: File, type: string): Promise<void> {
+  /** Create (or find again) and upload one file in parts; `given` is a track created already. */
+  private async runMultipart(key: number, file: File, type: string, given?: MultipartCreated): Promise<void> {
     const item = this.find(key)!;
     const isCancelled = () => this.cancelled.has(key);
     this.update(key, { state: 'uploading', progress: 0, speed: undefined, eta: undefined, multipart: true, message: undefined });
     this.cancels.set(key, () => {});
 
     // 1. An upload of this very file started here before, and still pending: carry it on.
-    let found: Resumable | null;
+    let found: Resumable | null = null;
     try {
-      found = await this.t.resumable(file);
+      if (!given) found = await this.t.resumable(file);
     } catch (err) {
       return this.update(key, { state: 'error', message: `Could not check for an earlier upload of this file: ${errorText(err)}` });
     }
@@ -333,6 +334,9 @@ export class UploadQueue {
       created = found.created;
       const stored = found.uploaded.reduce((n, p) => n + p.size, 0);
       this.update(key, { created, resumedParts: found.uploaded.length, progress: file.size ? stored / file.size : 0 });
+    } else if (given) {
+      created = given;
+      await this.t.remember(file, created).catch(() => {});
     } else {
       let c: Created;
       try {
