@@ -120,7 +120,7 @@ describe('uploadParts', () => {
     const server = new FakeServer();
     const st = storage(server);
     const progress: Array<[number, number]> = [];
-    const task = uploadParts(file, createdFor(file), false, (l, t) => progress.push([l, t]), {
+    const task = uploadParts(file, createdFor(file), null, (l, t) => progress.push([l, t]), {
       api: server, hashes: new PartHasher(file, PART), limit: 4, sendPart: st.sendPart, retryDelays: [],
     });
     // Release parts as they arrive, a few at a time, so that several are in flight together.
@@ -150,7 +150,7 @@ describe('uploadParts', () => {
     const file = fileOf(3);
     const server = new FakeServer();
     const st = storage(server);
-    const task = uploadParts(file, createdFor(file), false, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [5, 5] });
+    const task = uploadParts(file, createdFor(file), null, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [5, 5] });
     await flush();
     st.sends.find((s) => s.number === 2)!.fail(0); // the connection dropped
     st.sends.find((s) => s.number === 3)!.fail(500);
@@ -167,7 +167,7 @@ describe('uploadParts', () => {
     const file = fileOf(2);
     const server = new FakeServer();
     const st = storage(server);
-    const task = uploadParts(file, createdFor(file), false, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [5] });
+    const task = uploadParts(file, createdFor(file), null, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [5] });
     const failed = expect(task.promise).rejects.toThrow();
     await flush();
     st.sends.find((s) => s.number === 1)!.release();
@@ -181,15 +181,16 @@ describe('uploadParts', () => {
     expect([...server.stored.keys()]).toEqual([1]);
   });
 
-  it('resuming: asks storage what it holds and sends only the other parts', async () => {
+  it('resuming: sends only the parts storage did not hold', async () => {
     const file = fileOf(5);
     const server = new FakeServer();
     server.stored.set(1, '"etag-1"');
     server.stored.set(3, '"etag-3"');
     const st = storage(server, { auto: true });
-    const task = uploadParts(file, createdFor(file), true, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [] });
+    const held = [...server.stored].map(([number, etag]) => ({ number, etag, size: PART }));
+    const task = uploadParts(file, createdFor(file), held, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [] });
     await task.promise;
-    expect(server.lists).toBe(1);
+    expect(server.lists).toBe(0); // the listing given served
     expect(st.sends.map((s) => s.number).sort()).toEqual([2, 4, 5]);
     expect(server.completed).toEqual({ parts: [1, 2, 3, 4, 5].map((n) => ({ number: n, etag: `"etag-${n}"` })), md5: await md5Base64(file) });
   });
@@ -198,7 +199,7 @@ describe('uploadParts', () => {
     const file = fileOf(6);
     const server = new FakeServer();
     const st = storage(server);
-    const task = uploadParts(file, createdFor(file), false, () => {}, { api: server, hashes: new PartHasher(file, PART), limit: 3, sendPart: st.sendPart, retryDelays: [] });
+    const task = uploadParts(file, createdFor(file), null, () => {}, { api: server, hashes: new PartHasher(file, PART), limit: 3, sendPart: st.sendPart, retryDelays: [] });
     await flush();
     st.sends.find((s) => s.number === 1)!.release();
     await flush();
@@ -225,7 +226,7 @@ describe('uploadParts', () => {
     const file = fileOf(3);
     const server = new FakeServer();
     const st = storage(server);
-    const task = uploadParts(file, createdFor(file), false, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [] });
+    const task = uploadParts(file, createdFor(file), null, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [] });
     await flush();
     task.cancel();
     await expect(task.promise).rejects.toBeInstanceOf(Cancelled);
@@ -240,7 +241,7 @@ describe('uploadParts', () => {
     server.completeError = new ApiError(409, 'not_pending', 'already completed');
     server.status = 'processing';
     const st = storage(server, { auto: true });
-    const task = uploadParts(file, createdFor(file), false, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [] });
+    const task = uploadParts(file, createdFor(file), null, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [] });
     expect(await task.promise).toMatchObject({ status: 'processing' });
   });
 
@@ -249,7 +250,7 @@ describe('uploadParts', () => {
     const server = new FakeServer();
     server.completeError = new ApiError(409, 'not_pending', 'expired');
     const st = storage(server, { auto: true });
-    const task = uploadParts(file, createdFor(file), false, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [] });
+    const task = uploadParts(file, createdFor(file), null, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [] });
     await expect(task.promise).rejects.toThrow('expired');
   });
 });

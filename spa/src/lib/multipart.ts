@@ -80,13 +80,13 @@ export function describe(err: unknown): string {
 }
 
 /**
- * Uploads the file's parts to the created track and completes it. With `resuming`, storage is
- * asked first what it holds and only the other parts are sent.
+ * Uploads the file's parts to the created track and completes it. When resuming, `held` is what
+ * storage held a moment ago (GET …/parts): only the other parts are sent.
  */
 export function uploadParts(
   file: File,
   created: Created & { upload: MultipartPlan },
-  resuming: boolean,
+  held: PartsListing['uploaded'] | null,
   onProgress: (loaded: number, total: number) => void,
   opts: MultipartOptions,
 ): MultipartTask {
@@ -94,6 +94,7 @@ export function uploadParts(
   const { partSize } = created.upload;
   const { api, hashes } = opts;
   let track: Track | null = null;
+  let known = held;
 
   // Uppy's default logger writes failures to the console; the queue reports them instead.
   const uppy = new Uppy({ autoProceed: false, allowMultipleUploadBatches: false, logger: silent });
@@ -108,7 +109,12 @@ export function uploadParts(
       const p = await api.sign(id, token, { number: partNumber, md5, size: body.size }, signal);
       return { method: 'PUT', url: p.url, headers: p.headers };
     },
-    listParts: async (_file, { signal }) => (await api.list(id, token, signal)).uploaded.map((u) => ({ PartNumber: u.number, ETag: u.etag, Size: u.size })),
+    // The listing the caller just had serves the first time; after a pause storage is asked again.
+    listParts: async (_file, { signal }) => {
+      const uploaded = known ?? (await api.list(id, token, signal)).uploaded;
+      known = null;
+      return uploaded.map((u) => ({ PartNumber: u.number, ETag: u.etag, Size: u.size }));
+    },
     completeMultipartUpload: async (_file, { parts, signal }) => {
       const md5 = await hashes.wholeFile();
       const list = parts.map((p) => ({ number: p.PartNumber ?? 0, etag: p.ETag ?? '' })).sort((a, b) => a.number - b.number);
@@ -129,7 +135,7 @@ export function uploadParts(
 
   const fileId = uppy.addFile({ name: file.name, type: file.type, data: file, source: 'soundtime' });
   // Uppy resumes a file whose state names its upload: it lists the parts before sending any.
-  if (resuming) uppy.setFileState(fileId, { s3Multipart: { uploadId: id, key: id } } as never);
+  if (held) uppy.setFileState(fileId, { s3Multipart: { uploadId: id, key: id } } as never);
 
   let cancelled = false;
   let fail: (err: unknown) => void = () => {};

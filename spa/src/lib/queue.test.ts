@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, type Created, type CreateRequest, type Track } from './api';
+import { ApiError, type Created, type CreateRequest, type PartsListing, type Track } from './api';
 import type { MultipartTask } from './multipart';
 import { formatTimeLeft, SpeedMeter, UploadQueue, type MultipartCreated, type Task, type Transport, type UploadItem, type UploadTarget } from './queue';
 import type { Resumable } from './resume';
@@ -50,7 +50,7 @@ class FakeTransport implements Transport {
   multiparts: Array<{
     name: string;
     created: MultipartCreated;
-    resuming: boolean;
+    held: PartsListing['uploaded'] | null;
     progress: (l: number, t: number) => void;
     d: Deferred<Track>;
     calls: string[];
@@ -71,8 +71,8 @@ class FakeTransport implements Transport {
     this.forgotten.push(file.name);
     return Promise.resolve();
   }
-  multipart(file: File, created: MultipartCreated, resuming: boolean, progress: (l: number, t: number) => void): Promise<MultipartTask> {
-    const m = { name: file.name, created, resuming, progress, d: deferred<Track>(), calls: [] as string[] };
+  multipart(file: File, created: MultipartCreated, held: PartsListing['uploaded'] | null, progress: (l: number, t: number) => void): Promise<MultipartTask> {
+    const m = { name: file.name, created, held, progress, d: deferred<Track>(), calls: [] as string[] };
     this.multiparts.push(m);
     return Promise.resolve({
       promise: m.d.promise,
@@ -355,7 +355,7 @@ describe('UploadQueue, files in parts', () => {
     t.creates[0].d.resolve(multipartCreated('Ab3dEf9Z'));
     await flush();
     expect(t.remembered).toEqual(['set.wav']);
-    expect(t.multiparts.map((m) => [m.name, m.created.id, m.resuming])).toEqual([['set.wav', 'Ab3dEf9Z', false]]);
+    expect(t.multiparts.map((m) => [m.name, m.created.id, m.held])).toEqual([['set.wav', 'Ab3dEf9Z', null]]);
     expect(q.items()[0]).toMatchObject({ state: 'uploading', multipart: true });
 
     const m = t.multiparts[0];
@@ -401,7 +401,7 @@ describe('UploadQueue, files in parts', () => {
     await flush();
     expect(t.creates).toEqual([]);
     expect(t.remembered).toEqual([]);
-    expect(t.multiparts.map((m) => [m.created.id, m.resuming])).toEqual([['Ab3dEf9Z', true]]);
+    expect(t.multiparts.map((m) => [m.created.id, m.held?.length])).toEqual([['Ab3dEf9Z', 2]]);
     expect(q.items()[0]).toMatchObject({ state: 'uploading', resumedParts: 2, progress: 0.5, created: c });
   });
 
@@ -442,7 +442,7 @@ describe('UploadQueue, files in parts', () => {
     await flush();
     t.puts[0].d.resolve();
     await flush();
-    expect(t.multiparts.map((m) => [m.created.id, m.resuming])).toEqual([['Ab3dEf9Z', false], ['Ab3dEf9Z', true]]);
+    expect(t.multiparts.map((m) => [m.created.id, m.held?.map((p) => p.number)])).toEqual([['Ab3dEf9Z', undefined], ['Ab3dEf9Z', [1]]]);
     expect(q.items()[0]).toMatchObject({ state: 'uploading', resumedParts: 1 });
   });
 
@@ -486,7 +486,7 @@ describe('UploadQueue, files in parts', () => {
     await flush();
     expect(t.puts).toEqual([]);
     expect(t.remembered).toEqual(['set.wav']);
-    expect(t.multiparts.map((m) => [m.created.id, m.resuming])).toEqual([['Ab3dEf9Z', false]]);
+    expect(t.multiparts.map((m) => [m.created.id, m.held])).toEqual([['Ab3dEf9Z', null]]);
     expect(q.items()[0]).toMatchObject({ state: 'uploading', multipart: true });
   });
 

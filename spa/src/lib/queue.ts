@@ -6,7 +6,7 @@
 // runs in tests with a fake.
 
 import type { Check } from './sniff';
-import type { Created, CreateRequest, MultipartPlan, Track } from './api';
+import type { Created, CreateRequest, MultipartPlan, PartsListing, Track } from './api';
 import { ApiError } from './api';
 import type { MultipartTask } from './multipart';
 import { pollDelay } from './poll';
@@ -51,8 +51,8 @@ export interface Transport {
   resumable(file: File): Promise<Resumable | null>;
   remember(file: File, created: MultipartCreated): Promise<void>;
   forget(file: File): Promise<void>;
-  /** Starts sending the parts (only those storage lacks, when resuming) and completes the upload. */
-  multipart(file: File, created: MultipartCreated, resuming: boolean, onProgress: (loaded: number, total: number) => void): Promise<MultipartTask>;
+  /** Starts sending the parts (when resuming, those storage did not hold) and completes the upload. */
+  multipart(file: File, created: MultipartCreated, held: PartsListing['uploaded'] | null, onProgress: (loaded: number, total: number) => void): Promise<MultipartTask>;
 }
 
 export interface UploadOptions {
@@ -344,7 +344,9 @@ export class UploadQueue {
       } catch (err) {
         if (isCancelled()) return this.update(key, { state: 'cancelled' });
         // A server whose threshold is higher wants this file in one PUT, with its MD5 first.
-        if (err instanceof ApiError && err.code === 'invalid_md5') return this.runSingle(key, file, type);
+        if (err instanceof ApiError && (err.code === 'invalid_md5' || (err.code === 'invalid_request' && /\bmd5\b/.test(err.message)))) {
+          return this.runSingle(key, file, type);
+        }
         return this.update(key, { state: 'error', message: errorText(err) });
       }
       this.update(key, { created: c });
@@ -367,7 +369,7 @@ export class UploadQueue {
     };
     let task: MultipartTask;
     try {
-      task = await this.t.multipart(file, created, !!found, (loaded, total) => this.progressed(key, meter, loaded, total));
+      task = await this.t.multipart(file, created, found ? found.uploaded : null, (loaded, total) => this.progressed(key, meter, loaded, total));
     } catch (err) {
       if (isCancelled()) return dropped();
       return this.update(key, { state: 'error', message: `Upload failed: ${errorText(err)}`, resumable: true });

@@ -125,10 +125,10 @@ export function browserTransport(config: () => Config): Transport {
     resumable: (file) => resumes.find(file),
     remember: (file, created) => resumes.save(file, created),
     forget: (file) => resumes.forget(file),
-    multipart: async (file, created, resuming, onProgress) => {
+    multipart: async (file, created, held, onProgress) => {
       const { uploadParts } = await import('./multipart');
       const hashes = partHashesInWorker(file, created.upload.partSize);
-      const task = uploadParts(file, created, resuming, onProgress, {
+      const task = uploadParts(file, created, held, onProgress, {
         hashes,
         api: {
           sign: (id, token, part, signal) => signParts(id, token, [part], signal).then((p) => p[0]),
