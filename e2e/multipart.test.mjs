@@ -69,6 +69,9 @@ describe('uploads in parts, in Chromium', () => {
         const part = partOf(res.request());
         if (part !== null && res.status() === 200) stored.set(part, session);
         if (new URL(res.url()).pathname === '/api/tracks' && res.request().method() === 'POST' && res.status() === 201) created.push(await res.json());
+        // Read at once: Chromium drops response bodies soon after.
+        const listed = log.find((e) => e.kind === 'list' && e.req === res.request());
+        if (listed) listed.answer = await res.json().catch((err) => ({ unreadable: err.message }));
       });
       // Slow enough that Pause and the reload find the upload running: 300 MB in about 20 s.
       const cdp = await context.newCDPSession(page);
@@ -124,8 +127,8 @@ describe('uploads in parts, in Chromium', () => {
       assert.equal(log.filter((e) => e.kind === 'create').length, 1, 'the same file dropped again started a new track');
       const lists = s2.filter((e) => e.kind === 'list');
       assert.equal(lists.length, 1, `${lists.length} GET …/parts after the reload`);
-      const listing = await (await lists[0].req.response()).json();
-      const held = new Set(listing.uploaded.map((p) => p.number));
+      await h.waitFor(() => lists[0].answer, { timeout: 5000, what: 'the GET …/parts answer' });
+      const held = new Set((lists[0].answer.uploaded ?? []).map((p) => p.number));
       for (const p of storedBefore) assert.ok(held.has(p), `part ${p} was stored before the reload but GET …/parts does not list it`);
       assert.ok(held.size < plan.partCount, 'storage held every part at the resume');
       const sent = s2.filter((e) => e.kind === 'put').map((e) => e.part).sort((a, b) => a - b);
