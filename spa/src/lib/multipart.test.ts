@@ -114,7 +114,8 @@ function storage(server: FakeServer, { auto = false } = {}) {
   return { sends, sendPart, pending, max: () => maxInFlight };
 }
 
-describe('uploadParts', () => {
+// Real Uppy and real MD5 over megabytes: seconds on a loaded machine, more than vitest's 5 s default.
+describe('uploadParts', { timeout: 60_000 }, () => {
   it('sends every part with its own MD5 and size, several at once, then completes with the whole MD5', async () => {
     const file = fileOf(7);
     const server = new FakeServer();
@@ -233,6 +234,21 @@ describe('uploadParts', () => {
     await flush();
     expect(st.sends.every((s) => s.signal?.aborted || server.stored.has(s.number))).toBe(true);
     expect(server.completed).toBeNull();
+  });
+
+  it('stops at once, without retries, when the server no longer knows the upload', async () => {
+    const file = fileOf(3);
+    const server = new FakeServer();
+    let signs = 0;
+    server.sign = () => {
+      signs++;
+      return Promise.reject(new ApiError(404, 'not_found', 'This track no longer exists.'));
+    };
+    const st = storage(server);
+    const task = uploadParts(file, createdFor(file), null, () => {}, { api: server, hashes: new PartHasher(file, PART), sendPart: st.sendPart, retryDelays: [50, 50, 50] });
+    await expect(task.promise).rejects.toThrow('This track no longer exists.');
+    expect(st.sends).toEqual([]);
+    expect(signs).toBeLessThanOrEqual(3); // the parts asked for at once, never their retries
   });
 
   it('a completion whose answer was lost (409 on the retry) counts when the track moved on', async () => {

@@ -106,8 +106,14 @@ export function uploadParts(
     createMultipartUpload: () => ({ uploadId: id, key: id }),
     signPart: async (_file, { partNumber, body, signal }) => {
       const md5 = await hashes.part(partNumber);
-      const p = await api.sign(id, token, { number: partNumber, md5, size: body.size }, signal);
-      return { method: 'PUT', url: p.url, headers: p.headers };
+      try {
+        const p = await api.sign(id, token, { number: partNumber, md5, size: body.size }, signal);
+        return { method: 'PUT', url: p.url, headers: p.headers };
+      } catch (err) {
+        // The upload is gone (deleted, expired) or over (completed): retrying cannot help.
+        if (err instanceof ApiError && (err.status === 404 || err.status === 409)) queueMicrotask(() => stop(err));
+        throw err;
+      }
     },
     // The listing the caller just had serves the first time; after a pause storage is asked again.
     listParts: async (_file, { signal }) => {
@@ -139,6 +145,14 @@ export function uploadParts(
 
   let cancelled = false;
   let fail: (err: unknown) => void = () => {};
+  /** Stops for good: Uppy forgets the file, the promise rejects with err. */
+  const stop = (err: Error) => {
+    if (cancelled) return;
+    cancelled = true;
+    uppy.removeFile(fileId);
+    uppy.destroy();
+    fail(err);
+  };
   const promise = new Promise<Track>((resolve, reject) => {
     fail = reject;
     uppy.on('upload-progress', (_f, p) => {
@@ -164,12 +178,6 @@ export function uploadParts(
     resume: () => {
       if (!cancelled && paused()) uppy.pauseResume(fileId);
     },
-    cancel: () => {
-      if (cancelled) return;
-      cancelled = true;
-      uppy.removeFile(fileId);
-      uppy.destroy();
-      fail(new Cancelled());
-    },
+    cancel: () => stop(new Cancelled()),
   };
 }
