@@ -263,7 +263,9 @@ async function pageUpload(base, file) {
     }
     const seconds = (performance.now() - t0) / 1000;
     if (state.state !== 'processing' && state.state !== 'failed') throw new Error(`the upload ended ${state.state}: ${state.status}`);
-    const hwm = Math.max(...renderers(c.pid).map((pid) => field(status(pid), 'VmHWM')));
+    // The kernel's peak of the renderers still there, or the sampled peak if higher (a renderer
+    // that went away took its VmHWM with it).
+    const hwm = Math.max(rss, ...renderers(c.pid).map((pid) => field(status(pid), 'VmHWM')));
     return { seconds, heap, rss, hwm };
   } finally {
     await c.close();
