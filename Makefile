@@ -120,6 +120,12 @@ bench: tools ## run the benchmarks (several minutes): handlers, peaks, and the p
 	$(GO) build -o $(TOOLS)/bin/benchpipeline ./cmd/benchpipeline
 	taskset -c 0 $(TOOLS)/bin/benchpipeline -minutes 10 -runs 3 -rss-short 1 -rss-long 60
 
+.PHONY: bench-upload
+bench-upload: tools spa browser ## benchmark uploads in Chromium (several minutes): hash-wasm against spark-md5, 1 GB through the page against curl, the page's memory
+	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime
+	@# Node 22 (WebSocket, for a browser driven without the DevTools network domain): the lockfile's.
+	SOUNDTIME_BIN=$(TOOLS)/bin/soundtime CHROMIUM_PATH=$(CHROMIUM) $$(ls node_modules/node-linux-*/bin/node 2>/dev/null | head -1 || echo node) e2e/bench/upload.mjs
+
 .PHONY: tools
 tools: $(VERSITYGW) $(STATICCHECK) node_modules/.installed $(FFMPEG_STAMP) ## install the local servers (Versity S3 Gateway, dynalite, fauxqs), ffmpeg and staticcheck
 

@@ -295,6 +295,13 @@ func TestTemplateSiteCSP(t *testing.T) {
 	if want := srv.CSP("'none'"); got != want {
 		t.Errorf("site CSP in the template:\n  %s\nthe server's:\n  %s", got, want)
 	}
+	// The upload page hashes with WebAssembly (hash-wasm in a worker, which CloudFront serves
+	// with this policy too): both policies allow compiling it, and neither allows eval.
+	for _, csp := range []string{got, srv.CSP("'none'")} {
+		if !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval';") || strings.Contains(csp, "'unsafe-eval'") {
+			t.Errorf("CSP %q: want script-src 'self' 'wasm-unsafe-eval' and no 'unsafe-eval'", csp)
+		}
+	}
 }
 
 // The API serves only what came through the distribution, and limits uploads per viewer across

@@ -288,7 +288,7 @@ function ffmpegPath() {
   return p;
 }
 
-async function ffmpeg(args) {
+export async function ffmpeg(args) {
   try {
     await run(ffmpegPath(), ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 1 << 24 });
   } catch (err) {

@@ -84,8 +84,8 @@ func wantPageHTML(t testing.TB, rec *httptest.ResponseRecorder, status int, cach
 		}
 	}
 	csp := hd.Get("Content-Security-Policy")
-	// Scripts from this origin only: nothing inline, no eval.
-	for _, d := range []string{"default-src 'self'", "script-src 'self';", "object-src 'none'", "base-uri 'none'"} {
+	// Scripts from this origin only: nothing inline, no eval (WebAssembly may be compiled).
+	for _, d := range []string{"default-src 'self'", "script-src 'self' 'wasm-unsafe-eval';", "object-src 'none'", "base-uri 'none'"} {
 		if !strings.Contains(csp, d) {
 			t.Errorf("Content-Security-Policy = %q, want %s", csp, d)
 		}
@@ -105,8 +105,16 @@ func wantPageHTML(t testing.TB, rec *httptest.ResponseRecorder, status int, cach
 			t.Errorf("X-Frame-Options = %q, want DENY", xfo)
 		}
 	}
-	if strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "script-src 'self' ") {
-		t.Errorf("Content-Security-Policy = %q allows more scripts than this origin's", csp)
+	// The script sources are exactly these: this origin, and WebAssembly compilation (never
+	// 'unsafe-eval', which would also allow JavaScript's eval).
+	var scripts []string
+	for _, d := range strings.Split(csp, ";") {
+		if f := strings.Fields(d); len(f) > 0 && f[0] == "script-src" {
+			scripts = append(scripts, strings.Join(f[1:], " "))
+		}
+	}
+	if len(scripts) != 1 || scripts[0] != "'self' 'wasm-unsafe-eval'" {
+		t.Errorf("Content-Security-Policy = %q: script-src %q, want exactly 'self' 'wasm-unsafe-eval'", csp, scripts)
 	}
 	if b := rec.Body.String(); !strings.HasPrefix(b, "<!doctype html>") {
 		t.Errorf("body does not start with a doctype: %.80q", b)

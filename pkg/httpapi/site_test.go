@@ -83,7 +83,7 @@ func TestSiteServesTheApp(t *testing.T) {
 		if want := h.srv.CSP("'none'"); csp != want {
 			t.Errorf("GET %s: CSP %q, want %q", p, csp, want)
 		}
-		for _, d := range []string{"script-src 'self';", "connect-src 'self' https://media.example;", "frame-ancestors 'none'"} {
+		for _, d := range []string{"script-src 'self' 'wasm-unsafe-eval';", "connect-src 'self' https://media.example;", "frame-ancestors 'none'"} {
 			if !strings.Contains(csp, d) {
 				t.Errorf("GET %s: CSP %q lacks %q", p, csp, d)
 			}

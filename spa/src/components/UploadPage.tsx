@@ -5,7 +5,7 @@ import { ApiError, DEFAULT_CONFIG, deleteTrack, getConfig, trackTitle, type Conf
 import { announce } from '../lib/dom';
 import { publicOption } from '../lib/fediverse';
 import { formatBytes, formatDuration, formatSpeed, percent } from '../lib/format';
-import { UploadQueue, type UploadItem } from '../lib/queue';
+import { formatTimeLeft, UploadQueue, type UploadItem } from '../lib/queue';
 import { browserStorage, TokenStore, type StoredUpload } from '../lib/store';
 import { browserTransport } from '../lib/transport';
 import { Brand, CopyButton, EmbedCode } from './common';
@@ -20,12 +20,18 @@ function StatusLine({ item }: { item: UploadItem }) {
       return <p class="status reason">Not uploaded: {item.message}</p>;
     case 'hashing':
       return <p class="status">Hashing {percent(item.progress, 1)} %</p>;
-    case 'uploading':
+    case 'uploading': {
+      const left = formatTimeLeft(item.eta);
       return (
         <p class="status">
           {percent(item.progress, 1)} %{item.speed !== undefined ? ` · ${formatSpeed(item.speed)}` : ''}
+          {left ? ` · ${left}` : ''}
+          {item.resumedParts ? ` · resumed: ${item.resumedParts} ${item.resumedParts === 1 ? 'part was' : 'parts were'} already stored` : ''}
         </p>
       );
+    }
+    case 'paused':
+      return <p class="status">Paused at {percent(item.progress, 1)} %</p>;
     case 'processing':
       return (
         <p class="status">
@@ -43,8 +49,15 @@ function StatusLine({ item }: { item: UploadItem }) {
   }
 }
 
-function UploadRow({ item, onCancel }: { item: UploadItem; onCancel: () => void }) {
-  const busy = item.state === 'queued' || item.state === 'hashing' || item.state === 'uploading';
+interface RowActions {
+  onCancel: () => void;
+  onPause: () => void;
+  onResume: () => void;
+  onRetry: () => void;
+}
+
+function UploadRow({ item, onCancel, onPause, onResume, onRetry }: { item: UploadItem } & RowActions) {
+  const busy = item.state === 'queued' || item.state === 'hashing' || item.state === 'uploading' || item.state === 'paused';
   const c = item.created;
   const shared = c && (item.state === 'processing' || item.state === 'ready' || item.state === 'failed');
   const title = item.track ? trackTitle(item.track) : item.name;
@@ -57,8 +70,23 @@ function UploadRow({ item, onCancel }: { item: UploadItem; onCancel: () => void 
         <span class="size">{formatBytes(item.size)}</span>
       </div>
       <StatusLine item={item} />
-      {(item.state === 'hashing' || item.state === 'uploading') && (
+      {(item.state === 'hashing' || item.state === 'uploading' || item.state === 'paused') && (
         <progress max={100} value={percent(item.progress, 1)} aria-label={`${item.state === 'hashing' ? 'Hashing' : 'Uploading'} ${item.name}`} />
+      )}
+      {item.multipart && item.state === 'uploading' && item.created && (
+        <button type="button" class="button secondary pause" aria-label={`Pause upload of ${item.name}`} onClick={onPause}>
+          Pause
+        </button>
+      )}
+      {item.state === 'paused' && (
+        <button type="button" class="button primary resume" aria-label={`Resume upload of ${item.name}`} onClick={onResume}>
+          Resume
+        </button>
+      )}
+      {item.state === 'error' && item.resumable && (
+        <button type="button" class="button primary resume" aria-label={`Resume upload of ${item.name}`} onClick={onRetry}>
+          Resume
+        </button>
       )}
       {busy && (
         <button
@@ -171,6 +199,7 @@ export function UploadPage() {
         if (i.state === 'ready') announce(`${i.name} is ready`);
         if (i.state === 'failed' || i.state === 'error') announce(`${i.name}: ${i.message}`);
         if (i.state === 'cancelled') announce(`Upload of ${i.name} cancelled`);
+        if (i.state === 'paused') announce(`Upload of ${i.name} paused`);
       }
     });
   }, [queue]);
@@ -281,7 +310,14 @@ export function UploadPage() {
         {items.length > 0 && (
           <ul class="uploads" aria-label="Uploads">
             {items.map((i) => (
-              <UploadRow key={i.key} item={i} onCancel={() => queue.cancel(i.key)} />
+              <UploadRow
+                key={i.key}
+                item={i}
+                onCancel={() => queue.cancel(i.key)}
+                onPause={() => queue.pause(i.key)}
+                onResume={() => queue.resume(i.key)}
+                onRetry={() => queue.retry(i.key)}
+              />
             ))}
           </ul>
         )}

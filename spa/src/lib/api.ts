@@ -41,18 +41,51 @@ export interface CreateRequest {
   filename: string;
   type: string;
   size: number;
-  md5: string;
+  /** Required for a single PUT; a multipart upload may send it with `complete` instead. */
+  md5?: string;
   downloadable: boolean;
   public: boolean;
+}
+
+/** One PUT of the whole file, with exactly these headers. */
+export interface PutPlan {
+  method: 'PUT';
+  url: string;
+  expiresAt: string;
+  headers: Record<string, string>;
+}
+
+/** Parts of partSize bytes (the last one shorter), each signed through `parts`. */
+export interface MultipartPlan {
+  method: 'MULTIPART';
+  partSize: number;
+  partCount: number;
+  expiresAt: string;
 }
 
 export interface Created {
   id: string;
   url: string;
   status: Status;
-  upload: { method: string; url: string; expiresAt: string; headers: Record<string, string> };
+  upload: PutPlan | MultipartPlan;
   deleteToken: string;
   expiresAt: string;
+}
+
+/** A part's presigned UploadPart request: the signature binds its MD5 and length. */
+export interface SignedPart {
+  number: number;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+/** What storage holds of a multipart upload: the resume point. */
+export interface PartsListing {
+  partSize: number;
+  partCount: number;
+  uploaded: Array<{ number: number; etag: string; size: number }>;
 }
 
 export interface Config {
@@ -60,6 +93,8 @@ export interface Config {
   maxDurationSeconds: number;
   retentionDays: number;
   types: string[];
+  /** Files larger than this go up in parts; absent when the server did not say. */
+  multipartThreshold?: number;
   /**
    * The account that announces public tracks (`@tracks@HOST`); null when the server answered
    * without one (federation off); absent when the config could not be read (unknown).
@@ -84,7 +119,8 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(path: string, init?: RequestInit): Promise<T> {
+/** A request to the API: the parsed JSON answer, or an ApiError carrying the server's code and message. */
+export async function call<T>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, { ...init, headers: { Accept: 'application/json', ...(init?.headers ?? {}) } });
@@ -105,8 +141,7 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
-const trackPath = (id: string) => `/api/tracks/${encodeURIComponent(id)}`;
-
+export const trackPath = (id: string) => `/api/tracks/${encodeURIComponent(id)}`;
 export const getTrack = (id: string) => call<Track>(trackPath(id));
 
 export const createTrack = (req: CreateRequest) =>
@@ -142,6 +177,7 @@ export async function getConfig(timeoutMs = CONFIG_TIMEOUT_MS): Promise<Config> 
       maxDurationSeconds: typeof c.maxDurationSeconds === 'number' ? c.maxDurationSeconds : DEFAULT_CONFIG.maxDurationSeconds,
       retentionDays: typeof c.retentionDays === 'number' ? c.retentionDays : DEFAULT_CONFIG.retentionDays,
       types: Array.isArray(c.types) && c.types.length ? c.types.filter((t) => typeof t === 'string') : DEFAULT_CONFIG.types,
+      ...(typeof c.multipartThreshold === 'number' && c.multipartThreshold > 0 ? { multipartThreshold: c.multipartThreshold } : {}),
       fediverse: parseHandle(c.fediverse) ?? null,
     };
   } catch {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, type Created, type CreateRequest, type Track } from './api';
-import { SpeedMeter, UploadQueue, type Task, type Transport, type UploadItem, type UploadTarget } from './queue';
+import { ApiError, type Created, type CreateRequest, type PartsListing, type Track } from './api';
+import type { MultipartTask } from './multipart';
+import { formatTimeLeft, SpeedMeter, UploadQueue, type MultipartCreated, type Task, type Transport, type UploadItem, type UploadTarget } from './queue';
+import type { Resumable } from './resume';
 import type { Check } from './sniff';
 
 interface Deferred<T> {
@@ -41,6 +43,47 @@ class FakeTransport implements Transport {
   tracks = new Map<string, Array<Track | ApiError>>();
   gets: string[] = [];
   waits: number[] = [];
+  threshold = Infinity;
+  resumables = new Map<string, Resumable | Error>();
+  remembered: string[] = [];
+  forgotten: string[] = [];
+  multiparts: Array<{
+    name: string;
+    created: MultipartCreated;
+    held: PartsListing['uploaded'] | null;
+    progress: (l: number, t: number) => void;
+    d: Deferred<Track>;
+    calls: string[];
+  }> = [];
+
+  multipartThreshold() {
+    return this.threshold;
+  }
+  resumable(file: File): Promise<Resumable | null> {
+    const r = this.resumables.get(file.name);
+    return r instanceof Error ? Promise.reject(r) : Promise.resolve(r ?? null);
+  }
+  remember(file: File): Promise<void> {
+    this.remembered.push(file.name);
+    return Promise.resolve();
+  }
+  forget(file: File): Promise<void> {
+    this.forgotten.push(file.name);
+    return Promise.resolve();
+  }
+  multipart(file: File, created: MultipartCreated, held: PartsListing['uploaded'] | null, progress: (l: number, t: number) => void): Promise<MultipartTask> {
+    const m = { name: file.name, created, held, progress, d: deferred<Track>(), calls: [] as string[] };
+    this.multiparts.push(m);
+    return Promise.resolve({
+      promise: m.d.promise,
+      pause: () => m.calls.push('pause'),
+      resume: () => m.calls.push('resume'),
+      cancel: () => {
+        m.calls.push('cancel');
+        m.d.reject(new Error('cancelled'));
+      },
+    });
+  }
 
   check(file: File): Promise<Check> {
     const reason = this.refusals.get(file.name);
@@ -285,6 +328,179 @@ describe('UploadQueue', () => {
   });
 });
 
+const multipartCreated = (id: string, partCount = 4): MultipartCreated => ({
+  id,
+  url: `http://x/t/${id}`,
+  status: 'pending',
+  upload: { method: 'MULTIPART', partSize: 250, partCount, expiresAt: '' },
+  deleteToken: `token-${id}`,
+  expiresAt: '',
+});
+
+describe('UploadQueue, files in parts', () => {
+  const big = () => {
+    const t = new FakeTransport();
+    t.threshold = 500;
+    return t;
+  };
+
+  it('creates without hashing first, remembers the upload, sends the parts, shows speed and time left', async () => {
+    const t = big();
+    const uploaded: string[] = [];
+    const q = new UploadQueue(t, 2, (_i, c) => uploaded.push(c.id));
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    expect(t.hashes).toEqual([]);
+    expect(t.creates[0].req).toEqual({ filename: 'set.wav', type: 'audio/mpeg', size: 1000, downloadable: true, public: false });
+    t.creates[0].d.resolve(multipartCreated('Ab3dEf9Z'));
+    await flush();
+    expect(t.remembered).toEqual(['set.wav']);
+    expect(t.multiparts.map((m) => [m.name, m.created.id, m.held])).toEqual([['set.wav', 'Ab3dEf9Z', null]]);
+    expect(q.items()[0]).toMatchObject({ state: 'uploading', multipart: true });
+
+    const m = t.multiparts[0];
+    t.clock = 0;
+    m.progress(0, 1000);
+    t.clock = 1000;
+    m.progress(250, 1000);
+    expect(q.items()[0]).toMatchObject({ progress: 0.25, speed: 250, eta: 3 });
+
+    t.tracks.set('Ab3dEf9Z', [track('Ab3dEf9Z', 'ready')]);
+    m.d.resolve(track('Ab3dEf9Z', 'processing'));
+    await flush();
+    expect(t.forgotten).toEqual(['set.wav']);
+    expect(uploaded).toEqual(['Ab3dEf9Z']);
+    expect(states(q)).toEqual(['ready']);
+    expect(t.removes).toEqual([]);
+  });
+
+  it('pause and resume reach the upload; progress while paused is ignored', async () => {
+    const t = big();
+    const q = new UploadQueue(t, 2);
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    t.creates[0].d.resolve(multipartCreated('Ab3dEf9Z'));
+    await flush();
+    const key = q.items()[0].key;
+    q.pause(key);
+    expect(states(q)).toEqual(['paused']);
+    t.multiparts[0].progress(500, 1000);
+    expect(q.items()[0].progress).toBe(0);
+    q.pause(key); // already paused: nothing more
+    q.resume(key);
+    expect(states(q)).toEqual(['uploading']);
+    expect(t.multiparts[0].calls).toEqual(['pause', 'resume']);
+  });
+
+  it('resumes an upload this browser remembers: no new track, only the missing parts', async () => {
+    const t = big();
+    const c = multipartCreated('Ab3dEf9Z');
+    t.resumables.set('set.wav', { kind: 'pending', created: c, uploaded: [{ number: 1, etag: '"a"', size: 250 }, { number: 2, etag: '"b"', size: 250 }] });
+    const q = new UploadQueue(t, 2);
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    expect(t.creates).toEqual([]);
+    expect(t.remembered).toEqual([]);
+    expect(t.multiparts.map((m) => [m.created.id, m.held?.length])).toEqual([['Ab3dEf9Z', 2]]);
+    expect(q.items()[0]).toMatchObject({ state: 'uploading', resumedParts: 2, progress: 0.5, created: c });
+  });
+
+  it('an upload completed before the tab closed goes straight to processing', async () => {
+    const t = big();
+    t.resumables.set('set.wav', { kind: 'completed', created: multipartCreated('Ab3dEf9Z') });
+    t.tracks.set('Ab3dEf9Z', [track('Ab3dEf9Z', 'ready')]);
+    const uploaded: string[] = [];
+    const q = new UploadQueue(t, 2, (_i, c) => uploaded.push(c.id));
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    expect(t.creates).toEqual([]);
+    expect(t.multiparts).toEqual([]);
+    expect(uploaded).toEqual(['Ab3dEf9Z']);
+    expect(states(q)).toEqual(['ready']);
+  });
+
+  it('a failure keeps the track and the parts; Resume starts again from what storage holds', async () => {
+    const t = big();
+    const q = new UploadQueue(t, 1);
+    await q.add([file('set.wav', 1000), file('next.mp3', 100)], opts);
+    await flush();
+    t.creates[0].d.resolve(multipartCreated('Ab3dEf9Z'));
+    await flush();
+    t.multiparts[0].d.reject(new Error('the connection was lost'));
+    await flush();
+    expect(q.items()[0]).toMatchObject({ state: 'error', message: 'Upload stopped: the connection was lost.', resumable: true });
+    expect(t.removes).toEqual([]);
+    expect(t.forgotten).toEqual([]);
+    expect(states(q)).toEqual(['error', 'hashing']); // the slot went to the next file
+
+    t.resumables.set('set.wav', { kind: 'pending', created: multipartCreated('Ab3dEf9Z'), uploaded: [{ number: 1, etag: '"a"', size: 250 }] });
+    q.retry(q.items()[0].key);
+    expect(states(q)).toEqual(['queued', 'hashing']);
+    t.hashes[0].d.resolve('x');
+    await flush();
+    t.creates[1].d.resolve(created('bbbbbbbb'));
+    await flush();
+    t.puts[0].d.resolve();
+    await flush();
+    expect(t.multiparts.map((m) => [m.created.id, m.held?.map((p) => p.number)])).toEqual([['Ab3dEf9Z', undefined], ['Ab3dEf9Z', [1]]]);
+    expect(q.items()[0]).toMatchObject({ state: 'uploading', resumedParts: 1 });
+  });
+
+  it('cancel stops the parts, deletes the track and forgets the upload', async () => {
+    const t = big();
+    const q = new UploadQueue(t, 2);
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    t.creates[0].d.resolve(multipartCreated('Ab3dEf9Z'));
+    await flush();
+    q.pause(q.items()[0].key);
+    q.cancel(q.items()[0].key);
+    await flush();
+    expect(t.multiparts[0].calls).toEqual(['pause', 'cancel']);
+    expect(t.removes).toEqual([['Ab3dEf9Z', 'token-Ab3dEf9Z']]);
+    expect(t.forgotten).toEqual(['set.wav']);
+    expect(states(q)).toEqual(['cancelled']);
+  });
+
+  it('falls back to one PUT when the server wants the MD5 first (its threshold is higher)', async () => {
+    const t = big();
+    const q = new UploadQueue(t, 2);
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    t.creates[0].d.reject(new ApiError(400, 'invalid_md5', 'md5 is required'));
+    await flush();
+    expect(states(q)).toEqual(['hashing']);
+    t.hashes[0].d.resolve('x');
+    await flush();
+    expect(t.creates[1].req.md5).toBe('x');
+  });
+
+  it('goes on in parts when the server answers a hashed file with a multipart plan (its threshold is lower)', async () => {
+    const t = new FakeTransport(); // the page's threshold: none
+    const q = new UploadQueue(t, 2);
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    t.hashes[0].d.resolve('x');
+    await flush();
+    t.creates[0].d.resolve(multipartCreated('Ab3dEf9Z'));
+    await flush();
+    expect(t.puts).toEqual([]);
+    expect(t.remembered).toEqual(['set.wav']);
+    expect(t.multiparts.map((m) => [m.created.id, m.held])).toEqual([['Ab3dEf9Z', null]]);
+    expect(q.items()[0]).toMatchObject({ state: 'uploading', multipart: true });
+  });
+
+  it('says so when it cannot check for an earlier upload', async () => {
+    const t = big();
+    t.resumables.set('set.wav', new ApiError(0, 'network', 'The server could not be reached.'));
+    const q = new UploadQueue(t, 2);
+    await q.add([file('set.wav', 1000)], opts);
+    await flush();
+    expect(q.items()[0]).toMatchObject({ state: 'error', message: 'Could not check for an earlier upload of this file: The server could not be reached.' });
+    expect(t.creates).toEqual([]);
+  });
+});
+
 describe('SpeedMeter', () => {
   it('measures over a sliding window', () => {
     const m = new SpeedMeter(3000);
@@ -294,5 +510,25 @@ describe('SpeedMeter', () => {
     expect(m.add(2000, 2000)).toBe(1000);
     expect(m.add(4000, 8000)).toBeCloseTo(7000 / 3, 6); // the window now starts at t=1000
     expect(m.add(8000, 8000)).toBe(0); // stalled for the whole window
+  });
+});
+
+describe('formatTimeLeft', () => {
+  it.each([
+    [0, '0 s left'],
+    [0.2, '1 s left'],
+    [59, '59 s left'],
+    [60, '1 min left'],
+    [61, '2 min left'],
+    [3599, '1 h 00 min left'],
+    [59 * 60, '59 min left'],
+    [3600, '1 h 00 min left'],
+    [3600 + 5 * 60, '1 h 05 min left'],
+    [undefined, ''],
+    [-1, ''],
+    [Infinity, ''],
+    [NaN, ''],
+  ])('%s → %j', (secs, want) => {
+    expect(formatTimeLeft(secs)).toBe(want);
   });
 });
