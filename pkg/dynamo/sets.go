@@ -45,6 +45,12 @@ func IsTrack(image map[string]events.DynamoDBAttributeValue) bool {
 	return !other
 }
 
+// IsTrackItem reports whether an item of the tracks table is a track's.
+func IsTrackItem(item map[string]types.AttributeValue) bool {
+	_, other := item[kindAttr]
+	return !other
+}
+
 // SetsAPI is the part of *dynamodb.Client the sets use.
 type SetsAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
@@ -259,7 +265,7 @@ func (d *Sets) Tracks(ctx context.Context, ids []string) (map[string]*track.Trac
 			return nil, fmt.Errorf("dynamo: read %d tracks: %w", n, err)
 		}
 		for _, av := range out.Responses[d.Table] {
-			if _, other := av[kindAttr]; other {
+			if !IsTrackItem(av) {
 				continue // a set's ID: no track
 			}
 			t, err := Unmarshal(av)

@@ -73,22 +73,31 @@ func requireJSON(r *http.Request) error {
 	return track.Errorf(EUnsupportedMediaType, "the request body must be JSON, sent with Content-Type: application/json")
 }
 
-func decodeCreate(r *http.Request) (track.UploadRequest, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+// decodeBody decodes a request body of at most limit bytes holding exactly one JSON object into
+// v, or returns an EInvalidRequest error that does not echo the input.
+func decodeBody(r *http.Request, limit int64, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "could not read the request body")
+		return track.Errorf(track.EInvalidRequest, "could not read the request body")
 	}
-	if len(body) > maxRequestBody {
-		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the request body is too large")
+	if int64(len(body)) > limit {
+		return track.Errorf(track.EInvalidRequest, "the request body is too large")
 	}
-	var cr createRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&cr); err != nil {
-		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the body must be a JSON object: %s", jsonProblem(err))
+	if err := dec.Decode(v); err != nil {
+		return track.Errorf(track.EInvalidRequest, "the body must be a JSON object: %s", jsonProblem(err))
 	}
 	// More() says false before a stray ']' or '}', so ask for the next token: only EOF will do.
 	if _, err := dec.Token(); err != io.EOF {
-		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the body must hold one JSON object")
+		return track.Errorf(track.EInvalidRequest, "the body must hold one JSON object")
+	}
+	return nil
+}
+
+func decodeCreate(r *http.Request) (track.UploadRequest, error) {
+	var cr createRequest
+	if err := decodeBody(r, maxRequestBody, &cr); err != nil {
+		return track.UploadRequest{}, err
 	}
 	var missing []string
 	for name, v := range map[string]bool{"filename": cr.Filename == nil, "type": cr.Type == nil, "size": cr.Size == nil || string(cr.Size) == "null", "md5": cr.MD5 == nil} {
