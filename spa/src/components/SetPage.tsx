@@ -227,10 +227,10 @@ export function SetPage({ id }: { id: string }) {
             <Player track={track} onGone={onGone} autoPlay={started} onPhase={onPhase} />
             <div class="set-controls">
               <button type="button" class="button secondary previous" aria-label="Previous track" aria-keyshortcuts="P" disabled={previous === null} onClick={goPrevious}>
-                ⏮ Previous
+                Previous
               </button>
               <button type="button" class="button secondary next" aria-label="Next track" aria-keyshortcuts="N" disabled={next === null} onClick={goNext}>
-                Next ⏭
+                Next
               </button>
             </div>
           </section>
@@ -245,6 +245,7 @@ export function SetPage({ id }: { id: string }) {
               <button type="button" class="set-play" aria-label={`Play ${trackTitle(t)}`} disabled={!playable(t)} onClick={() => void select(i)}>
                 {i + 1}
               </button>
+              <Cover src={t.cover} title={trackTitle(t)} class="set-cover" />
               <a class="set-title" href={t.url}>
                 {trackTitle(t)}
               </a>
