@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"html/template"
 	"math"
@@ -138,6 +139,45 @@ func (s *Server) deleteSet(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// compressFrom is the number of tracks from which a set's answer goes gzipped to a client that
+// accepts it. Each track carries three signed URLs, and a URL signed with a Lambda role's
+// credentials carries its session token (about 1 kB): 1,000 tracks come to about 5 MB, near the
+// 6 MB a Lambda function may answer API Gateway with, where gzip makes them about a tenth (the
+// token repeats). docs/benchmarks.md has the numbers.
+const compressFrom = 50
+
+// gzipWriter compresses what a handler writes; Close flushes it.
+type gzipWriter struct {
+	http.ResponseWriter
+	zw *gzip.Writer
+}
+
+func (g *gzipWriter) WriteHeader(status int) {
+	h := g.Header()
+	h.Set("Content-Encoding", "gzip")
+	h.Del("Content-Length")
+	g.ResponseWriter.WriteHeader(status)
+}
+
+func (g *gzipWriter) Write(b []byte) (int, error) { return g.zw.Write(b) }
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip (a q of 0 refuses it).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q, ok := strings.CutPrefix(strings.ReplaceAll(strings.TrimSpace(params), " ", ""), "q=")
+		if !ok {
+			return true
+		}
+		f, err := strconv.ParseFloat(q, 64)
+		return err == nil && f > 0
+	}
+	return false
+}
+
 // writeSet answers with a set and its tracks' signed media, which are personal to the answer:
 // nothing caches it.
 func (s *Server) writeSet(w http.ResponseWriter, r *http.Request, v *track.SetView) {
@@ -153,6 +193,12 @@ func (s *Server) writeSet(w http.ResponseWriter, r *http.Request, v *track.SetVi
 			return
 		}
 		body.Tracks[i] = s.trackJSON(t, m)
+	}
+	w.Header().Add("Vary", "Accept-Encoding")
+	if len(v.Tracks) >= compressFrom && acceptsGzip(r) {
+		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		defer zw.Close()
+		w = &gzipWriter{ResponseWriter: w, zw: zw}
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -328,5 +331,47 @@ func TestSetPageNotReadyAndGone(t *testing.T) {
 	h.clock.Advance(testConfig.Retention + time.Hour)
 	if rec := h.do(t, "GET", "/s/"+id, ""); rec.Code != http.StatusNotFound {
 		t.Errorf("the page of a set whose tracks expired = %d", rec.Code)
+	}
+}
+
+// TestSetGzip: a large set goes gzipped to a client that accepts it, and says so; the same
+// answer as plain; a client that does not, or a small set, gets it plain.
+func TestSetGzip(t *testing.T) {
+	h := newSetsHarness(t)
+	var es []entry
+	for range 50 {
+		tr, c := h.readyCreated(t, goodBody, threeTags[0], true)
+		es = append(es, entry{tr.ID, c.DeleteToken})
+	}
+	big := h.makeSet(t, "Big", es)["id"].(string)
+	small := h.makeSet(t, "Small", es[:49])["id"].(string)
+	plain := h.do(t, "GET", "/api/sets/"+big, "")
+	if plain.Header().Get("Content-Encoding") != "" || !strings.Contains(plain.Header().Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("plain answer headers %v", plain.Header())
+	}
+	for _, ae := range []string{"gzip", "br, gzip;q=0.5", "deflate, GZIP"} {
+		rec := h.do(t, "GET", "/api/sets/"+big, "", "Accept-Encoding", ae)
+		if rec.Code != 200 || rec.Header().Get("Content-Encoding") != "gzip" || rec.Header().Get("Content-Type") != "application/json; charset=utf-8" {
+			t.Fatalf("Accept-Encoding %q: %d %v", ae, rec.Code, rec.Header())
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, plain.Body.Bytes()) {
+			t.Fatalf("Accept-Encoding %q: gunzipped answer differs (%v)", ae, err)
+		}
+		if rec.Body.Len() >= plain.Body.Len()/2 {
+			t.Errorf("gzip: %d bytes for %d", rec.Body.Len(), plain.Body.Len())
+		}
+	}
+	for _, ae := range []string{"", "identity", "gzip;q=0", "br"} {
+		if rec := h.do(t, "GET", "/api/sets/"+big, "", "Accept-Encoding", ae); rec.Header().Get("Content-Encoding") != "" {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q", ae, rec.Header().Get("Content-Encoding"))
+		}
+	}
+	if rec := h.do(t, "GET", "/api/sets/"+small, "", "Accept-Encoding", "gzip"); rec.Header().Get("Content-Encoding") != "" {
+		t.Errorf("a set of 49 tracks went gzipped")
 	}
 }
