@@ -333,8 +333,11 @@ func TestTemplateOriginVerify(t *testing.T) {
 			t.Errorf("%s ORIGIN_VERIFY_SECRET = %s, want !Sub %q", id, cfn.Describe(cfn.Get(tp.Function(id), "Environment", "Variables", "ORIGIN_VERIFY_SECRET")), ref)
 		}
 	}
-	if v := cfn.Get(tp.Function("UploadFunction"), "Environment", "Variables", "LIMITS_TABLE"); !cfn.IsRef(v, "LimitsTable") {
-		t.Errorf("UploadFunction LIMITS_TABLE = %s, want !Ref LimitsTable", cfn.Describe(v))
+	// Starting uploads and making sets (the track function's POST /api/sets) share the limit.
+	for _, id := range []string{"UploadFunction", "TrackFunction"} {
+		if v := cfn.Get(tp.Function(id), "Environment", "Variables", "LIMITS_TABLE"); !cfn.IsRef(v, "LimitsTable") {
+			t.Errorf("%s LIMITS_TABLE = %s, want !Ref LimitsTable", id, cfn.Describe(v))
+		}
 	}
 	lt := tp.Properties("LimitsTable")
 	if cfn.Scalar(cfn.Get(lt, "TimeToLiveSpecification", "AttributeName")) != "ttl" || cfn.Scalar(cfn.Get(lt, "BillingMode")) != "PAY_PER_REQUEST" || cfn.Get(lt, "StreamSpecification") != nil {

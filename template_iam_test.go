@@ -87,6 +87,7 @@ func TestTemplatePolicies(t *testing.T) {
 			{"dynamodb:DeleteItem", table, ""},
 			{"dynamodb:PutItem", table, ""},
 			{"dynamodb:BatchGetItem", table, ""},
+			{"dynamodb:UpdateItem", cfn.Describe(cfn.GetAtt("LimitsTable", "Arn")), ""},
 			{"dynamodb:UpdateItem", stats, ""},
 			{"dynamodb:BatchGetItem", stats, ""},
 			{"s3:GetObject", objects("derived/"), ""},

@@ -375,3 +375,19 @@ func TestSetGzip(t *testing.T) {
 		t.Errorf("a set of 49 tracks went gzipped")
 	}
 }
+
+// TestSetCreateRateLimited: making sets counts against the viewer's limit; a refused one writes
+// nothing.
+func TestSetCreateRateLimited(t *testing.T) {
+	h := newSetsHarness(t)
+	es := h.tracks(t, threeTags[0])
+	tb := httpapi.NewTokenBucket(60, 1)
+	tb.Now = h.clock.Now
+	h.srv.Limit = tb
+	h.makeSet(t, "First", es)
+	rec := h.do(t, "POST", "/api/sets", setBody("Second", es))
+	wantError(t, rec, http.StatusTooManyRequests, track.ERateLimited)
+	if rec.Header().Get("Retry-After") == "" || h.sets.Sets() != 1 {
+		t.Fatalf("Retry-After %q, %d sets", rec.Header().Get("Retry-After"), h.sets.Sets())
+	}
+}
