@@ -40,7 +40,7 @@ func TestTemplateDistribution(t *testing.T) {
 		t.Errorf("default behaviour goes to %q, want site", o)
 	}
 	const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-	want := map[string]string{"/api/stats": "api", "/api/*": "api", "/healthz": "api", "/t/*": "api", "/embed/*": "api", "/oembed": "api",
+	want := map[string]string{"/api/stats": "api", "/api/*": "api", "/healthz": "api", "/t/*": "api", "/s/*": "api", "/embed/*": "api", "/oembed": "api",
 		"/.well-known/*": "api", "/ap/*": "api", "/nodeinfo/*": "api", "/stats": "site"}
 	const allViewerExceptHost = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 	got := map[string]bool{}
@@ -340,8 +340,11 @@ func TestTemplateOriginVerify(t *testing.T) {
 			t.Errorf("%s ORIGIN_VERIFY_SECRET = %s, want !Sub %q", id, cfn.Describe(cfn.Get(tp.Function(id), "Environment", "Variables", "ORIGIN_VERIFY_SECRET")), ref)
 		}
 	}
-	if v := cfn.Get(tp.Function("UploadFunction"), "Environment", "Variables", "LIMITS_TABLE"); !cfn.IsRef(v, "LimitsTable") {
-		t.Errorf("UploadFunction LIMITS_TABLE = %s, want !Ref LimitsTable", cfn.Describe(v))
+	// Starting uploads and making sets (the track function's POST /api/sets) share the limit.
+	for _, id := range []string{"UploadFunction", "TrackFunction"} {
+		if v := cfn.Get(tp.Function(id), "Environment", "Variables", "LIMITS_TABLE"); !cfn.IsRef(v, "LimitsTable") {
+			t.Errorf("%s LIMITS_TABLE = %s, want !Ref LimitsTable", id, cfn.Describe(v))
+		}
 	}
 	lt := tp.Properties("LimitsTable")
 	if cfn.Scalar(cfn.Get(lt, "TimeToLiveSpecification", "AttributeName")) != "ttl" || cfn.Scalar(cfn.Get(lt, "BillingMode")) != "PAY_PER_REQUEST" || cfn.Get(lt, "StreamSpecification") != nil {
