@@ -121,6 +121,7 @@ var configParams = []struct{ env, param, def string }{
 	{"MEDIA_URL_TTL", "MediaUrlTtl", "30m"},
 	{"HLS_SEGMENT_SECONDS", "HlsSegmentSeconds", "10"},
 	{"UPLOAD_MIN_SPEED", "UploadMinSpeed", "125000"},
+	{"MULTIPART_THRESHOLD", "MultipartThreshold", "67108864"},
 	{"FEDERATION", "Federation", "true"},
 	{"FEDERATION_HANDLE", "FederationHandle", "tracks"},
 	{"FEDERATION_BLOCKED_DOMAINS", "FederationBlockedDomains", ""},

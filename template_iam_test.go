@@ -74,11 +74,19 @@ func TestTemplatePolicies(t *testing.T) {
 	stats := cfn.Describe(cfn.GetAtt("StatsTable", "Arn"))
 	actorKey := cfn.Describe(cfn.Sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/federation/actor-key"))
 	want := map[string][]grant{
+		// s3:PutObject also authorises CreateMultipartUpload, UploadPart (the signed part URLs)
+		// and CompleteMultipartUpload; a multipart upload's calls read the track, record its MD5
+		// (PutItem) and slide its deadline (UpdateItem), list its parts and abort one begun for a
+		// track that could not be written.
 		"UploadFunction": {
 			{"dynamodb:PutItem", table, ""},
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:UpdateItem", table, ""},
 			{"dynamodb:UpdateItem", cfn.Describe(cfn.GetAtt("LimitsTable", "Arn")), ""},
 			{"dynamodb:UpdateItem", stats, ""},
 			{"s3:PutObject", objects("uploads/"), ""},
+			{"s3:ListMultipartUploadParts", objects("uploads/"), ""},
+			{"s3:AbortMultipartUpload", objects("uploads/"), ""},
 		},
 		"TrackFunction": {
 			{"dynamodb:GetItem", table, ""},
@@ -132,6 +140,8 @@ func TestTemplatePolicies(t *testing.T) {
 			{"s3:ListBucket", bucket, trackPrefixes},
 			{"s3:DeleteObject", objects("uploads/"), ""},
 			{"s3:DeleteObject", objects("derived/"), ""},
+			// A pending multipart track's upload, aborted with it.
+			{"s3:AbortMultipartUpload", objects("uploads/"), ""},
 			{"dynamodb:DescribeStream", stream, ""},
 			{"dynamodb:GetRecords", stream, ""},
 			{"dynamodb:GetShardIterator", stream, ""},

@@ -87,6 +87,9 @@ type Federation struct {
 // default too (template_functions_test.go keeps them equal).
 const DefaultProcessConcurrency = 3
 
+// maxSinglePut is the largest object S3 accepts in one PUT.
+const maxSinglePut = 5 << 30
+
 // Mode says where a program runs, which decides what may be defaulted.
 type Mode int
 
@@ -142,6 +145,12 @@ func Load(getenv func(string) string, mode Mode) (Config, error) {
 		MediaURLTTL:    p.duration("MEDIA_URL_TTL", 30*time.Minute),
 		UploadMinSpeed: p.bytes("UPLOAD_MIN_SPEED", 125_000),
 		ProcessTimeout: p.duration("PROCESS_TIMEOUT", 15*time.Minute),
+		// Larger files go up in parts, several at once, resumable.
+		MultipartThreshold: p.bytes("MULTIPART_THRESHOLD", 64<<20),
+	}
+	// What is not uploaded in parts is one PUT, which S3 refuses above 5 GiB.
+	if c.Track.MultipartThreshold > maxSinglePut {
+		p.fail("MULTIPART_THRESHOLD", strconv.FormatInt(c.Track.MultipartThreshold, 10), "at most 5368709120 (5 GiB, the largest single PUT)")
 	}
 	c.MaxDuration = p.duration("MAX_DURATION", 4*time.Hour)
 	c.SegmentSeconds = int(p.bytes("HLS_SEGMENT_SECONDS", 10))

@@ -24,7 +24,7 @@ func TestDefaultsLocal(t *testing.T) {
 		"UploadURLTTL": 10 * time.Minute, "MediaURLTTL": 30 * time.Minute, "TTLSweepInterval": 30 * time.Second,
 		"SegmentSeconds": 10, "UploadMinSpeed": int64(125_000), "ProcessTimeout": 15 * time.Minute,
 		"SweepInterval": time.Minute, "ProcessConcurrency": 3, "ProcessQueueURL": "",
-		"MetricsNamespace": "Soundtime",
+		"MetricsNamespace": "Soundtime", "MultipartThreshold": int64(64 << 20),
 	}
 	got := map[string]any{
 		"PublicBaseURL": c.PublicBaseURL, "Addr": c.Addr, "DataDir": c.DataDir,
@@ -33,7 +33,7 @@ func TestDefaultsLocal(t *testing.T) {
 		"UploadURLTTL": c.Track.UploadURLTTL, "MediaURLTTL": c.Track.MediaURLTTL, "TTLSweepInterval": c.TTLSweepInterval,
 		"SegmentSeconds": c.SegmentSeconds, "UploadMinSpeed": c.Track.UploadMinSpeed, "ProcessTimeout": c.Track.ProcessTimeout,
 		"SweepInterval": c.SweepInterval, "ProcessConcurrency": c.ProcessConcurrency, "ProcessQueueURL": c.ProcessQueueURL,
-		"MetricsNamespace": c.MetricsNamespace,
+		"MetricsNamespace": c.MetricsNamespace, "MultipartThreshold": c.Track.MultipartThreshold,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -87,6 +87,9 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		{"one run at a time", map[string]string{"PROCESS_CONCURRENCY": "1"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
 		{"too many runs", map[string]string{"PROCESS_CONCURRENCY": "1001"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
 		{"runs not a number", map[string]string{"PROCESS_CONCURRENCY": "many"}, config.Local, []string{"PROCESS_CONCURRENCY"}},
+		// What is not uploaded in parts is one PUT, at most 5 GiB.
+		{"threshold past a single PUT", map[string]string{"MULTIPART_THRESHOLD": "5368709121"}, config.Local, []string{"MULTIPART_THRESHOLD"}},
+		{"threshold zero", map[string]string{"MULTIPART_THRESHOLD": "0"}, config.Local, []string{"MULTIPART_THRESHOLD"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

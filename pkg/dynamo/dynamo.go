@@ -208,6 +208,30 @@ func (s *Store) Touch(ctx context.Context, id string, from, to time.Time) error 
 	return nil
 }
 
+// Extend implements track.Store with an update conditional on the status and the expiry: it
+// never revives an item that is gone (the status test fails on a missing item) and never
+// shortens a deadline.
+func (s *Store) Extend(ctx context.Context, id string, to time.Time) error {
+	_, err := s.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.Table,
+		Key:                      key(id),
+		UpdateExpression:         aws.String("SET #ttl = :to"),
+		ConditionExpression:      aws.String("#status = :pending AND #ttl < :to"),
+		ExpressionAttributeNames: map[string]string{"#ttl": "ttl", "#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":to":      epoch(to),
+			":pending": &types.AttributeValueMemberS{Value: string(track.StatusPending)},
+		},
+	})
+	if isConditionFailed(err) {
+		return track.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("dynamo: extend %s: %w", id, err)
+	}
+	return nil
+}
+
 // Delete implements track.Store. With counters, the item is read first and deleted in one
 // transaction with the counters, on condition that it is still as read (else read again).
 func (s *Store) Delete(ctx context.Context, id, tokenHash string) (*track.Track, error) {

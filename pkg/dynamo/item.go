@@ -31,6 +31,11 @@ type item struct {
 	OriginalKey     string `dynamodbav:"originalKey"`
 	DeleteTokenHash string `dynamodbav:"deleteTokenHash"`
 
+	// A multipart upload's ID and plan; absent for a single PUT.
+	UploadID  string `dynamodbav:"uploadId,omitempty"`
+	PartSize  int64  `dynamodbav:"partSize,omitempty"`
+	PartCount int    `dynamodbav:"partCount,omitempty"`
+
 	FailureCode    string `dynamodbav:"failureCode,omitempty"`
 	FailureMessage string `dynamodbav:"failureMessage,omitempty"`
 
@@ -68,6 +73,7 @@ func Marshal(t *track.Track) (map[string]types.AttributeValue, error) {
 		MD5: t.MD5, Downloadable: t.Downloadable, Public: t.Public,
 		CreatedAt: unix(t.CreatedAt), UploadedAt: unix(t.UploadedAt), TTL: unix(t.ExpiresAt),
 		OriginalKey: t.OriginalKey, DeleteTokenHash: t.DeleteTokenHash,
+		UploadID: t.UploadID, PartSize: t.PartSize, PartCount: t.PartCount,
 		FailureCode: t.FailureCode, FailureMessage: t.FailureMessage,
 		Version: t.Version, LeaseUntil: unix(t.LeaseUntil), Attempts: t.Attempts,
 		Duration: t.Duration, ProcessSeconds: t.ProcessSeconds, DerivedBytes: t.DerivedBytes,
@@ -100,6 +106,7 @@ func Unmarshal(av map[string]types.AttributeValue) (*track.Track, error) {
 		Size: it.Size, MD5: it.MD5, Downloadable: it.Downloadable, Public: it.Public, Announced: it.Announced,
 		CreatedAt: fromUnix(it.CreatedAt), UploadedAt: fromUnix(it.UploadedAt), ExpiresAt: fromUnix(it.TTL),
 		OriginalKey: it.OriginalKey, DeleteTokenHash: it.DeleteTokenHash,
+		UploadID: it.UploadID, PartSize: it.PartSize, PartCount: it.PartCount,
 		FailureCode: it.FailureCode, FailureMessage: it.FailureMessage,
 		Version: it.Version, LeaseUntil: fromUnix(it.LeaseUntil), Attempts: it.Attempts,
 		SweepAt:  fromUnix(it.SweepAt),

@@ -82,6 +82,9 @@ func TestStatusFor(t *testing.T) {
 		{track.ENotDownloadable, 403},
 		{track.ENotReady, 409},
 		{track.ETrackFailed, 409},
+		{track.EInvalidPart, 400},
+		{track.EInvalidParts, 400},
+		{track.ENotPending, 409},
 		{track.EInternal, 500},
 		{httpapi.EMethodNotAllowed, 405},
 		// Processing failures are carried inside a failed track's body, never as the error of a
@@ -91,6 +94,7 @@ func TestStatusFor(t *testing.T) {
 		{track.ECorrupt, 500},
 		{track.ETooLong, 500},
 		{track.EProcessingFailed, 500},
+		{track.ECorruptUpload, 500},
 		// Codes nobody mapped fail loudly instead of passing as success.
 		{"no_such_code", 500},
 		{"", 500},
@@ -123,6 +127,7 @@ func (panicStore) Get(context.Context, string) (*track.Track, error) {
 }
 func (panicStore) Replace(context.Context, *track.Track, *track.Track) error { panic(panicText) }
 func (panicStore) Touch(context.Context, string, time.Time, time.Time) error { panic(panicText) }
+func (panicStore) Extend(context.Context, string, time.Time) error           { panic(panicText) }
 func (panicStore) Delete(context.Context, string, string) (*track.Track, error) {
 	panic(panicText)
 }

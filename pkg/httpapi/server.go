@@ -50,9 +50,13 @@ type Server struct {
 // Group is a set of routes that one function serves.
 type Group func(s *Server, mux *http.ServeMux)
 
-// Uploads: starting an upload (the upload function).
+// Uploads: starting an upload, and the parts of a multipart one (the upload function). Only
+// starting counts against the per-viewer limit: the calls of an upload under way are bounded by
+// its plan and need its delete token.
 func Uploads(s *Server, mux *http.ServeMux) {
 	mux.Handle("/api/tracks", methods{http.MethodPost: s.limited(s.createTrack, s.writeError)})
+	mux.Handle("/api/tracks/{id}/parts", methods{http.MethodGet: s.listParts, http.MethodPost: s.signParts})
+	mux.Handle("/api/tracks/{id}/complete", methods{http.MethodPost: s.completeUpload})
 	mux.Handle("/api/getuploadurl", s.v1Methods(methods{http.MethodGet: s.limited(s.v1GetUploadURL, s.v1Error)}))
 	mux.Handle("/api/config", methods{http.MethodGet: s.config})
 }

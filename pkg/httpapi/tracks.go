@@ -37,7 +37,7 @@ func (s *Server) createTrack(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	req, err := decodeCreate(r)
+	req, err := decodeCreate(r, s.Tracks.Config.MultipartThreshold)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -49,16 +49,25 @@ func (s *Server) createTrack(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Metrics.Emit(r.Context(), nil, metrics.C(metrics.UploadsStarted))
 	w.Header().Set("Location", "/api/tracks/"+c.Track.ID)
+	up := uploadJSON{
+		Method: c.Upload.Method, URL: c.Upload.URL,
+		ExpiresAt: rfc3339(c.Upload.ExpiresAt), Headers: c.Upload.Headers,
+	}
+	if t := c.Track; t.Multipart() {
+		// The parts are signed one call at a time (POST …/parts); the upload lives as long as
+		// the pending track, whose deadline each call moves.
+		up = uploadJSON{Method: MethodMultipart, PartSize: t.PartSize, PartCount: t.PartCount, ExpiresAt: rfc3339(t.ExpiresAt)}
+	}
 	writeJSON(w, http.StatusCreated, createdJSON{
 		ID: c.Track.ID, URL: s.shareURL(c.Track.ID), Status: string(c.Track.Status),
-		Upload: uploadJSON{
-			Method: c.Upload.Method, URL: c.Upload.URL,
-			ExpiresAt: rfc3339(c.Upload.ExpiresAt), Headers: c.Upload.Headers,
-		},
+		Upload:      up,
 		DeleteToken: c.DeleteToken,
 		ExpiresAt:   rfc3339(c.Track.ExpiresAt),
 	})
 }
+
+// MethodMultipart is the upload method of a file that goes up in parts.
+const MethodMultipart = "MULTIPART"
 
 // requireJSON refuses a request whose body is not declared as JSON, before anything reads it.
 // A cross-site HTML form can only send text/plain, multipart/form-data or
@@ -73,25 +82,41 @@ func requireJSON(r *http.Request) error {
 	return track.Errorf(EUnsupportedMediaType, "the request body must be JSON, sent with Content-Type: application/json")
 }
 
-func decodeCreate(r *http.Request) (track.UploadRequest, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+// decodeJSON decodes a body of at most limit bytes holding one JSON object into v; an error is
+// EInvalidRequest with what is wrong, never the input.
+func decodeJSON(r *http.Request, limit int64, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "could not read the request body")
+		return track.Errorf(track.EInvalidRequest, "could not read the request body")
 	}
-	if len(body) > maxRequestBody {
-		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the request body is too large")
+	if int64(len(body)) > limit {
+		return track.Errorf(track.EInvalidRequest, "the request body is too large")
 	}
-	var cr createRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&cr); err != nil {
-		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the body must be a JSON object: %s", jsonProblem(err))
+	if err := dec.Decode(v); err != nil {
+		return track.Errorf(track.EInvalidRequest, "the body must be a JSON object: %s", jsonProblem(err))
 	}
 	// More() says false before a stray ']' or '}', so ask for the next token: only EOF will do.
 	if _, err := dec.Token(); err != io.EOF {
-		return track.UploadRequest{}, track.Errorf(track.EInvalidRequest, "the body must hold one JSON object")
+		return track.Errorf(track.EInvalidRequest, "the body must hold one JSON object")
+	}
+	return nil
+}
+
+// decodeCreate decodes a create request. md5 may be absent for a file larger than threshold
+// (a multipart upload, whose MD5 may come with its completion), and only then.
+func decodeCreate(r *http.Request, threshold int64) (track.UploadRequest, error) {
+	var cr createRequest
+	if err := decodeJSON(r, maxRequestBody, &cr); err != nil {
+		return track.UploadRequest{}, err
+	}
+	md5Optional := false
+	if len(cr.Size) > 0 && threshold > 0 {
+		size, err := strconv.ParseInt(string(cr.Size), 10, 64)
+		md5Optional = err == nil && size > threshold
 	}
 	var missing []string
-	for name, v := range map[string]bool{"filename": cr.Filename == nil, "type": cr.Type == nil, "size": cr.Size == nil || string(cr.Size) == "null", "md5": cr.MD5 == nil} {
+	for name, v := range map[string]bool{"filename": cr.Filename == nil, "type": cr.Type == nil, "size": cr.Size == nil || string(cr.Size) == "null", "md5": cr.MD5 == nil && !md5Optional} {
 		if v {
 			missing = append(missing, name)
 		}
@@ -108,8 +133,12 @@ func decodeCreate(r *http.Request) (track.UploadRequest, error) {
 	if err != nil {
 		return track.UploadRequest{}, track.Errorf(track.EInvalidSize, "size must be a whole number of bytes")
 	}
+	var md5 string
+	if cr.MD5 != nil {
+		md5 = *cr.MD5
+	}
 	return track.UploadRequest{
-		Filename: *cr.Filename, Type: *cr.Type, Size: size, MD5: *cr.MD5,
+		Filename: *cr.Filename, Type: *cr.Type, Size: size, MD5: md5,
 		Downloadable: cr.Downloadable, Public: cr.Public,
 	}, nil
 }
@@ -215,11 +244,14 @@ type createdJSON struct {
 	ExpiresAt   string     `json:"expiresAt"`
 }
 
+// uploadJSON is how to upload: one PUT (url, headers) or MULTIPART (partSize, partCount).
 type uploadJSON struct {
 	Method    string            `json:"method"`
-	URL       string            `json:"url"`
+	URL       string            `json:"url,omitempty"`
+	PartSize  int64             `json:"partSize,omitempty"`
+	PartCount int               `json:"partCount,omitempty"`
 	ExpiresAt string            `json:"expiresAt"`
-	Headers   map[string]string `json:"headers"`
+	Headers   map[string]string `json:"headers,omitempty"`
 }
 
 type downloadJSON struct {

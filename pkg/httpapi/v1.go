@@ -86,7 +86,8 @@ func (s *Server) v1GetUploadURL(w http.ResponseWriter, r *http.Request) {
 	}
 	// A '+' of base64 sent without percent-encoding arrives as a space.
 	md5 := strings.ReplaceAll(q.Get("md5"), " ", "+")
-	c, err := s.Tracks.Create(r.Context(), track.UploadRequest{
+	// v1 clients know only the one PUT, whatever the size.
+	c, err := s.Tracks.CreatePut(r.Context(), track.UploadRequest{
 		Filename: q.Get("filename"), Type: q.Get("type"), Size: size, MD5: md5,
 	})
 	if err != nil {

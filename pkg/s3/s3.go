@@ -29,12 +29,17 @@ type API interface {
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	ListParts(ctx context.Context, in *s3.ListPartsInput, opts ...func(*s3.Options)) (*s3.ListPartsOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 }
 
 // Presigner is the part of *s3.PresignClient the bucket uses.
 type Presigner interface {
 	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
 // Bucket implements track.Blobs on one bucket.
@@ -42,6 +47,9 @@ type Bucket struct {
 	API     API
 	Presign Presigner
 	Name    string
+	// PartsPage is how many parts one ListParts request asks for; 0 is S3's default (1,000).
+	// Tests lower it to see ListParts page.
+	PartsPage int32
 }
 
 // New returns a Bucket over client. The client should be built with Options (below).
@@ -252,4 +260,105 @@ func (b *Bucket) Ping(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("s3: ping %s: %w", b.Name, err)
+}
+
+// CreateMultipart implements track.Blobs. The object's type is fixed here, as a single PUT's
+// signature fixes it.
+func (b *Bucket) CreateMultipart(ctx context.Context, key, contentType string) (string, error) {
+	out, err := b.API.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b.Name, Key: &key, ContentType: &contentType})
+	if err != nil {
+		return "", fmt.Errorf("s3: create multipart upload %s: %w", key, err)
+	}
+	if aws.ToString(out.UploadId) == "" {
+		return "", fmt.Errorf("s3: create multipart upload %s: no upload ID", key)
+	}
+	return aws.ToString(out.UploadId), nil
+}
+
+// PresignPart implements track.Blobs. The signature covers Content-Length and Content-MD5, so
+// S3 itself refuses any other length or bytes (BadDigest, SignatureDoesNotMatch).
+func (b *Bucket) PresignPart(ctx context.Context, key, uploadID string, number int, size int64, md5 string, ttl time.Duration) (track.Presigned, error) {
+	n := int32(number)
+	req, err := b.Presign.PresignUploadPart(ctx, &s3.UploadPartInput{
+		Bucket: &b.Name, Key: &key, UploadId: &uploadID, PartNumber: &n,
+		ContentLength: &size, ContentMD5: &md5,
+	}, s3.WithPresignExpires(ttl))
+	if err != nil {
+		return track.Presigned{}, fmt.Errorf("s3: presign part %d of %s: %w", number, key, err)
+	}
+	exp, err := expiresAt(req.URL, ttl)
+	if err != nil {
+		return track.Presigned{}, fmt.Errorf("s3: presign part %d of %s: %w", number, key, err)
+	}
+	return track.Presigned{Method: req.Method, URL: req.URL, Headers: map[string]string{"Content-MD5": md5}, ExpiresAt: exp}, nil
+}
+
+// ListParts implements track.Blobs, page after page.
+func (b *Bucket) ListParts(ctx context.Context, key, uploadID string) ([]track.Part, error) {
+	in := &s3.ListPartsInput{Bucket: &b.Name, Key: &key, UploadId: &uploadID}
+	if b.PartsPage > 0 {
+		in.MaxParts = &b.PartsPage
+	}
+	var parts []track.Part
+	p := s3.NewListPartsPaginator(b.API, in, func(o *s3.ListPartsPaginatorOptions) { o.StopOnDuplicateToken = true })
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, multipartError(fmt.Sprintf("s3: list parts of %s", key), err)
+		}
+		for _, part := range page.Parts {
+			parts = append(parts, track.Part{Number: int(aws.ToInt32(part.PartNumber)), ETag: aws.ToString(part.ETag), Size: aws.ToInt64(part.Size)})
+		}
+	}
+	return parts, nil
+}
+
+// CompleteMultipart implements track.Blobs. S3 checks the total size too (x-amz-mp-object-size).
+func (b *Bucket) CompleteMultipart(ctx context.Context, key, uploadID string, size int64, parts []track.Part) error {
+	done := make([]types.CompletedPart, len(parts))
+	for i, p := range parts {
+		done[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.Number)), ETag: aws.String(p.ETag)}
+	}
+	_, err := b.API.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: &b.Name, Key: &key, UploadId: &uploadID,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
+		MpuObjectSize:   &size,
+	})
+	if err != nil {
+		return multipartError(fmt.Sprintf("s3: complete multipart upload %s", key), err)
+	}
+	return nil
+}
+
+// AbortMultipart implements track.Blobs: S3's NoSuchUpload (completed or aborted before) is
+// success.
+func (b *Bucket) AbortMultipart(ctx context.Context, key, uploadID string) error {
+	_, err := b.API.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &b.Name, Key: &key, UploadId: &uploadID})
+	if err = multipartError(fmt.Sprintf("s3: abort multipart upload %s", key), err); err != nil && !errors.Is(err, track.ErrNoSuchUpload) {
+		return err
+	}
+	return nil
+}
+
+// multipartError maps S3's answers about multipart uploads to track's sentinels: NoSuchUpload to
+// ErrNoSuchUpload; a part it does not hold, parts out of order, a part too small or a total
+// other than announced to ErrPartsRejected.
+func multipartError(context string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var nsu *types.NoSuchUpload
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &nsu):
+		return fmt.Errorf("%s: %w", context, track.ErrNoSuchUpload)
+	case errors.As(err, &api):
+		switch api.ErrorCode() {
+		case "NoSuchUpload":
+			return fmt.Errorf("%s: %w", context, track.ErrNoSuchUpload)
+		case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest":
+			return fmt.Errorf("%s: %w: %s", context, track.ErrPartsRejected, api.ErrorMessage())
+		}
+	}
+	return fmt.Errorf("%s: %w", context, err)
 }

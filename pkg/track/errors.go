@@ -19,6 +19,12 @@ const (
 	EForbidden       = "forbidden"
 	ENotDownloadable = "not_downloadable"
 	ENotReady        = "not_ready"
+	// Multipart uploads: a part that does not fit the upload's plan, a completion that does
+	// not list every part (or that storage refuses), a call once the upload is no longer in
+	// progress.
+	EInvalidPart  = "invalid_part"
+	EInvalidParts = "invalid_parts"
+	ENotPending   = "not_pending"
 	// ETrackFailed: the track failed; its reason is on the track.
 	ETrackFailed = "failed"
 	EInternal    = "internal"
@@ -28,6 +34,9 @@ const (
 	ENotAudio       = "not_audio"
 	ECorrupt        = "corrupt"
 	ETooLong        = "too_long"
+	// ECorruptUpload: the stored file's MD5 is not the one its uploader announced (a part of
+	// another file, a file that changed while it was being sent).
+	ECorruptUpload = "corrupt_upload"
 	// EProcessingFailed: every run died or the processing deadline passed without a result.
 	EProcessingFailed = "processing_failed"
 )
@@ -79,6 +88,11 @@ var (
 	// ErrConflict: a conditional write found the item in another state than expected (a concurrent
 	// or duplicate writer won); the write changed nothing.
 	ErrConflict = errors.New("track: conditional write lost")
+	// ErrNoSuchUpload: the multipart upload is no longer in progress (completed or aborted).
+	ErrNoSuchUpload = errors.New("track: no such multipart upload")
+	// ErrPartsRejected: storage refused to assemble the listed parts (a part it does not hold
+	// with that ETag, or a total size other than the one announced).
+	ErrPartsRejected = errors.New("track: storage refused the parts")
 )
 
 // Outcomes of an event for an original that are not failures: the caller has nothing to do, or

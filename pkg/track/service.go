@@ -30,6 +30,10 @@ type Store interface {
 	Replace(ctx context.Context, old, next *Track) error
 	// Touch sets the expiry of a ready track to to, if its expiry is still from; else ErrConflict.
 	Touch(ctx context.Context, id string, from, to time.Time) error
+	// Extend moves the expiry of a pending track to to, if its expiry is earlier; else (the
+	// track is not pending, is gone, or already lives that long) ErrConflict. It leaves the
+	// version alone, so a writer that read the track before still wins its Replace.
+	Extend(ctx context.Context, id string, to time.Time) error
 	// Delete removes the item if its delete token hash is tokenHash and returns what it held;
 	// ErrNotFound if there is no item, ErrConflict if the hash differs.
 	Delete(ctx context.Context, id, tokenHash string) (*Track, error)
@@ -59,6 +63,30 @@ type Blobs interface {
 	// DeletePrefix deletes every object under prefix and returns how many it deleted. Deleting
 	// nothing is not an error.
 	DeletePrefix(ctx context.Context, prefix string) (int, error)
+
+	// CreateMultipart begins a multipart upload of an object of type contentType at key and
+	// returns its upload ID.
+	CreateMultipart(ctx context.Context, key, contentType string) (string, error)
+	// PresignPart signs the PUT of part number of upload uploadID at key: exactly size bytes
+	// whose MD5 is md5 (base64), valid for ttl. The PUT must carry the returned headers verbatim.
+	PresignPart(ctx context.Context, key, uploadID string, number int, size int64, md5 string, ttl time.Duration) (Presigned, error)
+	// ListParts returns the parts storage holds for the upload, in ascending number, or
+	// ErrNoSuchUpload once the upload is completed or aborted.
+	ListParts(ctx context.Context, key, uploadID string) ([]Part, error)
+	// CompleteMultipart assembles parts (ascending numbers) into the object at key, which must
+	// come to size bytes. ErrNoSuchUpload: the upload is no longer in progress (completed
+	// before, or aborted). ErrPartsRejected: storage refused the list.
+	CompleteMultipart(ctx context.Context, key, uploadID string, size int64, parts []Part) error
+	// AbortMultipart discards the upload and every part of it. Aborting an upload that is no
+	// longer in progress is not an error.
+	AbortMultipart(ctx context.Context, key, uploadID string) error
+}
+
+// Part is one stored part of a multipart upload.
+type Part struct {
+	Number int
+	ETag   string // as storage answers it, quotes included
+	Size   int64
 }
 
 // PutOptions are the headers stored with an object.
@@ -106,6 +134,13 @@ type Config struct {
 	// ProcessTimeout (PROCESS_TIMEOUT) bounds one processing run: the process function's timeout.
 	// A run holds its track's lease this long, and processing ends within three of them.
 	ProcessTimeout time.Duration
+	// MultipartThreshold (MULTIPART_THRESHOLD): a file larger than this many bytes is uploaded
+	// in parts. 0 uploads every file in one PUT.
+	MultipartThreshold int64
+	// MinPartSize is the smallest part size a plan may choose, a whole number of MiB: 0 means
+	// DefaultMinPartSize. Not configurable from the environment; tests lower it to S3's
+	// minimum to upload small files in several parts.
+	MinPartSize int64
 }
 
 // maxUploadWindow caps how long an upload URL lives however slow the promised rate: URLs signed
@@ -157,9 +192,21 @@ type Created struct {
 }
 
 // Create validates r, allocates a fresh ID with a conditional insert (retrying on collision),
-// and signs the upload. On any error nothing has been written.
+// and signs the upload: one PUT, or for a file over MultipartThreshold a multipart upload begun
+// in storage, whose parts SignParts signs. On any error nothing has been written.
 func (s *Service) Create(ctx context.Context, r UploadRequest) (*Created, error) {
-	u, err := Validate(r, s.Config.MaxUploadBytes)
+	return s.create(ctx, r, s.Config.MultipartThreshold > 0 && r.Size > s.Config.MultipartThreshold)
+}
+
+// CreatePut is Create with one PUT whatever the size: Soundtime v1 clients know nothing else.
+func (s *Service) CreatePut(ctx context.Context, r UploadRequest) (*Created, error) {
+	return s.create(ctx, r, false)
+}
+
+func (s *Service) create(ctx context.Context, r UploadRequest, multipart bool) (*Created, error) {
+	// A multipart upload's MD5 may come with its completion, so that hashing and sending the
+	// parts overlap.
+	u, err := validate(r, s.Config.MaxUploadBytes, multipart)
 	if err != nil {
 		return nil, err
 	}
@@ -189,12 +236,26 @@ func (s *Service) Create(ctx context.Context, r UploadRequest) (*Created, error)
 			// case it never does (an upload that storage accepted is always processed).
 			SweepAt: now.Add(pendingSweepDelay),
 		}
-		// Sign first: it is local computation, and a failure then leaves nothing behind.
-		up, err := s.Blobs.PresignPut(ctx, t.OriginalKey, t.Type, t.Size, t.MD5, urlTTL)
-		if err != nil {
-			return nil, fmt.Errorf("track: sign upload %s: %w", id, err)
+		var up Presigned
+		if multipart {
+			if err := s.beginMultipart(ctx, t); err != nil {
+				return nil, err
+			}
+		} else {
+			// Sign first: it is local computation, and a failure then leaves nothing behind.
+			if up, err = s.Blobs.PresignPut(ctx, t.OriginalKey, t.Type, t.Size, t.MD5, urlTTL); err != nil {
+				return nil, fmt.Errorf("track: sign upload %s: %w", id, err)
+			}
 		}
-		switch err := s.Store.Create(ctx, t); {
+		err = s.Store.Create(ctx, t)
+		if err != nil && multipart {
+			// The multipart upload was begun for this ID's key: nothing may stay behind. Should
+			// the abort fail too, the bucket's lifecycle rule removes it after a day.
+			if aerr := s.Blobs.AbortMultipart(context.WithoutCancel(ctx), t.OriginalKey, t.UploadID); aerr != nil && !errors.Is(err, ErrIDTaken) {
+				err = errors.Join(err, aerr)
+			}
+		}
+		switch {
 		case errors.Is(err, ErrIDTaken):
 			continue
 		case err != nil:
@@ -280,24 +341,37 @@ func (s *Service) Download(ctx context.Context, id string) (*Track, Presigned, e
 }
 
 // Delete removes a track whose delete token is token. Its objects are removed by the expiry
-// path, which the table's stream (or the local runner) triggers on the item's removal.
+// path, which the table's stream (or the local runner) triggers on the item's removal; a
+// multipart upload still in progress is aborted there too.
 func (s *Service) Delete(ctx context.Context, id, token string) (*Track, error) {
+	t, err := s.owned(ctx, id, token)
+	if err != nil {
+		return nil, err
+	}
+	old, err := s.Store.Delete(ctx, id, t.DeleteTokenHash)
+	switch {
+	case errors.Is(err, ErrConflict):
+		return nil, errForbidden
+	case err != nil:
+		return nil, err
+	}
+	return old, nil
+}
+
+var errForbidden = Errorf(EForbidden, "a valid delete token is required")
+
+// owned returns the live track id if token is its delete token: ErrNotFound for an unknown or
+// expired ID, EForbidden for a missing or wrong token.
+func (s *Service) owned(ctx context.Context, id, token string) (*Track, error) {
 	t, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	h := HashToken(token)
 	if token == "" || subtle.ConstantTimeCompare([]byte(h), []byte(t.DeleteTokenHash)) != 1 {
-		return nil, Errorf(EForbidden, "a valid delete token is required")
+		return nil, errForbidden
 	}
-	old, err := s.Store.Delete(ctx, id, h)
-	switch {
-	case errors.Is(err, ErrConflict):
-		return nil, Errorf(EForbidden, "a valid delete token is required")
-	case err != nil:
-		return nil, err
-	}
-	return old, nil
+	return t, nil
 }
 
 // HashToken returns the hex SHA-256 of a delete token. Tokens are 256 random bits, so a plain

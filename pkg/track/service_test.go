@@ -318,6 +318,11 @@ func (u untouchable) Touch(context.Context, string, time.Time, time.Time) error 
 	return nil
 }
 
+func (u untouchable) Extend(context.Context, string, time.Time) error {
+	u.t.Error("Store.Extend called")
+	return nil
+}
+
 func (u untouchable) Delete(context.Context, string, string) (*track.Track, error) {
 	u.t.Error("Store.Delete called")
 	return nil, nil
@@ -345,6 +350,15 @@ func TestMalformedIDsNeverReachTheStore(t *testing.T) {
 			}
 			if _, err := f.svc.Delete(ctx, id, "token"); !errors.Is(err, track.ErrNotFound) {
 				t.Errorf("Delete = %v, want ErrNotFound", err)
+			}
+			if _, _, err := f.svc.SignParts(ctx, id, "token", []track.PartRequest{{Number: 1}}); !errors.Is(err, track.ErrNotFound) {
+				t.Errorf("SignParts = %v, want ErrNotFound", err)
+			}
+			if _, _, err := f.svc.Parts(ctx, id, "token"); !errors.Is(err, track.ErrNotFound) {
+				t.Errorf("Parts = %v, want ErrNotFound", err)
+			}
+			if _, err := f.svc.Complete(ctx, id, "token", nil, ""); !errors.Is(err, track.ErrNotFound) {
+				t.Errorf("Complete = %v, want ErrNotFound", err)
 			}
 		})
 	}

@@ -41,6 +41,12 @@ type Track struct {
 	OriginalKey     string // uploads/{id}/{uuid}
 	DeleteTokenHash string // hex SHA-256 of the delete token; the token itself is never stored
 
+	// UploadID is the storage's multipart upload of the original (empty for a file sent in
+	// one PUT). Every part but the last is PartSize bytes, and there are PartCount parts.
+	UploadID  string
+	PartSize  int64
+	PartCount int
+
 	FailureCode    string
 	FailureMessage string
 
@@ -110,6 +116,9 @@ func (t *Track) StoredBytes() int64 {
 	}
 	return 0
 }
+
+// Multipart reports whether t's original is uploaded in parts.
+func (t *Track) Multipart() bool { return t.UploadID != "" }
 
 // Expired reports whether t is past its life at now: such a track is gone for every reader even
 // while its item still exists.

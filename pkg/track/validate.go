@@ -44,7 +44,7 @@ type Upload struct {
 	Filename     string
 	Type         string // lower case, parameters dropped
 	Size         int64
-	MD5          string // canonical base64 of 16 bytes
+	MD5          string // canonical base64 of 16 bytes; empty for a multipart upload whose MD5 comes later
 	Downloadable bool
 	Public       bool
 }
@@ -52,6 +52,11 @@ type Upload struct {
 // Validate checks r against the contract and returns the normalised upload, or an *Error whose
 // code names the first bad field. maxBytes is MAX_UPLOAD_BYTES.
 func Validate(r UploadRequest, maxBytes int64) (Upload, error) {
+	return validate(r, maxBytes, false)
+}
+
+// validate is Validate; with md5Optional (a multipart upload) an absent MD5 is no error.
+func validate(r UploadRequest, maxBytes int64, md5Optional bool) (Upload, error) {
 	if err := ValidateFilename(r.Filename); err != nil {
 		return Upload{}, err
 	}
@@ -65,9 +70,11 @@ func Validate(r UploadRequest, maxBytes int64) (Upload, error) {
 	if r.Size > maxBytes {
 		return Upload{}, Errorf(ETooLarge, "the file is larger than the %s limit", FormatBytes(maxBytes))
 	}
-	sum, err := NormalizeMD5(r.MD5)
-	if err != nil {
-		return Upload{}, err
+	var sum string
+	if !md5Optional || strings.TrimSpace(r.MD5) != "" {
+		if sum, err = NormalizeMD5(r.MD5); err != nil {
+			return Upload{}, err
+		}
 	}
 	u := Upload{Filename: r.Filename, Type: typ, Size: r.Size, MD5: sum, Downloadable: true}
 	if r.Downloadable != nil {

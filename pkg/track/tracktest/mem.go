@@ -7,6 +7,8 @@ package tracktest
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -104,6 +106,19 @@ func (m *MemStore) Touch(_ context.Context, id string, from, to time.Time) error
 	return nil
 }
 
+func (m *MemStore) Extend(_ context.Context, id string, to time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.items[id]
+	to = to.Truncate(time.Second)
+	if !ok || t.Status != track.StatusPending || !t.ExpiresAt.Before(to) {
+		return track.ErrConflict
+	}
+	t.ExpiresAt = to
+	m.items[id] = t
+	return nil
+}
+
 func (m *MemStore) Delete(_ context.Context, id, tokenHash string) (*track.Track, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -151,14 +166,17 @@ type MemBlobs struct {
 	mu      sync.Mutex
 	Objects map[string]track.ObjectInfo
 	Data    map[string][]byte
+	// Uploads are the multipart uploads in progress, by upload ID.
+	Uploads map[string]*MemUpload
 	Now     func() time.Time
 	// DeleteHook, when set, can fail DeletePrefix before it deletes anything.
 	DeleteHook func(prefix string) error
+	seq        int
 }
 
 // NewMemBlobs returns an empty bucket.
 func NewMemBlobs() *MemBlobs {
-	return &MemBlobs{Objects: map[string]track.ObjectInfo{}, Data: map[string][]byte{}, Now: time.Now}
+	return &MemBlobs{Objects: map[string]track.ObjectInfo{}, Data: map[string][]byte{}, Uploads: map[string]*MemUpload{}, Now: time.Now}
 }
 
 // PutBytes stores an object with its bytes.
@@ -288,4 +306,116 @@ func (b *MemBlobs) Head(_ context.Context, key string) (track.ObjectInfo, error)
 		return track.ObjectInfo{}, track.ErrNotFound
 	}
 	return info, nil
+}
+
+// MemUpload is a multipart upload in progress in a MemBlobs.
+type MemUpload struct {
+	Key, ContentType string
+	Parts            map[int][]byte
+}
+
+// PutPart stores a part of a multipart upload, as the PUT of a URL from PresignPart would, and
+// returns its ETag; track.ErrNoSuchUpload if the upload is not in progress.
+func (b *MemBlobs) PutPart(uploadID string, number int, data []byte) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u, ok := b.Uploads[uploadID]
+	if !ok {
+		return "", track.ErrNoSuchUpload
+	}
+	u.Parts[number] = append([]byte(nil), data...)
+	return etag(data), nil
+}
+
+func etag(data []byte) string {
+	sum := md5.Sum(data)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
+}
+
+func (b *MemBlobs) CreateMultipart(_ context.Context, key, contentType string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seq++
+	id := fmt.Sprintf("mem-upload-%d", b.seq)
+	b.Uploads[id] = &MemUpload{Key: key, ContentType: contentType, Parts: map[int][]byte{}}
+	return id, nil
+}
+
+func (b *MemBlobs) PresignPart(_ context.Context, key, uploadID string, number int, size int64, md5 string, ttl time.Duration) (track.Presigned, error) {
+	q := url.Values{"uploadId": {uploadID}, "partNumber": {fmt.Sprint(number)}, "size": {fmt.Sprint(size)}, "md5": {md5}}
+	return track.Presigned{
+		Method: "PUT", URL: "mem://bucket/" + key + "?" + q.Encode(),
+		Headers:   map[string]string{"Content-MD5": md5},
+		ExpiresAt: b.Now().Add(ttl).UTC().Truncate(time.Second),
+	}, nil
+}
+
+func (b *MemBlobs) upload(key, uploadID string) (*MemUpload, error) {
+	u, ok := b.Uploads[uploadID]
+	if !ok || u.Key != key {
+		return nil, track.ErrNoSuchUpload
+	}
+	return u, nil
+}
+
+func (b *MemBlobs) ListParts(_ context.Context, key, uploadID string) ([]track.Part, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u, err := b.upload(key, uploadID)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]track.Part, 0, len(u.Parts))
+	for n, data := range u.Parts {
+		parts = append(parts, track.Part{Number: n, ETag: etag(data), Size: int64(len(data))})
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].Number < parts[j].Number })
+	return parts, nil
+}
+
+// CompleteMultipart checks what S3 checks: every listed part is stored with that ETag, in
+// ascending order, and they come to size bytes. It does not hold parts to S3's 5 MiB minimum.
+func (b *MemBlobs) CompleteMultipart(_ context.Context, key, uploadID string, size int64, parts []track.Part) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u, err := b.upload(key, uploadID)
+	if err != nil {
+		return err
+	}
+	var whole []byte
+	for i, p := range parts {
+		data, ok := u.Parts[p.Number]
+		if !ok || etag(data) != p.ETag || (i > 0 && p.Number <= parts[i-1].Number) {
+			return track.ErrPartsRejected
+		}
+		whole = append(whole, data...)
+	}
+	if int64(len(whole)) != size {
+		return track.ErrPartsRejected
+	}
+	delete(b.Uploads, uploadID)
+	b.Objects[key] = track.ObjectInfo{Size: size, ContentType: u.ContentType}
+	b.Data[key] = whole
+	return nil
+}
+
+func (b *MemBlobs) AbortMultipart(_ context.Context, key, uploadID string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.upload(key, uploadID); err == nil {
+		delete(b.Uploads, uploadID)
+	}
+	return nil
+}
+
+// InProgress returns the keys of the multipart uploads in progress, sorted.
+func (b *MemBlobs) InProgress() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var keys []string
+	for _, u := range b.Uploads {
+		keys = append(keys, u.Key)
+	}
+	sort.Strings(keys)
+	return keys
 }
