@@ -19,7 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/soundtime/soundtime/pkg/apiclient"
 	"github.com/soundtime/soundtime/pkg/media/mediatest"
+	"github.com/soundtime/soundtime/pkg/push"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -313,5 +315,60 @@ func TestPushUsage(t *testing.T) {
 	}
 	if code, _, errOut := runPush(t, "push", "--api", "http://"+freeAddr(t), "--manifest", manifest, dir); code != 1 || !strings.Contains(errOut, "does not answer") {
 		t.Errorf("no server: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestPushResumesParts interrupts a push of a file in parts after its first part is stored; the
+// next push asks storage what it holds (GET /parts), sends only the other parts, and the track
+// is the file, byte for byte.
+func TestPushResumesParts(t *testing.T) {
+	s := pushStack(t)
+	path := filepath.Join(t.TempDir(), "Long Piece.wav")
+	b, err := os.ReadFile(mediatest.Generate(t, mediatest.Dir(t), mediatest.Spec{Format: "wav", Seconds: 120}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	manifest := &push.Manifest{Path: filepath.Join(t.TempDir(), "manifest.json")}
+	var out, errOut bytes.Buffer
+	opt := push.Options{
+		Client: apiclient.New(s.URL), Manifest: manifest, Paths: []string{path},
+		PartsInFlight: 1, Stdout: &out, Stderr: &errOut,
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sent []int
+	opt.AfterPart = func(_ push.File, n int) { sent = append(sent, n); cancel() }
+	rep, err := push.Run(ctx, opt)
+	if err != nil || !rep.Interrupted || !slices.Equal(sent, []int{1}) {
+		t.Fatalf("first push: %+v %v, parts %v\n%s", rep, err, sent, errOut.String())
+	}
+
+	sent = nil
+	opt.AfterPart = func(_ push.File, n int) { sent = append(sent, n) }
+	rep, err = push.Run(context.Background(), opt)
+	if err != nil || rep.Uploaded != 1 || rep.ExitCode() != 0 {
+		t.Fatalf("second push: %+v %v\n%s", rep, err, errOut.String())
+	}
+	// 21 MB in 8 MiB parts: three, of which the first was stored already.
+	if !slices.Equal(sent, []int{2, 3}) {
+		t.Errorf("the second push sent parts %v, want [2 3]", sent)
+	}
+	c := s.client(t)
+	id := idOf(rep.Links[path])
+	c.waitStatusWithin(id, "ready", 60*time.Second)
+	dl := c.do("GET", "/api/tracks/"+id+"/download", nil, nil)
+	if dl.Status != 200 {
+		t.Fatalf("download: %d %s", dl.Status, dl.Body)
+	}
+	got := c.do("GET", dl.json(t)["url"].(string), nil, nil)
+	if got.Status != 200 || !bytes.Equal(got.Body, b) {
+		t.Errorf("the track's original is %d bytes (status %d), want the file's %d", len(got.Body), got.Status, len(b))
+	}
+	if n := s.countTracks(t, ""); n != 1 {
+		t.Errorf("%d tracks, want 1", n)
 	}
 }

@@ -263,10 +263,11 @@ feed:
 	return rep, nil
 }
 
-// config reads the server's limits, which also checks that the API answers before any work.
+// config reads the server's limits, which also checks that the API answers before any work:
+// a server that does not answer is said at once (three quick tries), not after minutes.
 func (p *pusher) config(ctx context.Context) (apiclient.Config, error) {
 	var cfg apiclient.Config
-	err := p.retry(ctx, func() error {
+	err := retry(ctx, min(p.Retries, 3), p.RetryBase, p.RetryBase*2, func() error {
 		var err error
 		cfg, err = p.Client.Config(ctx)
 		return err
@@ -726,10 +727,16 @@ func (p *pusher) sendPart(ctx context.Context, fh *os.File, e *Entry, part Part,
 // been tried p.Retries times; it waits between tries, longer each time (or as long as the
 // server's Retry-After asks).
 func (p *pusher) retry(ctx context.Context, fn func() error) error {
-	wait := p.RetryBase
+	return retry(ctx, p.Retries, p.RetryBase, p.RetryMax, fn)
+}
+
+// retry runs fn at most tries times while it fails for a temporary reason, waiting from base
+// (doubling, up to most) between tries.
+func retry(ctx context.Context, tries int, base, most time.Duration, fn func() error) error {
+	wait := base
 	for try := 1; ; try++ {
 		err := fn()
-		if err == nil || ctx.Err() != nil || try >= p.Retries || !apiclient.Temporary(err) {
+		if err == nil || ctx.Err() != nil || try >= tries || !apiclient.Temporary(err) {
 			return err
 		}
 		d := wait/2 + rand.N(wait/2+1) // jitter, so that parallel tries spread out
@@ -742,7 +749,7 @@ func (p *pusher) retry(ctx context.Context, fn func() error) error {
 		case <-ctx.Done():
 			return err
 		}
-		wait = min(wait*2, p.RetryMax)
+		wait = min(wait*2, most)
 	}
 }
 
