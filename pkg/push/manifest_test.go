@@ -162,6 +162,8 @@ func TestManifestSurvivesKill(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		// However the test ends, the writer does not outlive it.
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		// Let it write for a while; the kill lands wherever the writer is.
 		deadline := time.Now().Add(10 * time.Second)
 		for {
@@ -172,7 +174,7 @@ func TestManifestSurvivesKill(t *testing.T) {
 			time.Sleep(time.Duration(round+1) * time.Millisecond)
 		}
 		cmd.Process.Kill()
-		cmd.Wait()
+		cmd.Wait() // the cleanup's second Kill and Wait then do nothing
 		if stderr.Len() > 0 {
 			t.Fatalf("writer: %s", stderr.Bytes())
 		}
