@@ -31,7 +31,8 @@ type fakeAPI struct {
 	tracks map[string]*fakeTrack
 	sets   map[string]*fakeSet
 	calls  map[string]int // "POST /api/tracks", "PUT part 3", …
-	// failPart, when set, may fail a part PUT before storing it: a status to answer (0: go on).
+	// failPart, when set, may fail a part PUT before storing it: a status to answer (0: go on,
+	// -1: cut the connection).
 	failPart func(number, try int) int
 	// failCreate, when set, may answer POST /api/tracks with a status first.
 	failCreate func(try int) int
@@ -190,7 +191,14 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(path[2])
 		f.calls[fmt.Sprintf("PUT part %d", n)]++
 		if f.failPart != nil {
-			if s := f.failPart(n, f.calls[fmt.Sprintf("PUT part %d", n)]); s != 0 {
+			switch s := f.failPart(n, f.calls[fmt.Sprintf("PUT part %d", n)]); {
+			case s < 0: // the connection is cut before any answer
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+				return
+			case s > 0:
 				w.WriteHeader(s)
 				return
 			}
@@ -286,6 +294,15 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		id := fmt.Sprintf("St%06d", f.next)
 		f.sets[id] = &fakeSet{id: id, token: "tok" + id, title: req.Title, tracks: ids}
 		reply(w, 201, map[string]any{"id": id, "url": f.srv.URL + "/s/" + id, "deleteToken": "tok" + id})
+
+	case r.Method == "DELETE" && len(path) == 3 && path[1] == "sets":
+		f.calls["DELETE set"]++
+		if s := f.sets[path[2]]; s != nil && authorized(s.token) {
+			delete(f.sets, s.id)
+			w.WriteHeader(204)
+			return
+		}
+		f.fail(w, 404, "not_found")
 
 	case r.Method == "GET" && len(path) == 3 && path[1] == "sets":
 		f.calls["GET set"]++

@@ -149,14 +149,17 @@ func TestPushResumesMultipart(t *testing.T) {
 	}
 }
 
-// TestPushRetries: failed part PUTs (server errors, twice) and rate limiting are tried again,
+// TestPushRetries: failed part PUTs (a server error, a cut connection) and rate limiting are tried again,
 // with a fresh part URL each time; a part storage refuses for good fails that file only.
 func TestPushRetries(t *testing.T) {
 	f := newFakeAPI(t, 2*mib, mib)
 	dir, _, _ := library(t)
 	f.failPart = func(n, try int) int {
-		if n == 3 && try <= 2 {
+		switch {
+		case n == 3 && try == 1:
 			return 503
+		case n == 3 && try == 2:
+			return -1
 		}
 		return 0
 	}
@@ -271,21 +274,27 @@ func TestRemove(t *testing.T) {
 
 	renamed := filepath.Join(t.TempDir(), "renamed.mp3")
 	copyTo(t, small[0], renamed)
-	if msg, err := push.Remove(context.Background(), c, manifest, renamed); err != nil || !strings.HasPrefix(msg, "deleted track Tr000001") {
+	first := idOf(r.rep.Links[small[0]])
+	if msg, err := push.Remove(context.Background(), c, manifest, renamed); err != nil || !strings.HasPrefix(msg, "deleted track "+first) {
 		t.Fatalf("rm by path: %q %v", msg, err)
 	}
-	id := r.rep.Links[small[1]][strings.LastIndex(r.rep.Links[small[1]], "/")+1:]
+	id := idOf(r.rep.Links[small[1]])
 	if msg, err := push.Remove(context.Background(), c, manifest, id); err != nil || !strings.HasPrefix(msg, "deleted track "+id) {
 		t.Fatalf("rm by id: %q %v", msg, err)
 	}
 	if _, err := push.Remove(context.Background(), c, manifest, id); err == nil {
 		t.Error("removing a forgotten ID succeeded")
 	}
-	if f.count("DELETE track") != 2 || f.stored("Tr000001") != nil {
+	if msg, err := push.Remove(context.Background(), c, manifest, idOf(r.rep.SetURL)); err != nil || !strings.HasPrefix(msg, "deleted set ") {
+		t.Fatalf("rm of the set: %q %v", msg, err)
+	}
+	if f.count("DELETE track") != 2 || f.count("DELETE set") != 1 || f.stored(first) != nil {
 		t.Errorf("requests %v", f.calls)
 	}
 	s, _ := manifest.Load()
-	if n := len(s.Servers[f.srv.URL].Tracks); n != 1 {
-		t.Errorf("%d tracks left in the manifest, want 1", n)
+	if srv := s.Servers[f.srv.URL]; len(srv.Tracks) != 1 || len(srv.Sets) != 0 {
+		t.Errorf("left in the manifest: %d tracks (want 1), %d sets (want 0)", len(srv.Tracks), len(srv.Sets))
 	}
 }
+
+func idOf(link string) string { return link[strings.LastIndex(link, "/")+1:] }
