@@ -69,6 +69,16 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 				continue
 			}
 		}
+		// A multipart upload still in progress first, so that no part lands after the purge
+		// (a PUT of a part URL signed before then answers NoSuchUpload).
+		if key, upload, ok := pendingUpload(r); ok {
+			if err := h.Blobs.AbortMultipart(ctx, key, upload); err != nil {
+				log.Error("multipart upload not aborted; the record will be retried", slog.String("id", id), slog.Any("error", err))
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+				continue
+			}
+			log.Info("multipart upload aborted", slog.String("id", id))
+		}
 		n, err := track.Purge(ctx, h.Blobs, id)
 		if err != nil {
 			log.Error("purge failed; the record will be retried", slog.String("id", id), slog.Any("error", err))
@@ -87,6 +97,23 @@ func announced(r events.DynamoDBEventRecord) bool {
 		return ok && v.DataType() == events.DataTypeBoolean && v.Boolean()
 	}
 	return flag("public") && flag("announced")
+}
+
+// pendingUpload returns the key and upload ID of the multipart upload of a removed pending
+// track; ok is false for any other track (a single PUT, or an upload already completed).
+func pendingUpload(r events.DynamoDBEventRecord) (key, upload string, ok bool) {
+	str := func(name string) string {
+		v, ok := r.Change.OldImage[name]
+		if !ok || v.DataType() != events.DataTypeString {
+			return ""
+		}
+		return v.String()
+	}
+	key, upload = str("originalKey"), str("uploadId")
+	if str("status") != string(track.StatusPending) || upload == "" || !strings.HasPrefix(key, track.UploadsPrefix) {
+		return "", "", false
+	}
+	return key, upload, true
 }
 
 func recordID(r events.DynamoDBEventRecord) (string, error) {

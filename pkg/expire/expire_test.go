@@ -205,3 +205,72 @@ func TestWithdrawAnnounced(t *testing.T) {
 		t.Fatalf("objects left: %v", keys)
 	}
 }
+
+// multipartRecord is the TTL's REMOVE of a pending multipart track whose upload is uploadID.
+func multipartRecord(t *testing.T, key, uploadID string) events.DynamoDBEventRecord {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/stream-ttl-remove-multipart.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e events.DynamoDBEvent
+	if err := json.Unmarshal(raw, &e); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Records[0]
+	r.Change.OldImage["originalKey"] = events.NewStringAttribute(key)
+	r.Change.OldImage["uploadId"] = events.NewStringAttribute(uploadID)
+	return r
+}
+
+// abortFails is a bucket whose aborts fail.
+type abortFails struct{ *tracktest.MemBlobs }
+
+func (abortFails) AbortMultipart(context.Context, string, string) error {
+	return errors.New("503 SlowDown")
+}
+
+// TestPendingMultipartUploadAborted: removing a pending multipart track aborts its upload, so no
+// parts stay billed; the record again changes nothing; a failed abort retries the record.
+func TestPendingMultipartUploadAborted(t *testing.T) {
+	ctx := context.Background()
+	b := tracktest.NewMemBlobs()
+	const key = "uploads/Ab3dEf9Z/0b8e5a3c-2f1d-4e7a-9c55-1f0e8d7b6a42"
+	upload, err := b.CreateMultipart(ctx, key, "audio/flac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PutPart(upload, 1, []byte("part one")); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := b.CreateMultipart(ctx, "uploads/Keep00aa/x", "audio/flac")
+	r := multipartRecord(t, key, upload)
+	e := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{r}}
+
+	resp, _ := handler(abortFails{b}).Handle(ctx, e)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != r.Change.SequenceNumber {
+		t.Fatalf("failures = %+v, want the record retried", resp.BatchItemFailures)
+	}
+	h := handler(b)
+	for i := range 2 {
+		if resp, err := h.Handle(ctx, e); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("handling %d: %+v %v", i+1, resp, err)
+		}
+		if _, err := b.ListParts(ctx, key, upload); !errors.Is(err, track.ErrNoSuchUpload) {
+			t.Fatalf("after handling %d the upload is still in progress: %v", i+1, err)
+		}
+	}
+	if got := b.InProgress(); !slices.Equal(got, []string{"uploads/Keep00aa/x"}) {
+		t.Errorf("uploads in progress = %q, want only another track's", got)
+	}
+	if _, err := b.PutPart(other, 1, []byte("x")); err != nil {
+		t.Errorf("another track's upload was touched: %v", err)
+	}
+
+	// A completed upload (the track was processing or ready) has nothing to abort.
+	done := multipartRecord(t, "uploads/Done00aa/x", "gone")
+	done.Change.OldImage["status"] = events.NewStringAttribute("ready")
+	if resp, err := handler(abortFails{b}).Handle(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{done}}); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("a ready multipart track: %+v %v (no abort should be tried)", resp, err)
+	}
+}

@@ -110,9 +110,18 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 	return nil
 }
 
-var errSizeChanged = errors.New("process: the original's size changed")
+// copyBuffer is the size of the reads that copy an original to disk: large enough that hashing
+// and writing work on big blocks (BenchmarkFetch).
+const copyBuffer = 256 << 10
 
-// fetch streams the original into dir, never holding it in memory, and checks its size.
+var (
+	errSizeChanged = errors.New("process: the original's size changed")
+	errMD5Mismatch = errors.New("process: the original's MD5 is not the one announced")
+)
+
+// fetch streams the original into dir, never holding it in memory, and checks its size. The
+// original of a multipart upload is hashed on the way (no single signature covered its whole
+// bytes, as Content-MD5 covers a single PUT's) and checked against the MD5 its uploader gave.
 func (h *Handler) fetch(ctx context.Context, t *track.Track, dir string) (string, error) {
 	body, _, err := h.Blobs.Get(ctx, t.OriginalKey)
 	if err != nil {
@@ -124,15 +133,28 @@ func (h *Handler) fetch(ctx context.Context, t *track.Track, dir string) (string
 	if err != nil {
 		return "", fmt.Errorf("process: %w", err)
 	}
-	n, err := io.Copy(f, io.LimitReader(body, t.Size+1))
+	var sum *md5Behind
+	var w io.Writer = f
+	if t.Multipart() && t.MD5 != "" {
+		sum = newMD5Behind()
+		w = io.MultiWriter(f, sum)
+	}
+	n, err := io.CopyBuffer(w, io.LimitReader(body, t.Size+1), make([]byte, copyBuffer))
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	got := ""
+	if sum != nil {
+		got = sum.Base64()
 	}
 	if err != nil {
 		return "", fmt.Errorf("process: download %s: %w", t.OriginalKey, err)
 	}
 	if n != t.Size {
 		return "", errSizeChanged
+	}
+	if sum != nil && got != t.MD5 {
+		return "", errMD5Mismatch
 	}
 	return path, nil
 }
@@ -267,6 +289,8 @@ func classify(err error, maxDuration time.Duration) *fault {
 		return nil
 	case errors.Is(err, errSizeChanged):
 		return &fault{track.EUploadMismatch, "The uploaded file is not the one announced. Upload it again."}
+	case errors.Is(err, errMD5Mismatch):
+		return &fault{track.ECorruptUpload, "The uploaded parts do not add up to the file announced (its MD5 differs): a part may come from another file, or the file changed while it was sent. Upload it again."}
 	case errors.Is(err, media.ErrNotAudio):
 		return &fault{track.ENotAudio, "This file is not audio Soundtime can play. Upload an MP3, FLAC, Ogg Vorbis, Opus, WAV, AIFF, M4A/AAC or WebM file."}
 	case errors.Is(err, media.ErrTooLong):

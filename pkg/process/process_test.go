@@ -300,3 +300,68 @@ func TestTransientErrorIsReturnedForRetry(t *testing.T) {
 		t.Fatalf("status = %s", s)
 	}
 }
+
+// multipart uploads data as a multipart upload completed with md5 (the whole file's, as its
+// uploader computed it) and returns the track and the completion's event.
+func (f *fixture) multipart(t *testing.T, data []byte, md5 string) (*track.Track, events.S3Event) {
+	t.Helper()
+	ctx := context.Background()
+	f.svc.Config.MultipartThreshold, f.svc.Config.MinPartSize = 1000, 1<<20
+	c, err := f.svc.Create(ctx, track.UploadRequest{Filename: "set.mp3", Type: "audio/mpeg", Size: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Track.Multipart() || c.Track.PartCount != 1 {
+		t.Fatalf("track %+v, want a multipart upload of one part", c.Track)
+	}
+	etag, err := f.blobs.PutPart(c.Track.UploadID, 1, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := f.svc.Complete(ctx, c.Track.ID, c.DeleteToken, []track.Part{{Number: 1, ETag: etag}}, md5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, event(t, "media", tr.OriginalKey, "ObjectCreated:CompleteMultipartUpload")
+}
+
+func md5b64(b []byte) string {
+	sum := md5.Sum(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// TestMultipartUploadChecksTheWholeMD5: no signature covered a multipart upload's whole bytes,
+// so processing hashes them as it reads them: the right MD5 makes the track ready, another one
+// fails it corrupt_upload with every object gone. The completion's event twice changes nothing.
+func TestMultipartUploadChecksTheWholeMD5(t *testing.T) {
+	data := song(t)
+	t.Run("right md5", func(t *testing.T) {
+		f := newFixture(t)
+		tr, e := f.multipart(t, data, md5b64(data))
+		for i := range 2 {
+			if err := f.h.Handle(context.Background(), e); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := f.store.Get(context.Background(), tr.ID)
+			if got.Status != track.StatusReady || got.Version != 4 {
+				t.Fatalf("after event %d: %s version %d, want ready at version 4 (md5, arrive, lease, finish)", i+1, got.Status, got.Version)
+			}
+		}
+	})
+	t.Run("wrong md5", func(t *testing.T) {
+		f := newFixture(t)
+		tr, e := f.multipart(t, data, md5b64(append([]byte("x"), data[1:]...)))
+		for i := range 2 {
+			if err := f.h.Handle(context.Background(), e); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := f.store.Get(context.Background(), tr.ID)
+			if got.Status != track.StatusFailed || got.FailureCode != track.ECorruptUpload || got.FailureMessage == "" {
+				t.Fatalf("after event %d: %+v, want failed %s", i+1, got, track.ECorruptUpload)
+			}
+		}
+		if keys := f.blobs.Keys(""); len(keys) != 0 {
+			t.Errorf("objects left after a corrupt upload: %q", keys)
+		}
+	})
+}

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/soundtime/soundtime/pkg/localaws"
 	"github.com/soundtime/soundtime/pkg/localaws/localawstest"
 	s3store "github.com/soundtime/soundtime/pkg/s3"
@@ -301,5 +304,103 @@ func TestBucketCORS(t *testing.T) {
 					status, hd.Get("Access-Control-Allow-Origin"), hd.Get("Access-Control-Allow-Headers"))
 			}
 		})
+	}
+}
+
+// TestPresignedPartBinds proves against a real S3 implementation that a part URL binds the
+// part's bytes (Content-MD5) and length, that a refused PUT stores nothing, and that the site
+// may send it from the browser and read its ETag.
+func TestPresignedPartBinds(t *testing.T) {
+	const site = "http://127.0.0.1:8080" // the origin newBucket allows
+	b := newBucket(t)
+	ctx := context.Background()
+	const key = "uploads/Ab3dEf9Z/parts"
+	upload, err := b.CreateMultipart(ctx, key, "audio/flac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("fLaC one part of a large file")
+	sum := md5b64(body)
+	other := bytes.Repeat([]byte("x"), len(body))
+	cases := []struct {
+		name    string
+		headers func(p track.Presigned) map[string]string
+		body    []byte
+		want    int
+		errCode string
+	}{
+		{"other bytes, same MD5 header", func(p track.Presigned) map[string]string { return p.Headers }, other, 400, "BadDigest"},
+		{"other bytes with their own MD5", func(track.Presigned) map[string]string { return map[string]string{"Content-MD5": md5b64(other)} }, other, 403, "SignatureDoesNotMatch"},
+		{"missing Content-MD5", func(track.Presigned) map[string]string { return nil }, body, 403, "SignatureDoesNotMatch"},
+		{"shorter body", func(p track.Presigned) map[string]string { return p.Headers }, body[1:], 403, ""},
+		{"longer body", func(p track.Presigned) map[string]string { return p.Headers }, append(slices.Clone(body), '!'), 403, ""},
+		{"right bytes from the site", func(p track.Presigned) map[string]string {
+			return map[string]string{"Content-MD5": p.Headers["Content-MD5"], "Origin": site}
+		}, body, 200, ""},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := i + 1
+			p, err := b.PresignPart(ctx, key, upload, n, int64(len(body)), sum, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(p.URL, "x-amz-checksum") || strings.Contains(p.URL, "x-amz-sdk-checksum") {
+				t.Fatalf("URL carries an SDK checksum the client cannot send: %s", p.URL)
+			}
+			status, resp, hd := do(t, p.Method, p.URL, c.headers(p), c.body)
+			if status != c.want || (c.errCode != "" && !strings.Contains(resp, c.errCode)) {
+				t.Fatalf("PUT = %d %s, want %d %s", status, resp, c.want, c.errCode)
+			}
+			parts, err := b.ListParts(ctx, key, upload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := slices.ContainsFunc(parts, func(p track.Part) bool { return p.Number == n })
+			if stored != (c.want == 200) {
+				t.Fatalf("after a %d, part %d stored = %v (%+v)", status, n, stored, parts)
+			}
+			if c.want == 200 {
+				if hd.Get("Access-Control-Allow-Origin") != site || !strings.Contains(hd.Get("Access-Control-Expose-Headers"), "ETag") || hd.Get("ETag") == "" {
+					t.Errorf("part PUT from the site: Access-Control-Allow-Origin %q, Expose-Headers %q, ETag %q",
+						hd.Get("Access-Control-Allow-Origin"), hd.Get("Access-Control-Expose-Headers"), hd.Get("ETag"))
+				}
+			}
+		})
+	}
+}
+
+// TestListPartsPages: ListParts goes past a page (1,000 parts in S3; two here).
+func TestListPartsPages(t *testing.T) {
+	b := newBucket(t)
+	b.PartsPage = 2
+	ctx := context.Background()
+	const key = "uploads/Ab3dEf9Z/pages"
+	upload, err := b.CreateMultipart(ctx, key, "audio/flac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []track.Part
+	for n := 1; n <= 5; n++ {
+		body := []byte(fmt.Sprintf("part %d", n))
+		p, err := b.PresignPart(ctx, key, upload, n, int64(len(body)), md5b64(body), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, resp, hd := do(t, p.Method, p.URL, p.Headers, body)
+		if status != 200 {
+			t.Fatalf("PUT part %d = %d %s", n, status, resp)
+		}
+		want = append(want, track.Part{Number: n, ETag: hd.Get("ETag"), Size: int64(len(body))})
+	}
+	// The server does page: one request alone sees two parts.
+	name := b.Name
+	page, err := b.API.ListParts(ctx, &s3.ListPartsInput{Bucket: &name, Key: aws.String(key), UploadId: &upload, MaxParts: aws.Int32(2)})
+	if err != nil || len(page.Parts) != 2 || !aws.ToBool(page.IsTruncated) {
+		t.Fatalf("one ListParts request with MaxParts 2 = %d parts, truncated %v, %v", len(page.Parts), page != nil && aws.ToBool(page.IsTruncated), err)
+	}
+	got, err := b.ListParts(ctx, key, upload)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ListParts = %+v, %v\nwant %+v", got, err, want)
 	}
 }

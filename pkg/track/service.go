@@ -75,7 +75,8 @@ type Blobs interface {
 	ListParts(ctx context.Context, key, uploadID string) ([]Part, error)
 	// CompleteMultipart assembles parts (ascending numbers) into the object at key, which must
 	// come to size bytes. ErrNoSuchUpload: the upload is no longer in progress (completed
-	// before, or aborted). ErrPartsRejected: storage refused the list.
+	// before, or aborted; S3 may also answer a repeated completion with success).
+	// ErrPartsRejected: storage refused the list (after an abort, Versity says so too).
 	CompleteMultipart(ctx context.Context, key, uploadID string, size int64, parts []Part) error
 	// AbortMultipart discards the upload and every part of it. Aborting an upload that is no
 	// longer in progress is not an error.

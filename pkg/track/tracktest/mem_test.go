@@ -1,6 +1,8 @@
 package tracktest_test
 
 import (
+	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/soundtime/soundtime/pkg/track"
@@ -12,5 +14,20 @@ func TestMemStore(t *testing.T) {
 }
 
 func TestMemBlobs(t *testing.T) {
-	tracktest.TestBlobs(t, func(t *testing.T) track.Blobs { return tracktest.NewMemBlobs() }, tracktest.BlobsOptions{})
+	var last *tracktest.MemBlobs
+	tracktest.TestBlobs(t, func(t *testing.T) track.Blobs {
+		last = tracktest.NewMemBlobs()
+		return last
+	}, tracktest.BlobsOptions{SendPart: func(p track.Presigned, body []byte) (string, error) {
+		// The fake's part URLs carry what they were signed for.
+		u, err := url.Parse(p.URL)
+		if err != nil {
+			return "", err
+		}
+		n, err := strconv.Atoi(u.Query().Get("partNumber"))
+		if err != nil {
+			return "", err
+		}
+		return last.PutPart(u.Query().Get("uploadId"), n, body)
+	}})
 }

@@ -41,6 +41,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		want.CoverKey, want.CoverType = "derived/Rt0000aa/cover.jpg", "image/jpeg"
 		want.Theme = &track.Theme{Background: "#1a2b3c", Foreground: "#fafafa", Accent: "#ff8800"}
 		want.PreviewKey, want.PlaylistKey, want.WaveformKey = "derived/Rt0000aa/preview.ogg", "derived/Rt0000aa/hls/index.m3u8", "derived/Rt0000aa/waveform.json"
+		want.UploadID, want.PartSize, want.PartCount = "2~a.b_c-d", 16<<20, 128
 		if err := s.Create(ctx, want); err != nil {
 			t.Fatal(err)
 		}
@@ -221,6 +222,46 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		}
 		if _, err := s.Get(ctx, "Nope00aa"); !errors.Is(err, track.ErrNotFound) {
 			t.Fatalf("Touch created an item: %v", err)
+		}
+	})
+
+	t.Run("extend slides only a pending track, never back", func(t *testing.T) {
+		s := newStore(t)
+		tr := Sample("Ext000aa", now)
+		tr.UploadID, tr.PartSize, tr.PartCount = "upload-1", 8<<20, 3
+		if err := s.Create(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+		later := tr.ExpiresAt.Add(5 * time.Minute)
+		if err := s.Extend(ctx, tr.ID, later); err != nil {
+			t.Fatalf("Extend = %v", err)
+		}
+		got, _ := s.Get(ctx, tr.ID)
+		want := *tr
+		want.ExpiresAt = later
+		if !reflect.DeepEqual(got, &want) {
+			t.Fatalf("after Extend: %+v\nwant %+v", got, &want)
+		}
+		// Never earlier, never to the same time: a slower concurrent call loses, harmlessly.
+		for _, to := range []time.Time{later, later.Add(-time.Minute)} {
+			if err := s.Extend(ctx, tr.ID, to); !errors.Is(err, track.ErrConflict) {
+				t.Errorf("Extend to %v = %v, want ErrConflict", to, err)
+			}
+		}
+		// The version is left alone: a writer that read the track before still wins.
+		next := *got
+		next.Status = track.StatusProcessing
+		if err := s.Replace(ctx, tr, &next); err != nil {
+			t.Fatalf("Replace after Extend = %v, want it to win", err)
+		}
+		if err := s.Extend(ctx, tr.ID, later.Add(time.Hour)); !errors.Is(err, track.ErrConflict) {
+			t.Errorf("Extend of a processing track = %v, want ErrConflict", err)
+		}
+		if err := s.Extend(ctx, "Nope00aa", later); !errors.Is(err, track.ErrConflict) {
+			t.Errorf("Extend of a missing item = %v, want ErrConflict", err)
+		}
+		if _, err := s.Get(ctx, "Nope00aa"); !errors.Is(err, track.ErrNotFound) {
+			t.Errorf("Extend created an item: %v", err)
 		}
 	})
 

@@ -27,6 +27,9 @@ type BlobsOptions struct {
 	// (other bytes, type, length, a late request, a tampered URL) is for the adapter's own
 	// tests: a fake verifies no signature.
 	Client *http.Client
+	// SendPart, for a fake whose URLs lead nowhere, stores a part as the PUT of its signed URL
+	// p would and returns its ETag. With a Client the suite sends the PUT itself.
+	SendPart func(p track.Presigned, body []byte) (etag string, err error)
 }
 
 // TestBlobs runs the conformance suite against the bucket that newBlobs returns. Each subtest
@@ -265,6 +268,176 @@ func TestBlobs(t *testing.T, newBlobs func(t *testing.T) track.Blobs, opt BlobsO
 		err := b.List(ctx, "derived/", func(string) error { calls++; return stop })
 		if !errors.Is(err, stop) || calls != 1 {
 			t.Fatalf("List with a failing fn = %v after %d calls, want its error after 1", err, calls)
+		}
+	})
+
+	// sendPart uploads a part through its signed URL and returns its ETag.
+	sendPart := func(t *testing.T, p track.Presigned, body []byte) string {
+		t.Helper()
+		if opt.Client == nil {
+			etag, err := opt.SendPart(p, body)
+			if err != nil {
+				t.Fatalf("send part: %v", err)
+			}
+			return etag
+		}
+		status, resp, h := send(t, p, p.Headers, body)
+		if status != http.StatusOK || h.Get("ETag") == "" {
+			t.Fatalf("signed part PUT = %d %s (ETag %q), want 200 with an ETag", status, resp, h.Get("ETag"))
+		}
+		return h.Get("ETag")
+	}
+	// S3 needs every part but the last to be at least 5 MiB.
+	const minPart = 5 << 20
+	partOne := bytes.Repeat([]byte("fLaC part one "), minPart/14+1)[:minPart]
+	partTwo := []byte("and the last part, which may be small")
+	whole := append(slices.Clone(partOne), partTwo...)
+
+	t.Run("multipart upload: sign, send, list, complete", func(t *testing.T) {
+		b := newBlobs(t)
+		const key, ttl = "uploads/Mult00aa/0b8e5a3c", 20 * time.Minute
+		upload, err := b.CreateMultipart(ctx, key, "audio/flac")
+		if err != nil || upload == "" {
+			t.Fatalf("CreateMultipart = %q, %v", upload, err)
+		}
+		if _, err := b.Head(ctx, key); !errors.Is(err, track.ErrNotFound) {
+			t.Fatalf("Head of a multipart upload in progress = %v, want ErrNotFound", err)
+		}
+		if parts, err := b.ListParts(ctx, key, upload); err != nil || len(parts) != 0 {
+			t.Fatalf("ListParts before any part = %v, %v; want none", parts, err)
+		}
+		etags := map[int]string{}
+		// The last part first: parts go up in any order.
+		for _, n := range []int{2, 1} {
+			body := [][]byte{partOne, partTwo}[n-1]
+			before := time.Now()
+			p, err := b.PresignPart(ctx, key, upload, n, int64(len(body)), md5Base64(body), ttl)
+			after := time.Now()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Method != http.MethodPut {
+				t.Errorf("Method = %q, want PUT", p.Method)
+			}
+			if want := map[string]string{"Content-MD5": md5Base64(body)}; !maps.Equal(p.Headers, want) {
+				t.Errorf("Headers = %v, want %v", p.Headers, want)
+			}
+			checkURL(t, p.URL)
+			checkExpiry(t, p.ExpiresAt, before, after, ttl)
+			etags[n] = sendPart(t, p, body)
+		}
+		parts, err := b.ListParts(ctx, key, upload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []track.Part{{Number: 1, ETag: etags[1], Size: minPart}, {Number: 2, ETag: etags[2], Size: int64(len(partTwo))}}
+		if !slices.Equal(parts, want) {
+			t.Fatalf("ListParts = %+v, want %+v", parts, want)
+		}
+		if err := b.CompleteMultipart(ctx, key, upload, int64(len(whole)), want); err != nil {
+			t.Fatalf("CompleteMultipart = %v", err)
+		}
+		if info, err := b.Head(ctx, key); err != nil || info != (track.ObjectInfo{Size: int64(len(whole)), ContentType: "audio/flac"}) {
+			t.Fatalf("Head after completion = %+v, %v", info, err)
+		}
+		if got := get(t, b, key); !bytes.Equal(got, whole) {
+			t.Fatalf("Get after completion: %d bytes, not the %d of the parts", len(got), len(whole))
+		}
+		// Completed: no longer in progress, and a second completion says so.
+		if _, err := b.ListParts(ctx, key, upload); !errors.Is(err, track.ErrNoSuchUpload) {
+			t.Errorf("ListParts after completion = %v, want ErrNoSuchUpload", err)
+		}
+		// S3 (and Versity) answer a repeated completion with success for a while, then with
+		// NoSuchUpload: either is fine, anything else is not.
+		if err := b.CompleteMultipart(ctx, key, upload, int64(len(whole)), want); err != nil && !errors.Is(err, track.ErrNoSuchUpload) {
+			t.Errorf("CompleteMultipart again = %v, want success or ErrNoSuchUpload", err)
+		}
+		if err := b.AbortMultipart(ctx, key, upload); err != nil {
+			t.Errorf("AbortMultipart after completion = %v, want success", err)
+		}
+		if got := get(t, b, key); !bytes.Equal(got, whole) {
+			t.Errorf("an abort after completion changed the object")
+		}
+	})
+
+	t.Run("multipart completion refuses parts it does not hold", func(t *testing.T) {
+		b := newBlobs(t)
+		const key = "uploads/Mult00ab/0b8e5a3c"
+		upload, err := b.CreateMultipart(ctx, key, "audio/flac")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []track.Part
+		for n, body := range [][]byte{partOne, partTwo} {
+			p, err := b.PresignPart(ctx, key, upload, n+1, int64(len(body)), md5Base64(body), time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, track.Part{Number: n + 1, ETag: sendPart(t, p, body), Size: int64(len(body))})
+		}
+		wrongETag := slices.Clone(parts)
+		wrongETag[1].ETag = parts[0].ETag
+		for _, tt := range []struct {
+			name  string
+			parts []track.Part
+			size  int64
+		}{
+			{"an ETag of another part", wrongETag, int64(len(whole))},
+			{"a part never sent", append(slices.Clone(parts), track.Part{Number: 3, ETag: parts[1].ETag}), int64(len(whole))},
+			{"another total size", parts, int64(len(whole)) + 1},
+		} {
+			if err := b.CompleteMultipart(ctx, key, upload, tt.size, tt.parts); !errors.Is(err, track.ErrPartsRejected) {
+				t.Errorf("CompleteMultipart with %s = %v, want ErrPartsRejected", tt.name, err)
+			}
+		}
+		if _, err := b.Head(ctx, key); !errors.Is(err, track.ErrNotFound) {
+			t.Fatalf("a refused completion made the object: %v", err)
+		}
+		if got, err := b.ListParts(ctx, key, upload); err != nil || len(got) != 2 {
+			t.Fatalf("ListParts after refused completions = %v, %v; want both parts still there", got, err)
+		}
+	})
+
+	t.Run("multipart abort discards every part", func(t *testing.T) {
+		b := newBlobs(t)
+		const key = "uploads/Mult00ac/0b8e5a3c"
+		upload, err := b.CreateMultipart(ctx, key, "audio/flac")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := b.CreateMultipart(ctx, "uploads/Mult00ad/0b8e5a3c", "audio/flac")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := b.PresignPart(ctx, key, upload, 1, int64(len(partTwo)), md5Base64(partTwo), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sendPart(t, p, partTwo)
+		late, err := b.PresignPart(ctx, key, upload, 2, int64(len(partTwo)), md5Base64(partTwo), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if err := b.AbortMultipart(ctx, key, upload); err != nil {
+				t.Fatalf("AbortMultipart %d = %v, want success", i+1, err)
+			}
+		}
+		if _, err := b.ListParts(ctx, key, upload); !errors.Is(err, track.ErrNoSuchUpload) {
+			t.Errorf("ListParts after abort = %v, want ErrNoSuchUpload", err)
+		}
+		// Versity says the parts are gone (InvalidPart) rather than the upload.
+		if err := b.CompleteMultipart(ctx, key, upload, int64(len(partTwo)), []track.Part{{Number: 1, ETag: `"x"`}}); !errors.Is(err, track.ErrNoSuchUpload) && !errors.Is(err, track.ErrPartsRejected) {
+			t.Errorf("CompleteMultipart after abort = %v, want ErrNoSuchUpload or ErrPartsRejected", err)
+		}
+		if _, err := b.ListParts(ctx, "uploads/Mult00ad/0b8e5a3c", other); err != nil {
+			t.Errorf("the abort touched another upload: %v", err)
+		}
+		if opt.Client != nil {
+			// A part URL signed before the abort leads nowhere.
+			if status, resp, _ := send(t, late, late.Headers, partTwo); status != http.StatusNotFound || !strings.Contains(string(resp), "NoSuchUpload") {
+				t.Errorf("PUT of a part URL after the abort = %d %s, want 404 NoSuchUpload", status, resp)
+			}
 		}
 	})
 
