@@ -160,7 +160,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	}
 	exp := r.app.Expire()
 	exp.Log = log.With(slog.String("function", "expire"))
-	stream := localaws.NewStream(cfg.TableName, exp.Handle, exp.Log)
+	unl := r.app.Unlister()
+	unl.Log = log.With(slog.String("function", "unlist"))
+	// The template's two consumers of the tracks table's stream: expire and unlist.
+	stream := localaws.NewStream(cfg.TableName, localaws.Consumers(exp.Handle, unl.Handle), exp.Log)
 	// Deletes by token go through a store that records them on the stream, as DynamoDB Streams
 	// does; the TTL emulation records its own.
 	r.app.Tracks.Store = localaws.StreamingStore{Store: r.app.Store, Stream: stream, Ctx: r.loops}
@@ -203,7 +206,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Runner, e
 	}
 
 	mux := http.NewServeMux()
-	groups := []httpapi.Group{httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages}
+	groups := []httpapi.Group{httpapi.Uploads, httpapi.Tracks, httpapi.Downloads, httpapi.Pages, httpapi.Sets}
 	if cfg.Federation.Enabled {
 		groups = append(groups, httpapi.Federation(fed))
 	}

@@ -1,5 +1,6 @@
 // Command track is the track function: API Gateway HTTP API events for the httpapi.Tracks routes
-// and the server-rendered pages (/t/{id}, /embed/{id}, /oembed), which read the same way.
+// and the server-rendered pages (/t/{id}, /embed/{id}, /oembed), which read the same way, and the
+// httpapi.Sets routes (/api/sets, /s/{id}), which read and sign tracks alike.
 package main
 
 import (
@@ -20,5 +21,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	lambda.Start(apigw.Handler(a.API().Handler(httpapi.Tracks, httpapi.Pages)))
+	lambda.Start(apigw.Handler(a.API().Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets)))
 }

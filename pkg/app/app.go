@@ -37,6 +37,8 @@ type App struct {
 	Store    *dynamo.Store
 	Bucket   *s3store.Bucket
 	Tracks   *track.Service
+	// Sets keeps sets of tracks in the tracks table, beside the tracks.
+	Sets *track.Sets
 	// Counters keep the statistics (STATS_TABLE); nil without one.
 	Counters *dynamo.Counters
 	// Metrics go into the log in Embedded Metric Format (METRICS_NAMESPACE).
@@ -78,6 +80,7 @@ func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Clie
 	}
 	a.Bucket = s3store.New(s3c, cfg.MediaBucket)
 	a.Tracks = track.NewService(store, a.Bucket, cfg.Track)
+	a.Sets = &track.Sets{Store: &dynamo.Sets{API: ddb, Table: cfg.TableName}, Tracks: a.Tracks}
 	// The counters' hours follow the service's clock, which tests pin.
 	store.Now = func() time.Time { return a.Tracks.Now() }
 	return a

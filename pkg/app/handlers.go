@@ -31,6 +31,7 @@ func (a *App) API() *httpapi.Server {
 		Tracks: a.Tracks, BaseURL: a.Config.PublicBaseURL, Log: a.Log, Health: a.Health,
 		Limit: limit, OriginSecret: a.Config.OriginSecret, Fediverse: a.fediverse(),
 		MaxDuration: a.Config.MaxDuration, MediaOrigin: a.mediaOrigin(), Metrics: a.Metrics,
+		Sets: a.Sets,
 	}
 	if a.Counters != nil {
 		s.Stats = a.Counters
@@ -91,6 +92,12 @@ func (a *App) Expire() *expire.Handler {
 		h.Withdraw = p.Withdraw
 	}
 	return h
+}
+
+// Unlister returns the unlist function's handler: the tracks table's second stream consumer,
+// which drops gone tracks from their sets.
+func (a *App) Unlister() *expire.Unlister {
+	return &expire.Unlister{Unlist: a.Sets.Unlist, Log: a.Log}
 }
 
 // Reconcile returns the reconcile function's handler.

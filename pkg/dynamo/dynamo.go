@@ -96,8 +96,8 @@ func (s *Store) Get(ctx context.Context, id string) (*track.Track, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: get %s: %w", id, err)
 	}
-	if len(out.Item) == 0 {
-		return nil, track.ErrNotFound
+	if len(out.Item) == 0 || !IsTrackItem(out.Item) {
+		return nil, track.ErrNotFound // none, or a set (sets.go)
 	}
 	return Unmarshal(out.Item)
 }

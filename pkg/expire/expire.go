@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -40,8 +41,8 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	var resp events.DynamoDBEventResponse
 	log := withRequestID(ctx, h.Log)
 	for _, r := range e.Records {
-		if r.EventName != string(events.DynamoDBOperationTypeRemove) {
-			continue
+		if r.EventName != string(events.DynamoDBOperationTypeRemove) || !dynamo.IsTrack(r.Change.OldImage) {
+			continue // not a track's removal (a set's, a members entry's: no objects)
 		}
 		id, err := recordID(r)
 		if err != nil {

@@ -36,6 +36,7 @@ var statusByCode = map[string]int{
 	EMethodNotAllowed:      http.StatusMethodNotAllowed,
 	EUnsupportedMediaType:  http.StatusUnsupportedMediaType,
 	track.EInternal:        http.StatusInternalServerError,
+	track.EInvalidTitle:    http.StatusBadRequest,
 }
 
 // StatusFor returns the HTTP status of an error code; unknown codes are server errors, so that a

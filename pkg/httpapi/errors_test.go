@@ -86,6 +86,7 @@ func TestStatusFor(t *testing.T) {
 		{track.EInvalidParts, 400},
 		{track.ENotPending, 409},
 		{track.EInternal, 500},
+		{track.EInvalidTitle, 400},
 		{httpapi.EMethodNotAllowed, 405},
 		// Processing failures are carried inside a failed track's body, never as the error of a
 		// request: should one ever surface as one, it is a server error.

@@ -31,6 +31,13 @@ var pageTags = track.Tags{Title: "Song", Artist: "Band", Album: "Live", Year: 20
 // readyTrack makes a track ready the way processing does: upload, then Begin and Finish.
 func (h *harness) readyTrack(t testing.TB, body string, tags track.Tags, cover bool) *track.Track {
 	t.Helper()
+	tr, _ := h.readyCreated(t, body, tags, cover)
+	return tr
+}
+
+// readyCreated is readyTrack that also returns the answer to the upload's start (its token).
+func (h *harness) readyCreated(t testing.TB, body string, tags track.Tags, cover bool) (*track.Track, created) {
+	t.Helper()
 	c := h.create(t, body)
 	up := h.upload(t, c.ID, track.ObjectInfo{Size: 4812345, ContentType: "audio/mpeg"})
 	ctx := context.Background()
@@ -47,7 +54,7 @@ func (h *harness) readyTrack(t testing.TB, body string, tags track.Tags, cover b
 	if err != nil {
 		t.Fatalf("Finish = %v, %v", done, err)
 	}
-	return done
+	return done, c
 }
 
 // pageAttr returns the unescaped value of attribute name of the first tag matching open (a regexp of

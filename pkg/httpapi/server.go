@@ -45,6 +45,8 @@ type Server struct {
 	statsCache statsCache
 	// Metrics, when set, records uploads started, plays and downloads as CloudWatch metrics.
 	Metrics *metrics.Emitter
+	// Sets keeps sets of tracks, for the Sets routes.
+	Sets *track.Sets
 }
 
 // Group is a set of routes that one function serves.

@@ -107,6 +107,13 @@ func rebuildTable(ctx context.Context, c *dynamodb.Client, name string) error {
 		return err
 	}
 	for _, raw := range items {
+		if !dynamo.IsTrackItem(raw) {
+			// A set or a members entry (pkg/dynamo's sets.go): no index attributes to write.
+			if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &name, Item: raw}); err != nil {
+				return fmt.Errorf("localaws: rebuild %s: put an item: %w", name, err)
+			}
+			continue
+		}
 		t, err := dynamo.Unmarshal(raw)
 		if err != nil {
 			return err

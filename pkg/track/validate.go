@@ -104,21 +104,27 @@ func IsInvisible(r rune) bool {
 // ValidateFilename accepts 1 to 255 bytes of valid UTF-8 without control characters and without
 // the invisible characters of IsInvisible.
 func ValidateFilename(name string) error {
+	return validateText(EInvalidFilename, "filename", name, MaxFilenameBytes)
+}
+
+// validateText accepts 1 to maxBytes bytes of valid UTF-8 without control characters and without
+// the invisible characters of IsInvisible; otherwise it returns an *Error with code naming field.
+func validateText(code, field, s string, maxBytes int) error {
 	switch {
-	case name == "":
-		return Errorf(EInvalidFilename, "filename is required")
-	case len(name) > MaxFilenameBytes:
-		return Errorf(EInvalidFilename, "filename is longer than %d bytes", MaxFilenameBytes)
-	case !utf8.ValidString(name):
-		return Errorf(EInvalidFilename, "filename is not valid UTF-8")
+	case s == "":
+		return Errorf(code, "%s is required", field)
+	case len(s) > maxBytes:
+		return Errorf(code, "%s is longer than %d bytes", field, maxBytes)
+	case !utf8.ValidString(s):
+		return Errorf(code, "%s is not valid UTF-8", field)
 	}
-	for _, r := range name {
+	for _, r := range s {
 		// C0 and C1 controls and DEL: they break headers, logs and terminals.
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
-			return Errorf(EInvalidFilename, "filename contains control characters")
+			return Errorf(code, "%s contains control characters", field)
 		}
 		if IsInvisible(r) {
-			return Errorf(EInvalidFilename, "filename contains invisible or text-direction characters (U+%04X)", r)
+			return Errorf(code, "%s contains invisible or text-direction characters (U+%04X)", field, r)
 		}
 	}
 	return nil
