@@ -134,18 +134,23 @@ func runPush(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// links parses push's link lines ("URL  PATH") into path → URL.
-func links(t *testing.T, stdout string) map[string]string {
+// links parses push's link lines ("URL  PATH") into path → URL, and the set's line
+// ("URL  set "TITLE" (N tracks)").
+func links(t *testing.T, stdout string) (files map[string]string, set string) {
 	t.Helper()
-	m := map[string]string{}
+	files = map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		url, path, ok := strings.Cut(line, "  ")
-		if !ok {
+		switch {
+		case !ok:
 			t.Fatalf("not a link line: %q", line)
+		case strings.HasPrefix(path, `set "`):
+			set = url
+		default:
+			files[path] = url
 		}
-		m[path] = url
 	}
-	return m
+	return files, set
 }
 
 func idOf(link string) string { return link[strings.LastIndex(link, "/")+1:] }
@@ -157,7 +162,7 @@ func TestPushLibrary(t *testing.T) {
 	s := pushStack(t)
 	lib := makePushLibrary(t)
 	manifest := filepath.Join(t.TempDir(), "state", "manifest.json")
-	args := []string{"push", "--api", s.URL, "--manifest", manifest, "-j", "1", lib.dir}
+	args := []string{"push", "--api", s.URL, "--manifest", manifest, "-j", "1", "--set", "The Library", lib.dir}
 
 	// The first push is killed (as a lost terminal or kill -9 would) once three files are shared.
 	cmd := pushProgram(args...)
@@ -185,7 +190,7 @@ func TestPushLibrary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second push: exit %d\n%s\n%s", code, out, errOut)
 	}
-	second := links(t, out)
+	second, setURL := links(t, out)
 	if len(second) != len(lib.audio) {
 		t.Fatalf("second push printed %d links, want %d:\n%s", len(second), len(lib.audio), out)
 	}
@@ -218,17 +223,28 @@ func TestPushLibrary(t *testing.T) {
 	if n := s.countTracks(t, "ready"); n != len(lib.audio) {
 		t.Errorf("%d ready tracks, want %d", n, len(lib.audio))
 	}
+	// The set holds every track in the walk's order.
+	var want []string
+	for _, p := range lib.audio {
+		want = append(want, idOf(second[p]))
+	}
+	if got := setTracks(t, c, setURL); !slices.Equal(got, want) {
+		t.Errorf("set %s holds %v, want %v", setURL, got, want)
+	}
 
 	// The third push uploads nothing and prints the same links.
 	code, out, errOut = runPush(t, args...)
 	if code != 0 || !strings.Contains(errOut, "0 uploaded, 12 already shared") {
 		t.Fatalf("third push: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if third := links(t, out); !mapsEqual(third, second) {
-		t.Errorf("the third push printed other links:\n%v\n%v", third, second)
+	if third, thirdSet := links(t, out); !mapsEqual(third, second) || thirdSet != setURL {
+		t.Errorf("the third push printed other links:\n%v %s\n%v %s", third, thirdSet, second, setURL)
 	}
 	if n := s.countTracks(t, ""); n != len(lib.audio) {
 		t.Errorf("%d tracks after the third push, want %d", n, len(lib.audio))
+	}
+	if n := s.countSets(t); n != 1 {
+		t.Errorf("%d sets after the third push, want 1", n)
 	}
 
 	// rm by path (found by content) and by ID.
@@ -244,11 +260,53 @@ func TestPushLibrary(t *testing.T) {
 	if code, _, errOut := runPush(t, "rm", "--api", s.URL, "--manifest", manifest, idOf(second[gone[1]])); code != 1 || !strings.Contains(errOut, "shared to") {
 		t.Errorf("rm of a forgotten ID: exit %d\n%s", code, errOut)
 	}
-	// The next push shares the removed files again, and only them.
+	// The next push shares the removed files again, and only them, and puts them back in the
+	// same set.
 	code, out, errOut = runPush(t, args...)
 	if code != 0 || !strings.Contains(errOut, "2 uploaded, 10 already shared") {
 		t.Fatalf("push after rm: exit %d\n%s\n%s", code, out, errOut)
 	}
+	last, lastSet := links(t, out)
+	want = want[:0]
+	for _, p := range lib.audio {
+		want = append(want, idOf(last[p]))
+	}
+	if got := setTracks(t, c, lastSet); lastSet != setURL || !slices.Equal(got, want) {
+		t.Errorf("set %s (want %s) holds %v, want %v", lastSet, setURL, got, want)
+	}
+	if n := s.countSets(t); n != 1 {
+		t.Errorf("%d sets, want 1", n)
+	}
+}
+
+// setTracks is the IDs of the tracks of the set at link, in order.
+func setTracks(t *testing.T, c client, link string) []string {
+	t.Helper()
+	r := c.do("GET", "/api/sets/"+idOf(link), nil, nil)
+	if r.Status != 200 {
+		t.Fatalf("set %s: %d %s", link, r.Status, r.Body)
+	}
+	var ids []string
+	for _, tr := range r.json(t)["tracks"].([]any) {
+		ids = append(ids, tr.(map[string]any)["id"].(string))
+	}
+	return ids
+}
+
+// countSets counts the sets in the table (items of kind "set").
+func (s *testStack) countSets(t *testing.T) int {
+	t.Helper()
+	out, err := s.stack.DynamoDB().Scan(context.Background(), &dynamodb.ScanInput{TableName: &s.cfg.TableName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range out.Items {
+		if v, _ := it["kind"].(*types.AttributeValueMemberS); v != nil && v.Value == "set" {
+			n++
+		}
+	}
+	return n
 }
 
 // countTracks counts the table's tracks with status (every track when status is ""; items
