@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -731,17 +732,30 @@ func (p *pusher) retry(ctx context.Context, fn func() error) error {
 }
 
 // retry runs fn at most tries times while it fails for a temporary reason, waiting from base
-// (doubling, up to most) between tries.
+// (doubling, up to most) between tries. Rate limiting (429) is not a failure: waiting as long as
+// the server asks does not use up a try (a big library meets the limit on starting uploads
+// every minute), up to maxRateLimited answers in a row.
 func retry(ctx context.Context, tries int, base, most time.Duration, fn func() error) error {
 	wait := base
+	limited := 0
 	for try := 1; ; try++ {
 		err := fn()
+		if apiclient.IsStatus(err, http.StatusTooManyRequests) && limited < maxRateLimited {
+			limited++
+			try--
+		} else {
+			limited = 0
+		}
 		if err == nil || ctx.Err() != nil || try >= tries || !apiclient.Temporary(err) {
 			return err
 		}
 		d := wait/2 + rand.N(wait/2+1) // jitter, so that parallel tries spread out
 		var ae *apiclient.Error
-		if errors.As(err, &ae) && ae.RetryAfter > d {
+		if errors.As(err, &ae) && ae.RetryAfter > 0 && limited > 0 {
+			// As long as the server asks, give or take a little so the workers do not all
+			// come back at once.
+			d = ae.RetryAfter + rand.N(base+1)
+		} else if ae != nil && ae.RetryAfter > d {
 			d = ae.RetryAfter
 		}
 		select {
@@ -749,9 +763,15 @@ func retry(ctx context.Context, tries int, base, most time.Duration, fn func() e
 		case <-ctx.Done():
 			return err
 		}
-		wait = min(wait*2, most)
+		if limited == 0 {
+			wait = min(wait*2, most)
+		}
 	}
 }
+
+// maxRateLimited bounds the 429 answers in a row one request waits through: a few minutes at
+// the API's refill rate.
+const maxRateLimited = 300
 
 // counter counts the bytes read through it onto a meter.
 type counter struct {
