@@ -128,4 +128,4 @@ for round in $(seq 1 "$ROUNDS"); do
   printf '  round %d: push %.2f s, curl %.2f s, ratio %.3f\n' "$round" "${push_s[$round]}" "${curl_s[$round]}" "${ratios[$round]}"
 done
 echo "peak RSS of push: $FILES MP3s ($((lib_bytes / 1048576)) MiB) $((small_rss / 1024)) MiB;" \
-  "$((FILES - 1)) MP3s + a $((big_bytes / 1048576)) MiB WAV $((big_rss / 1024)) MiB (ratio $(echo "$big_rss / $small_rss" | bc -l | cut -c1-5)), in $(printf %.1f "$big_secs") s"
+  "$((FILES - 1)) MP3s + a $((big_bytes / 1048576)) MiB WAV $((big_rss / 1024)) MiB (ratio $(printf %.3f "$(echo "$big_rss / $small_rss" | bc -l)")), in $(printf %.1f "$big_secs") s"
