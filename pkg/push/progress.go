@@ -24,15 +24,18 @@ type display interface {
 	settled(size int64)
 	link(format string, args ...any)
 	message(format string, args ...any)
-	// close draws the last frame; nothing is shown after it.
-	close()
+	// close draws the last frame, complete or, when interrupted, as it stands; nothing is
+	// shown after it.
+	close(interrupted bool)
 }
 
 // meter follows one file's upload. add may be negative: the bytes of a failed attempt are
-// taken back before the next one.
+// taken back before the next one. finish counts the file as done (shared or failed); abandon
+// removes its bar without counting it (interrupted).
 type meter interface {
 	add(n int64)
 	finish(ok bool)
+	abandon()
 }
 
 // lines is the display for logs and pipes: a line when a file starts, and for large files a
@@ -68,7 +71,7 @@ func (l *lines) message(format string, args ...any) {
 	fmt.Fprintf(l.err, format+"\n", args...)
 }
 
-func (l *lines) close() {}
+func (l *lines) close(bool) {}
 
 // quarterLinesFrom is the size from which a file's upload is told in quarters: smaller ones
 // take a moment.
@@ -95,6 +98,8 @@ func (m *lineMeter) add(n int64) {
 }
 
 func (m *lineMeter) finish(bool) {}
+
+func (m *lineMeter) abandon() {}
 
 // bars is the display for a terminal: mpb's bars on stderr, messages above them, links above
 // them too when stdout is the same terminal.
@@ -148,8 +153,12 @@ func (b *bars) link(format string, args ...any) { fmt.Fprintf(b.out, format+"\n"
 
 func (b *bars) message(format string, args ...any) { fmt.Fprintf(b.p, format+"\n", args...) }
 
-func (b *bars) close() {
-	b.total.SetTotal(-1, true)
+func (b *bars) close(interrupted bool) {
+	if interrupted {
+		b.total.Abort(false)
+	} else {
+		b.total.SetTotal(-1, true)
+	}
 	b.p.Wait()
 }
 
@@ -185,6 +194,8 @@ func (m *barMeter) finish(ok bool) {
 		m.bar.Abort(true)
 	}
 }
+
+func (m *barMeter) abandon() { m.bar.Abort(true) }
 
 // shorten keeps the end of a path, the part that tells files apart, within n characters.
 func shorten(s string, n int) string {

@@ -254,12 +254,13 @@ feed:
 			p.show.message("failed set %q: %v", opt.SetTitle, err)
 		}
 	}
-	p.show.close()
+	p.show.close(rep.Interrupted)
 	summary := fmt.Sprintf("%d audio file(s): %d uploaded, %d already shared, %d failed; %d other file(s) skipped",
 		len(files), rep.Uploaded, rep.Already, rep.Failed, rep.Skipped)
 	fmt.Fprintln(opt.Stderr, summary)
 	if rep.Interrupted {
-		fmt.Fprintln(opt.Stderr, "interrupted: run the same command again to finish (what was sent is kept)")
+		left := len(files) - rep.Uploaded - rep.Already - rep.Failed
+		fmt.Fprintf(opt.Stderr, "interrupted with %d file(s) left: run the same command again to finish (what was sent is kept)\n", left)
 	}
 	return rep, nil
 }
@@ -286,9 +287,13 @@ func (p *pusher) share(ctx context.Context, f File) fileResult {
 	}
 	j := &job{File: f}
 	res := p.shareJob(ctx, j)
-	if j.m != nil {
+	switch {
+	case res.state == resInterrupted && j.m != nil:
+		j.m.abandon()
+	case res.state == resInterrupted:
+	case j.m != nil:
 		j.m.finish(res.state == resUploaded)
-	} else {
+	default:
 		p.show.settled(f.Size)
 	}
 	switch res.state {
