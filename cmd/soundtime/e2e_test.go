@@ -54,15 +54,22 @@ func newStackWith(dir string, env map[string]string) (*testStack, error) {
 // free port it picks may be taken by another test process before the runner binds it: it tries
 // again with another, a few times.
 func newStackLogging(dir string, env map[string]string, logs io.Writer) (*testStack, error) {
+	return newStackTuned(dir, env, logs, nil)
+}
+
+// newStackTuned is newStackLogging with tune, when set, changing the loaded configuration
+// before the runner starts: for what tests set that the environment does not (the smallest
+// part of a multipart upload).
+func newStackTuned(dir string, env map[string]string, logs io.Writer, tune func(*config.Config)) (*testStack, error) {
 	for attempt := 1; ; attempt++ {
-		s, err := startOnFreePort(dir, env, logs)
+		s, err := startOnFreePort(dir, env, logs, tune)
 		if err == nil || attempt == 3 || env["SOUNDTIME_ADDR"] != "" || !errors.Is(err, syscall.EADDRINUSE) {
 			return s, err
 		}
 	}
 }
 
-func startOnFreePort(dir string, env map[string]string, logs io.Writer) (*testStack, error) {
+func startOnFreePort(dir string, env map[string]string, logs io.Writer, tune func(*config.Config)) (*testStack, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -76,6 +83,9 @@ func startOnFreePort(dir string, env map[string]string, logs io.Writer) (*testSt
 	cfg, err := config.Load(func(k string) string { return vars[k] }, config.Local)
 	if err != nil {
 		return nil, err
+	}
+	if tune != nil {
+		tune(&cfg)
 	}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	if os.Getenv("SOUNDTIME_TEST_VERBOSE") != "" {

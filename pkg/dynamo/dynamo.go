@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -187,47 +188,38 @@ func (s *Store) Due(ctx context.Context, status track.Status, until time.Time) (
 
 // Touch implements track.Store.
 func (s *Store) Touch(ctx context.Context, id string, from, to time.Time) error {
-	_, err := s.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.Table,
-		Key:                      key(id),
-		UpdateExpression:         aws.String("SET #ttl = :to"),
-		ConditionExpression:      aws.String("#status = :ready AND #ttl = :from"),
-		ExpressionAttributeNames: map[string]string{"#ttl": "ttl", "#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":to":    epoch(to),
-			":from":  epoch(from),
-			":ready": &types.AttributeValueMemberS{Value: string(track.StatusReady)},
-		},
-	})
-	if isConditionFailed(err) {
-		return track.ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("dynamo: touch %s: %w", id, err)
-	}
-	return nil
+	return s.setTTL(ctx, "touch", id, to, "#status = :status AND #ttl = :from", track.StatusReady,
+		map[string]types.AttributeValue{":from": epoch(from)})
 }
 
 // Extend implements track.Store with an update conditional on the status and the expiry: it
 // never revives an item that is gone (the status test fails on a missing item) and never
 // shortens a deadline.
 func (s *Store) Extend(ctx context.Context, id string, to time.Time) error {
+	return s.setTTL(ctx, "extend", id, to, "#status = :status AND #ttl < :to", track.StatusPending, nil)
+}
+
+// setTTL sets the item's ttl to to on cond, which may name #status, #ttl, :status (status),
+// :to and values; a failed condition is track.ErrConflict. op names the write in errors.
+func (s *Store) setTTL(ctx context.Context, op, id string, to time.Time, cond string, status track.Status, values map[string]types.AttributeValue) error {
+	av := map[string]types.AttributeValue{
+		":to":     epoch(to),
+		":status": &types.AttributeValueMemberS{Value: string(status)},
+	}
+	maps.Copy(av, values)
 	_, err := s.API.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.Table,
-		Key:                      key(id),
-		UpdateExpression:         aws.String("SET #ttl = :to"),
-		ConditionExpression:      aws.String("#status = :pending AND #ttl < :to"),
-		ExpressionAttributeNames: map[string]string{"#ttl": "ttl", "#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":to":      epoch(to),
-			":pending": &types.AttributeValueMemberS{Value: string(track.StatusPending)},
-		},
+		TableName:                 &s.Table,
+		Key:                       key(id),
+		UpdateExpression:          aws.String("SET #ttl = :to"),
+		ConditionExpression:       &cond,
+		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl", "#status": "status"},
+		ExpressionAttributeValues: av,
 	})
 	if isConditionFailed(err) {
 		return track.ErrConflict
 	}
 	if err != nil {
-		return fmt.Errorf("dynamo: extend %s: %w", id, err)
+		return fmt.Errorf("dynamo: %s %s: %w", op, id, err)
 	}
 	return nil
 }

@@ -67,26 +67,18 @@ func BenchmarkFetch(b *testing.B) {
 		return &track.Track{ID: "Bench0aa", Size: size, OriginalKey: "uploads/Bench0aa/original",
 			MD5: base64.StdEncoding.EncodeToString(sum[:]), UploadID: uploadID}
 	}
-	b.Run("put", func(b *testing.B) {
-		b.SetBytes(size)
-		for b.Loop() {
-			dir := b.TempDir()
-			if _, err := h.fetch(context.Background(), tr(""), dir); err != nil {
-				b.Fatal(err)
+	for _, bc := range []struct{ name, uploadID string }{{"put", ""}, {"multipart", "upload"}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				dir := b.TempDir()
+				if _, err := h.fetch(context.Background(), tr(bc.uploadID), dir); err != nil {
+					b.Fatal(err)
+				}
+				os.RemoveAll(dir)
 			}
-			os.RemoveAll(dir)
-		}
-	})
-	b.Run("multipart", func(b *testing.B) {
-		b.SetBytes(size)
-		for b.Loop() {
-			dir := b.TempDir()
-			if _, err := h.fetch(context.Background(), tr("upload"), dir); err != nil {
-				b.Fatal(err)
-			}
-			os.RemoveAll(dir)
-		}
-	})
+		})
+	}
 	b.Run("multipart-inline", func(b *testing.B) {
 		b.SetBytes(size)
 		for b.Loop() {
