@@ -40,7 +40,7 @@ func TestTemplateDistribution(t *testing.T) {
 		t.Errorf("default behaviour goes to %q, want site", o)
 	}
 	const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-	want := map[string]string{"/api/stats": "api", "/api/*": "api", "/healthz": "api", "/t/*": "api", "/embed/*": "api", "/oembed": "api",
+	want := map[string]string{"/api/stats": "api", "/api/*": "api", "/healthz": "api", "/t/*": "api", "/s/*": "api", "/embed/*": "api", "/oembed": "api",
 		"/.well-known/*": "api", "/ap/*": "api", "/nodeinfo/*": "api", "/stats": "site"}
 	const allViewerExceptHost = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 	got := map[string]bool{}

@@ -88,10 +88,13 @@ func TestTemplatePolicies(t *testing.T) {
 			{"s3:ListMultipartUploadParts", objects("uploads/"), ""},
 			{"s3:AbortMultipartUpload", objects("uploads/"), ""},
 		},
+		// Sets live in the tracks table: put whole, their tracks read in bulk.
 		"TrackFunction": {
 			{"dynamodb:GetItem", table, ""},
 			{"dynamodb:UpdateItem", table, ""},
 			{"dynamodb:DeleteItem", table, ""},
+			{"dynamodb:PutItem", table, ""},
+			{"dynamodb:BatchGetItem", table, ""},
 			{"dynamodb:UpdateItem", stats, ""},
 			{"dynamodb:BatchGetItem", stats, ""},
 			{"s3:GetObject", objects("derived/"), ""},
@@ -172,6 +175,17 @@ func TestTemplatePolicies(t *testing.T) {
 			{"sqs:ChangeMessageVisibility", deliveryQueue, ""},
 			{"ssm:GetParameter", actorKey, ""},
 			{"ssm:PutParameter", actorKey, ""},
+		},
+		// The sets that list a removed track, and its members entry; the stream. No S3, no
+		// counters. sqs:SendMessage on UnlistFailureQueue comes from SAM, as for expire.
+		"UnlistFunction": {
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:PutItem", table, ""},
+			{"dynamodb:DeleteItem", table, ""},
+			{"dynamodb:DescribeStream", stream, ""},
+			{"dynamodb:GetRecords", stream, ""},
+			{"dynamodb:GetShardIterator", stream, ""},
+			{"dynamodb:ListStreams", stream, ""},
 		},
 		"ReconcileFunction": {
 			{"s3:ListBucket", bucket, trackPrefixes},

@@ -3,7 +3,7 @@ import preact from '@preact/preset-vite';
 
 const here = (p: string) => decodeURIComponent(new URL(p, import.meta.url).pathname);
 
-// The Go server depends on these output names: four entry scripts with stable names
+// The Go server depends on these output names: five entry scripts with stable names
 // (served no-cache), one stylesheet at assets/app.css, and every other file carrying a
 // hex content hash (served immutable). The stats page (stats.html) is the only one that
 // loads uPlot, in a chunk of its own (assets/uplot-<hash>.js): scripts/budget.mjs checks that
@@ -21,6 +21,7 @@ export default defineConfig({
         upload: here('index.html'),
         track: here('src/track.tsx'),
         embed: here('src/embed.tsx'),
+        set: here('src/set.tsx'),
         stats: here('stats.html'),
       },
       output: {

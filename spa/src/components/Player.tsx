@@ -9,13 +9,20 @@ import { ApiError, getTrack, type Track } from '../lib/api';
 import { cssVar, prefersReducedMotion, withAlpha } from '../lib/dom';
 import { formatDuration, formatTotal, positionText } from '../lib/format';
 import { flatPeaks, peaksFromAudiowaveform } from '../lib/peaks';
-import { INITIAL_STATE, PlayerController, type PlayerState } from '../lib/player';
+import { INITIAL_STATE, PlayerController, type Phase, type PlayerState } from '../lib/player';
 import { browserHls, localPath } from '../lib/stream';
 import { PauseIcon, PlayIcon } from './icons';
 
 interface Props {
   track: Track;
   onGone: () => void;
+  /**
+   * The set page's play-through: a new track (another id) replaces the old one on the same
+   * <audio> element, and plays at once when autoPlay is set (the listener pressed Play before).
+   */
+  autoPlay?: boolean;
+  /** Each phase the playback goes through ("ended": the set page moves on). */
+  onPhase?: (phase: Phase) => void;
 }
 
 async function loadPeaks(url: string | undefined): Promise<Float32Array> {
@@ -36,14 +43,14 @@ function colours() {
   return { waveColor: withAlpha(fg, 0.35), progressColor: accent, cursorColor: fg };
 }
 
-export function Player({ track, onGone }: Props) {
+export function Player({ track, onGone, autoPlay = false, onPhase }: Props) {
   const audioRef = useRef<HTMLAudioElement>(null);
   const waveRef = useRef<HTMLDivElement>(null);
   const ws = useRef<WaveSurfer | null>(null);
   const ctl = useRef<PlayerController | null>(null);
   /** The latest props: a re-fetch brings freshly signed URLs without re-creating the player. */
-  const latest = useRef({ track, onGone });
-  latest.current = { track, onGone };
+  const latest = useRef({ track, onGone, autoPlay, onPhase });
+  latest.current = { track, onGone, autoPlay, onPhase };
   const [st, setSt] = useState<PlayerState>(INITIAL_STATE);
   const duration = track.duration ?? 0;
 
@@ -79,6 +86,24 @@ export function Player({ track, onGone }: Props) {
       ctl.current = null;
     };
   }, []);
+
+  // Another track on the same element: the first render has nothing to replace.
+  const shown = useRef(track.id);
+  useEffect(() => {
+    const c = ctl.current;
+    if (!c) return;
+    if (shown.current !== track.id) {
+      shown.current = track.id;
+      c.reset();
+      if (latest.current.autoPlay) c.toggle();
+    } else if (latest.current.autoPlay && c.state().phase === 'idle') {
+      c.toggle();
+    }
+  }, [track.id]);
+
+  useEffect(() => {
+    latest.current.onPhase?.(st.phase);
+  }, [st.phase]);
 
   // The waveform: peaks from the server, never decoded here.
   useEffect(() => {

@@ -9,6 +9,7 @@ import { UploadQueue, type UploadItem } from '../lib/queue';
 import { browserStorage, TokenStore, type StoredUpload } from '../lib/store';
 import { browserTransport } from '../lib/transport';
 import { Brand, CopyButton, EmbedCode } from './common';
+import { MakeSet } from './MakeSet';
 
 const ACCEPT = 'audio/*,.mp3,.ogg,.oga,.opus,.flac,.wav,.m4a,.mp4,.aac,.webm,.weba,.aif,.aiff,.aifc';
 
@@ -285,6 +286,7 @@ export function UploadPage() {
             ))}
           </ul>
         )}
+        <MakeSet items={items} />
         {deleteError && (
           <p class="error" role="alert">
             {deleteError}

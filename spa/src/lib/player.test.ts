@@ -529,3 +529,67 @@ describe('PlayerController: HLS recovery', () => {
     expect(events.checks).toBe(1);
   });
 });
+
+describe('PlayerController: reset, the next track on the same element', () => {
+  const NEXT = '/api/tracks/Nx7tTrk1/stream.m3u8';
+
+  it('drops the stream and the position; the next Play attaches the new source from the start', () => {
+    const { c, media, hls, urls } = setup({ loaded: true });
+    c.toggle();
+    media.reach(42);
+    media.fire('ended');
+    expect(c.state().phase).toBe('ended');
+    urls.stream = NEXT;
+    c.reset();
+    expect(hls.last.destroyed).toBe(true);
+    expect(c.source).toBeNull();
+    expect(c.position).toBe(0);
+    expect(c.state()).toEqual({ phase: 'idle', buffering: false, elapsed: 0, notice: null, error: null });
+    c.toggle();
+    expect(hls.instances.map((i) => [i.url, i.startPosition])).toEqual([
+      [STREAM, 0],
+      [NEXT, 0],
+    ]);
+    expect(media.plays).toBe(2);
+    expect(c.state().phase).toBe('playing');
+  });
+
+  it('pauses what was playing, and a stale error of the old stream changes nothing', () => {
+    const { c, media, hls } = setup({ loaded: true });
+    c.toggle();
+    const old = hls.last;
+    c.reset();
+    expect(media.paused).toBe(true);
+    old.on.error(net('fragLoadError', true, 403));
+    expect(hls.instances).toHaveLength(1);
+    expect(c.state().phase).toBe('idle');
+  });
+
+  it('an hls.js load begun before a reset attaches nothing after it', async () => {
+    const { c, media, hls, urls } = setup();
+    c.toggle();
+    urls.stream = NEXT;
+    c.reset();
+    await hls.finish();
+    expect(hls.instances).toHaveLength(0);
+    expect(media.plays).toBe(0);
+    expect(c.state().phase).toBe('idle');
+    c.toggle();
+    expect(hls.instances.map((i) => i.url)).toEqual([NEXT]);
+    expect(media.plays).toBe(1);
+  });
+
+  it('the preview source is replaced too', () => {
+    const { c, media, hls, urls } = setup({ loaded: true });
+    hls.state = null;
+    urls.stream = undefined;
+    c.toggle();
+    expect(media.src).toBe(PREVIEW);
+    urls.preview = 'http://s3/next.ogg?sig=2';
+    c.reset();
+    expect(media.src).toBe('');
+    c.toggle();
+    expect(media.src).toBe('http://s3/next.ogg?sig=2');
+    expect(c.source).toBe('preview');
+  });
+});

@@ -115,6 +115,8 @@ export class PlayerController {
   private attaching = false;
   private wantPlay = false;
   private destroyed = false;
+  /** Counts reset(): an hls.js load that began before one attaches nothing after it. */
+  private epoch = 0;
   private recovery: RecoveryState = initialRecovery();
   // The HLS source: the stream's URL and the current hls.js instance (a reload makes a new one;
   // events of an older one carry an older generation and are ignored).
@@ -198,7 +200,10 @@ export class PlayerController {
     this.attaching = true;
     this.wantPlay = true;
     this.set({ phase: 'loading', buffering: true });
+    const epoch = this.epoch;
     void this.d.hls.load().then((lib) => {
+      // Another track was loaded meanwhile (reset): its own Play decides.
+      if (epoch !== this.epoch) return;
       this.attaching = false;
       // The player went away while hls.js loaded: nothing may play on a detached element.
       if (this.destroyed) return;
@@ -235,6 +240,32 @@ export class PlayerController {
   /** Starts loading hls.js before the click (pointer or focus on the controls), so that playback usually starts within it. */
   warm(): void {
     if (!this.destroyed && !this.kind && this.d.source().stream) void this.d.hls.load();
+  }
+
+  /**
+   * Forgets the current track on the same element, so that the next Play attaches what
+   * source() gives then: a play-through moves to the next track this way. The element stays,
+   * and with it the permission to play that a first press gave (a new element would need a new
+   * gesture on iOS).
+   */
+  reset(): void {
+    if (this.destroyed) return;
+    this.epoch++;
+    this.inst?.destroy();
+    this.inst = null;
+    this.gen++;
+    const m = this.d.media;
+    if (!m.paused) m.pause();
+    if (this.kind === 'native' || this.kind === 'preview' || this.kind === 'hls.js') m.removeAttribute('src');
+    this.kind = null;
+    this.url = '';
+    this.pos = 0;
+    this.attaching = false;
+    this.wantPlay = false;
+    this.nativeDone = false;
+    this.startAt = null;
+    this.recovery = initialRecovery();
+    this.set(INITIAL_STATE);
   }
 
   /** Detaches everything; the controller is done. */
