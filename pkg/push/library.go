@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/soundtime/soundtime/pkg/media"
@@ -56,8 +57,8 @@ var mimeByFormat = map[string]string{
 // lexical order (so an album's numbered tracks keep their order). Audio is recognised by its
 // content alone, as the server recognises it; a name or extension counts for nothing. Every
 // other file is in skipped with its reason. Symbolic links to files are followed, links to
-// folders are not (a loop, or a whole disk, is one link away). A PATH that does not exist is an
-// error.
+// folders inside a PATH are not (a loop, or a whole disk, is one link away); a PATH itself may
+// be one. A PATH that does not exist is an error.
 func Walk(paths []string, opt WalkOptions) (files []File, skipped []Skipped, err error) {
 	type candidate struct {
 		path string
@@ -110,7 +111,13 @@ func Walk(paths []string, opt WalkOptions) (files []File, skipped []Skipped, err
 			}
 			continue
 		}
-		if err := filepath.WalkDir(p, visit); err != nil {
+		// A PATH that is a symbolic link to a folder (~/Music on another disk) is walked: the
+		// trailing separator makes WalkDir follow it, as a shell's "Music/" does.
+		root := p
+		if !strings.HasSuffix(root, string(filepath.Separator)) {
+			root += string(filepath.Separator)
+		}
+		if err := filepath.WalkDir(root, visit); err != nil {
 			return nil, nil, err
 		}
 	}

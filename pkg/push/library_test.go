@@ -145,6 +145,16 @@ func TestWalkLimitsAndArguments(t *testing.T) {
 		t.Errorf("skipped = %+v, want %s as too large", skipped, big)
 	}
 
+	// A PATH that is a link to a folder is walked, and its files keep the name given.
+	link := filepath.Join(t.TempDir(), "Music")
+	if err := os.Symlink(lib, link); err != nil {
+		t.Fatal(err)
+	}
+	files, _, err = push.Walk([]string{link}, push.WalkOptions{})
+	if err != nil || len(files) != 2 || files[0].Path != filepath.Join(link, "big.wav") {
+		t.Errorf("walk of a link to the library: %+v, %v", files, err)
+	}
+
 	if _, _, err := push.Walk([]string{filepath.Join(lib, "nope")}, push.WalkOptions{}); err == nil {
 		t.Error("a missing PATH walked without an error")
 	}
