@@ -59,7 +59,7 @@ help: ## list the targets
 .PHONY: dev
 dev: tools spa ## run the whole service on http://127.0.0.1:8080 (Ctrl-C stops it)
 	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime
-	exec $(TOOLS)/bin/soundtime
+	exec $(TOOLS)/bin/soundtime dev
 
 .PHONY: test test-go test-web test-e2e lint-go lint-template
 test: test-go test-web test-e2e ## run every test: lint, unit, adapters against the local servers, the web app, end to end in Chromium, the layer

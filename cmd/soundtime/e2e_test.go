@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -101,10 +102,14 @@ func startOnFreePort(dir string, env map[string]string, logs io.Writer, tune fun
 var shared *testStack
 
 func TestMain(m *testing.M) {
-	// TestInterruptStopsEverything runs this binary as the real program.
+	// TestInterruptStopsEverything and the push tests run this binary as the real program,
+	// with the program's arguments after "--".
 	if os.Getenv("SOUNDTIME_TEST_RUN_MAIN") == "1" {
-		main()
-		return
+		args := []string{}
+		if i := slices.Index(os.Args, "--"); i >= 0 {
+			args = os.Args[i+1:]
+		}
+		os.Exit(run(args))
 	}
 	dir, err := os.MkdirTemp("", "soundtime-e2e-")
 	if err == nil {
