@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -212,8 +213,11 @@ type setPageData struct {
 	CoverURL               template.URL // og:image: the stable cover link of the first track with one
 	Tracks                 []setPageTrack
 	NoIndex                bool
-	CSS, Script            string
-	Theme                  *track.Theme
+	// Processing: a track is still pending or processing; without JavaScript the page
+	// refreshes itself, as a processing track's page does.
+	Processing  bool
+	CSS, Script string
+	Theme       *track.Theme
 }
 
 type setPageTrack struct {
@@ -257,6 +261,9 @@ func (s *Server) setPage(w http.ResponseWriter, r *http.Request) {
 		artists[pd.Artist] = true
 		total += t.Duration
 	}
+	d.Processing = !ready && slices.ContainsFunc(v.Tracks, func(t *track.Track) bool {
+		return t.Status == track.StatusPending || t.Status == track.StatusProcessing
+	})
 	d.Duration = clock(total)
 	d.Description = setDescription(len(v.Tracks), artists, d.Duration)
 	var buf bytes.Buffer

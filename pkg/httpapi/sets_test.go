@@ -304,6 +304,9 @@ func TestSetPage(t *testing.T) {
 	if n := strings.Count(body, `<img class="set-cover"`); n != 2 {
 		t.Errorf("%d covers, want 2 (the second track has none)", n)
 	}
+	if strings.Contains(body, `http-equiv="refresh"`) {
+		t.Error("a ready set's page refreshes itself")
+	}
 	if !strings.Contains(body, `data-id="`+id+`"`) {
 		t.Error("no #app[data-id] for the app to take over")
 	}
@@ -319,6 +322,9 @@ func TestSetPageNotReadyAndGone(t *testing.T) {
 	wantPageHTML(t, rec, http.StatusOK, "no-store", false)
 	if !strings.Contains(rec.Body.String(), `<span class="set-duration">processing</span>`) {
 		t.Errorf("the pending track is not shown as processing: %s", rec.Body)
+	}
+	if !strings.Contains(rec.Body.String(), `<noscript><meta http-equiv="refresh" content="5"></noscript>`) {
+		t.Error("a set with a processing track does not refresh itself without JavaScript")
 	}
 	for _, p := range []string{"NoSuch00", "x", es[0].ID} {
 		rec := h.do(t, "GET", "/s/"+p, "")

@@ -85,16 +85,21 @@ function useSet(id: string) {
 
 export function SetPage({ id }: { id: string }) {
   const { set, setSet, state, setState, message, fetchedAt } = useSet(id);
-  /** The index of the track in the player; null until the set has a playable track. */
-  const [current, setCurrent] = useState<number | null>(null);
+  /** The track in the player, by ID (a re-read may drop tracks before it); null until one plays. */
+  const [currentId, setCurrentId] = useState<string | null>(null);
   /** The listener pressed Play: the next tracks start by themselves. */
   const [started, setStarted] = useState(false);
   const refreshed = useRef(new Map<string, number>());
   const tracks = set?.tracks ?? [];
+  const at = currentId === null ? -1 : tracks.findIndex((t) => t.id === currentId);
+  const current = at >= 0 ? at : null;
 
-  // The first playable track, once there is one (tracks may still be processing).
+  // The first playable track, once there is one (tracks may still be processing), and again if
+  // a re-read of the set no longer has the one in the player.
   useEffect(() => {
-    if (current === null && set) setCurrent(firstPlayable(set.tracks));
+    if (!set || current !== null) return;
+    const first = firstPlayable(set.tracks);
+    setCurrentId(first === null ? null : set.tracks[first].id);
   }, [set, current]);
 
   const track = current !== null ? tracks[current] : undefined;
@@ -115,7 +120,7 @@ export function SetPage({ id }: { id: string }) {
           // Play with what we have: the stream is signed afresh anyway.
         }
       }
-      setCurrent(i);
+      setCurrentId(t.id);
       announce(`Now playing: ${trackTitle(t)}`);
     },
     [set, setSet, fetchedAt],
@@ -145,7 +150,7 @@ export function SetPage({ id }: { id: string }) {
     }
     setSet({ ...set, tracks: rest });
     const after = step(rest, current - 1, 1) ?? firstPlayable(rest);
-    setCurrent(after);
+    setCurrentId(after === null ? null : rest[after].id);
   }, [set, current, setSet, setState]);
 
   // Keys anywhere on the page.
