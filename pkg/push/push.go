@@ -219,6 +219,7 @@ feed:
 
 	var setTracks []apiclient.SetTrack
 	inSet := map[string]bool{}
+	left := 0
 	for i, r := range results {
 		switch r.state {
 		case resUploaded:
@@ -229,6 +230,7 @@ feed:
 			rep.Failed++
 		case resInterrupted:
 			rep.Interrupted = true
+			left++
 		}
 		if r.entry != nil && (r.state == resUploaded || r.state == resAlready) {
 			rep.Links[files[i].Path] = r.entry.URL
@@ -259,7 +261,6 @@ feed:
 		len(files), rep.Uploaded, rep.Already, rep.Failed, rep.Skipped)
 	fmt.Fprintln(opt.Stderr, summary)
 	if rep.Interrupted {
-		left := len(files) - rep.Uploaded - rep.Already - rep.Failed
 		fmt.Fprintf(opt.Stderr, "interrupted with %d file(s) left: run the same command again to finish (what was sent is kept)\n", left)
 	}
 	return rep, nil
