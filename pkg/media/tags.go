@@ -34,11 +34,12 @@ const (
 var ErrMetadataTooLarge = errors.New("media: metadata too large")
 
 // ReadTags reads the tags and cover of an upload that Sniff recognised as f, from the start of
-// r. Absent tags are not an error: the result is then empty tags and a nil picture, as for WAV
-// and WebM, whose tags are not read. A cover that is too large, too wide, or not a JPEG, PNG,
-// GIF or WebP image by its own bytes is left out, not an error. Text fields are valid UTF-8
-// without control characters or the invisible characters of track.IsInvisible, trimmed and at
-// most MaxTagLen bytes long.
+// r. Absent tags are not an error: the result is then empty tags and a nil picture. WAV tags
+// come from its LIST/INFO chunk and its ID3 chunk (ID3 wins field by field), WebM and Matroska
+// tags from the SimpleTags of the Segment's Tags and its Info Title. A cover that is too large,
+// too wide, or not a JPEG, PNG, GIF or WebP image by its own bytes is left out, not an error.
+// Text fields are valid UTF-8 without control characters or the invisible characters of
+// track.IsInvisible, trimmed and at most MaxTagLen bytes long.
 //
 // An error means the tags are there but could not be parsed (a panic in the parser included),
 // or are larger than MaxMetadataSize (ErrMetadataTooLarge); the caller may go on without them.
@@ -55,21 +56,47 @@ func ReadTags(r io.ReadSeeker, f Format) (tags track.Tags, pic *Picture, err err
 			tags, pic, err = track.Tags{}, nil, fmt.Errorf("media: read tags: panic: %v", p)
 		}
 	}()
+	var m tag.Metadata
+	var own track.Tags // what the RIFF INFO and Matroska readers found, raw
 	switch f.Name {
-	case "wav", "webm":
-		return track.Tags{}, nil, nil
+	case "wav":
+		m, own, err = readWAV(r)
+	case "webm":
+		own, err = readWebM(r)
+	default:
+		m, err = readMetadata(r)
 	}
-	m, err := readMetadata(r)
 	if errors.Is(err, tag.ErrNoTagsFound) || errors.Is(err, tag.ErrNotID3v1) {
-		return track.Tags{}, nil, nil
+		err = nil
 	}
 	if err != nil {
 		return track.Tags{}, nil, fmt.Errorf("media: read tags: %w", err)
 	}
-	if m == nil {
-		return track.Tags{}, nil, nil
+	if m != nil {
+		tags, pic = metadataTags(m)
 	}
+	// In a WAV with both, the ID3 chunk wins field by field: taggers that write both keep ID3
+	// complete (it has more fields) and INFO for older players.
+	fill := func(p *string, v string) {
+		if *p == "" {
+			*p = clean(v)
+		}
+	}
+	fill(&tags.Title, own.Title)
+	fill(&tags.Artist, own.Artist)
+	fill(&tags.Album, own.Album)
+	fill(&tags.Genre, own.Genre)
+	if tags.Year == 0 && own.Year > 0 && own.Year <= 9999 {
+		tags.Year = own.Year
+	}
+	if tags.Track == 0 && own.Track > 0 && own.Track <= 9999 {
+		tags.Track = own.Track
+	}
+	return tags, pic, nil
+}
 
+// metadataTags returns the cleaned tags and the checked cover of what dhowden/tag read.
+func metadataTags(m tag.Metadata) (tags track.Tags, pic *Picture) {
 	tags = track.Tags{
 		Title:  clean(m.Title()),
 		Artist: clean(m.Artist()),
@@ -85,7 +112,7 @@ func ReadTags(r io.ReadSeeker, f Format) (tags track.Tags, pic *Picture, err err
 	if p := m.Picture(); p != nil {
 		pic = picture(p.Data)
 	}
-	return tags, pic, nil
+	return tags, pic
 }
 
 // readMetadata finds the metadata of r by its magic bytes, as tag.ReadFrom does, and has the

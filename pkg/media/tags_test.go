@@ -56,11 +56,12 @@ func TestReadTagsGenerated(t *testing.T) {
 		{"aiff", "jpeg", mediatest.Tags},
 		{"aiff", "", mediatest.Tags},
 		{"oggflac", "", mediatest.Tags},
-		// dhowden/tag reads neither RIFF INFO nor Matroska tags; AIFF-C and ADTS here have no
-		// ID3 tag.
-		{"wav", "", track.Tags{}},
-		{"rf64", "", track.Tags{}},
-		{"webm", "", track.Tags{}},
+		// RIFF INFO and Matroska tags are read by this package, not by dhowden/tag.
+		{"wav", "", mediatest.Tags},
+		{"rf64", "", mediatest.Tags},
+		{"webm", "", mediatest.Tags},
+		{"mka", "", mediatest.Tags},
+		// AIFF-C and ADTS here have no ID3 tag.
 		{"aifc", "", track.Tags{}},
 		{"aac", "", track.Tags{}},
 	}
