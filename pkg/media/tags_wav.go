@@ -72,7 +72,7 @@ func wavChunks(r io.ReadSeeker) (info track.Tags, id3Off, id3Size int64, err err
 			}
 			size -= 16
 		case id == "data" && size == 0xFFFFFFFF && dataSize >= 0:
-			size = dataSize
+			size, pad = dataSize, dataSize&1
 		case (id == "id3 " || id == "ID3 ") && id3Size == 0:
 			id3Off, id3Size = sc.off, max(min(size, end-sc.off), 0)
 		case id == "LIST" && !gotInfo && size >= 4:
