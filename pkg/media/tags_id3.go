@@ -15,6 +15,7 @@ import (
 const maxID3Reads = 3 * 1024
 
 // readID3 reads the ID3v2 tag at off, of at most limit bytes, into memory and parses it there.
+// A limit shorter than the tag's header (an AIFF or WAV chunk too short to hold one) is no tag.
 // Unsynchronisation is undone first, so that every read dhowden/tag makes is one it counts
 // against maxID3Reads.
 func readID3(r io.ReadSeeker, off, limit int64) (tag.Metadata, error) {
@@ -22,7 +23,7 @@ func readID3(r io.ReadSeeker, off, limit int64) (tag.Metadata, error) {
 		return nil, err
 	}
 	var h [10]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil || string(h[:3]) != "ID3" {
+	if _, err := io.ReadFull(r, h[:]); err != nil || string(h[:3]) != "ID3" || limit < 10 {
 		return nil, tag.ErrNoTagsFound
 	}
 	size := int64(h[6]&0x7F)<<21 | int64(h[7]&0x7F)<<14 | int64(h[8]&0x7F)<<7 | int64(h[9]&0x7F)

@@ -234,6 +234,7 @@ func TestReadTagsNone(t *testing.T) {
 		{"bare mp3 frames", bytes.Repeat(append([]byte{0xFF, 0xFB, 0x90, 0x00}, make([]byte, 413)...), 4), "mp3"},
 		{"aiff without ID3 chunk", []byte("FORM\x00\x00\x00\x16AIFFCOMM\x00\x00\x00\x02\x00\x01SSND\x00\x00\x00\x00"), "aiff"},
 		{"aiff with a truncated chunk", []byte("FORM\x00\x00\x00\x16AIFFCOMM\xff\xff\xff\xff"), "aiff"},
+		{"aiff with an ID3 chunk shorter than an ID3 header", []byte("FORM\x00\x00\x00\x1eAIFFID3 \x00\x00\x00\x04ID3\x03SSND\x00\x00\x00\x00"), "aiff"},
 		{"not even aiff", []byte("FORM"), "aiff"},
 		{"empty", nil, "mp3"},
 	}
@@ -389,6 +390,32 @@ func TestReadTagsLyingLengths(t *testing.T) {
 			}
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+// BenchmarkReadTags reads the tags of a 2-second file of each format made by ffmpeg with the
+// same tags and no cover, from memory: the WAV (RIFF INFO) and WebM (Matroska) readers against
+// the MP3 (ID3v2) and FLAC (Vorbis comment) ones. docs/benchmarks.md has the ratios.
+func BenchmarkReadTags(b *testing.B) {
+	dir := mediatest.Dir(b)
+	for _, format := range []string{"mp3", "flac", "wav", "webm"} {
+		data, err := os.ReadFile(mediatest.Generate(b, dir, mediatest.Spec{Format: format, Tags: mediatest.Tags}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := media.Sniff(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(format, func(b *testing.B) {
+			b.ReportAllocs()
+			r := bytes.NewReader(data)
+			for b.Loop() {
+				if tags, _, err := media.ReadTags(r, f); err != nil || tags != mediatest.Tags {
+					b.Fatalf("ReadTags = %+v, %v", tags, err)
+				}
 			}
 		})
 	}

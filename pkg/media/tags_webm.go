@@ -65,7 +65,11 @@ func readWebM(r io.ReadSeeker) (track.Tags, error) {
 	var mt mkvFields
 	var seeks []int64 // positions of Tags elements, from the start of the Segment's data
 	read := func(id uint64, size int64) error {
-		b := make([]byte, min(size, segEnd-sc.off))
+		n := max(min(size, segEnd-sc.off), 0)
+		if n > sc.left {
+			return ErrMetadataTooLarge // before allocating what the file may not hold
+		}
+		b := make([]byte, n)
 		if err := sc.read(b); err != nil {
 			return err
 		}
