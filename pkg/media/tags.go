@@ -36,10 +36,10 @@ var ErrMetadataTooLarge = errors.New("media: metadata too large")
 // ReadTags reads the tags and cover of an upload that Sniff recognised as f, from the start of
 // r. Absent tags are not an error: the result is then empty tags and a nil picture. WAV tags
 // come from its LIST/INFO chunk and its ID3 chunk (ID3 wins field by field), WebM and Matroska
-// tags from the SimpleTags of the Segment's Tags and its Info Title. A cover that is too large,
-// too wide, or not a JPEG, PNG, GIF or WebP image by its own bytes is left out, not an error.
-// Text fields are valid UTF-8 without control characters or the invisible characters of
-// track.IsInvisible, trimmed and at most MaxTagLen bytes long.
+// tags from the SimpleTags of the Segment's Tags and its Info Title, their cover from an image
+// attachment. A cover that is too large, too wide, or not a JPEG, PNG, GIF or WebP image by its
+// own bytes is left out, not an error. Text fields are valid UTF-8 without control characters or
+// the invisible characters of track.IsInvisible, trimmed and at most MaxTagLen bytes long.
 //
 // An error means the tags are there but could not be parsed (a panic in the parser included),
 // or are larger than MaxMetadataSize (ErrMetadataTooLarge); the caller may go on without them.
@@ -62,7 +62,7 @@ func ReadTags(r io.ReadSeeker, f Format) (tags track.Tags, pic *Picture, err err
 	case "wav":
 		m, own, err = readWAV(r)
 	case "webm":
-		own, err = readWebM(r)
+		own, pic, err = readWebM(r)
 	default:
 		m, err = readMetadata(r)
 	}

@@ -62,6 +62,8 @@ func TestReadTagsGenerated(t *testing.T) {
 		{"rf64", "", mediatest.Tags},
 		{"webm", "", mediatest.Tags},
 		{"mka", "", mediatest.Tags},
+		{"mka", "jpeg", mediatest.Tags},
+		{"mka", "png", mediatest.Tags},
 		// AIFF-C and ADTS here have no ID3 tag.
 		{"aifc", "", track.Tags{}},
 		{"aac", "", track.Tags{}},

@@ -1,8 +1,12 @@
 package media
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -29,43 +33,58 @@ const (
 	mkvSimpleTag        = 0x67C8
 	mkvTagName          = 0x45A3
 	mkvTagString        = 0x4487
+	mkvAttachments      = 0x1941A469
+	mkvAttachedFile     = 0x61A7
+	mkvFileName         = 0x466E
+	mkvFileMimeType     = 0x4660
+	mkvFileData         = 0x465C
 )
 
-// maxSeeks bounds the SeekHead entries followed to Tags placed after the clusters; a muxer
-// writes one or two.
+// maxAttachmentsSize bounds the Attachments element read into memory for a cover: a cover of
+// MaxPictureSize and room for a few small files beside it. Larger ones (fonts of a video, say)
+// are skipped, and the file has no cover.
+const maxAttachmentsSize = MaxPictureSize + 1<<20
+
+// maxSeeks bounds the SeekHead entries followed to Tags and Attachments placed after the
+// clusters; a muxer writes one or two of each.
 const maxSeeks = 16
 
-// readWebM reads the tags of a WebM or Matroska file: the SimpleTags of every Tags element of
-// its Segment and the Segment Info Title, the fallback for the title (ffmpeg writes
-// `-metadata title=` there, not into Tags). It walks the Segment's top-level elements up to the
-// first Cluster, reading only SeekHead, Info and Tags into memory, then follows the SeekHead to
-// Tags written after the clusters (mkvmerge puts them at the end). Every element it reads is cut
-// at the end of the file, and the bytes it reads are bounded by MaxMetadataSize: a declared size
-// past either costs nothing. Only the Segment and the Cluster that ends the walk may have an
-// unknown size; any other element with one ends the walk, since where it ends is unknowable
+// readWebM reads the tags and cover of a WebM or Matroska file: the SimpleTags of every Tags
+// element of its Segment, the Segment Info Title (the fallback for the title: ffmpeg writes
+// `-metadata title=` there, not into Tags) and an image attachment (see mkvCover). It walks the
+// Segment's top-level elements up to the first Cluster, reading only SeekHead, Info, Tags and
+// Attachments into memory, then follows the SeekHead to Tags and Attachments written after the
+// clusters (mkvmerge puts Tags at the end, ffmpeg its attachments). Every element it reads is
+// cut at the end of the file, and the bytes it reads are bounded by MaxMetadataSize: a declared
+// size past either costs nothing. Only the Segment and the Cluster that ends the walk may have
+// an unknown size; any other element with one ends the walk, since where it ends is unknowable
 // without parsing what it holds. The SeekHead is only followed forwards, to elements not read
 // yet, so a loop of pointers reads nothing twice. A file cut short gives what was read.
-func readWebM(r io.ReadSeeker) (track.Tags, error) {
+func readWebM(r io.ReadSeeker) (track.Tags, *Picture, error) {
 	end, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
-		return track.Tags{}, err
+		return track.Tags{}, nil, err
 	}
 	sc := newScanner(r)
 	id, size, err := ebmlHeader(sc)
 	if err != nil || id != mkvEBML || size < 0 || sc.skip(size) != nil {
-		return track.Tags{}, nil
+		return track.Tags{}, nil, nil
 	}
 	if id, size, err = ebmlHeader(sc); err != nil || id != mkvSegment {
-		return track.Tags{}, nil
+		return track.Tags{}, nil, nil
 	}
 	segStart, segEnd := sc.off, end
 	if size >= 0 {
 		segEnd = min(segStart+size, end)
 	}
 	var mt mkvFields
-	var seeks []int64 // positions of Tags elements, from the start of the Segment's data
+	var pic *Picture
+	var seeks []mkvSeekEntry
 	read := func(id uint64, size int64) error {
 		n := max(min(size, segEnd-sc.off), 0)
+		if id == mkvAttachments && (pic != nil || n > maxAttachmentsSize) {
+			return sc.skip(size)
+		}
 		if n > sc.left {
 			return ErrMetadataTooLarge // before allocating what the file may not hold
 		}
@@ -76,10 +95,13 @@ func readWebM(r io.ReadSeeker) (track.Tags, error) {
 		switch id {
 		case mkvSeekHead:
 			seeks = append(seeks, seekHead(b)...)
+			seeks = seeks[:min(len(seeks), maxSeeks)]
 		case mkvInfo:
 			mt.info(b)
 		case mkvTags:
 			mt.tags(b)
+		case mkvAttachments:
+			pic = mkvCover(b)
 		}
 		return nil
 	}
@@ -93,10 +115,10 @@ walk:
 			break
 		}
 		switch id {
-		case mkvSeekHead, mkvInfo, mkvTags:
+		case mkvSeekHead, mkvInfo, mkvTags, mkvAttachments:
 			if err := read(id, size); err != nil {
 				if errors.Is(err, ErrMetadataTooLarge) {
-					return track.Tags{}, err
+					return track.Tags{}, nil, err
 				}
 				break walk
 			}
@@ -106,23 +128,24 @@ walk:
 			}
 		}
 	}
-	for i, pos := range seeks {
-		off := segStart + pos
-		if i >= maxSeeks || pos < 0 || off < sc.off || off >= segEnd {
+	slices.SortFunc(seeks, func(a, b mkvSeekEntry) int { return cmp.Compare(a.pos, b.pos) })
+	for _, s := range seeks {
+		off := segStart + s.pos
+		if off < sc.off || off >= segEnd {
 			continue // read already, or nowhere
 		}
 		if err := sc.skip(off - sc.off); err != nil {
 			break
 		}
 		id, size, err := ebmlHeader(sc)
-		if err != nil || id != mkvTags || size < 0 {
+		if err != nil || id != s.id || size < 0 {
 			continue
 		}
 		if err := read(id, size); errors.Is(err, ErrMetadataTooLarge) {
-			return track.Tags{}, err
+			return track.Tags{}, nil, err
 		}
 	}
-	return mt.result(), nil
+	return mt.result(), pic, nil
 }
 
 // ebmlHeader reads an element's ID and size; the size is -1 if unknown (all its value bits set).
@@ -200,11 +223,17 @@ func ebmlUint(b []byte) uint64 {
 	return v
 }
 
-// seekHead returns the positions of the Tags elements a SeekHead lists.
-func seekHead(b []byte) []int64 {
-	var pos []int64
+// mkvSeekEntry is where a SeekHead says an element is, from the start of the Segment's data.
+type mkvSeekEntry struct {
+	id  uint64
+	pos int64
+}
+
+// seekHead returns the first maxSeeks entries of a SeekHead that point at Tags or Attachments.
+func seekHead(b []byte) []mkvSeekEntry {
+	var seeks []mkvSeekEntry
 	ebmlChildren(b, func(id uint64, seek []byte) {
-		if id != mkvSeek || len(pos) >= maxSeeks {
+		if id != mkvSeek || len(seeks) >= maxSeeks {
 			return
 		}
 		var target uint64
@@ -219,11 +248,52 @@ func seekHead(b []byte) []int64 {
 				}
 			}
 		})
-		if target == mkvTags && p >= 0 {
-			pos = append(pos, p)
+		if (target == mkvTags || target == mkvAttachments) && p >= 0 {
+			seeks = append(seeks, mkvSeekEntry{target, p})
 		}
 	})
-	return pos
+	return seeks
+}
+
+// mkvCover returns the cover among the files of an Attachments element: by the Matroska
+// convention the first image named "cover.*" (the front cover; "small_cover.*" and the
+// landscape "cover_land.*" are other sizes of it), else the first image named anything; an
+// image by its MIME type, which picture then checks against the bytes themselves. A copy is
+// kept, not a slice of the element, which may hold other files.
+func mkvCover(b []byte) *Picture {
+	var first, cover []byte
+	ebmlChildren(b, func(id uint64, file []byte) {
+		if id != mkvAttachedFile || cover != nil {
+			return
+		}
+		var name, mime string
+		var data []byte
+		ebmlChildren(file, func(id uint64, v []byte) {
+			switch id {
+			case mkvFileName:
+				name = strings.ToLower(text(v))
+			case mkvFileMimeType:
+				mime = strings.ToLower(text(v))
+			case mkvFileData:
+				data = v
+			}
+		})
+		if !strings.HasPrefix(mime, "image/") || len(data) == 0 {
+			return
+		}
+		if strings.HasPrefix(name, "cover.") {
+			cover = data
+		} else if first == nil {
+			first = data
+		}
+	})
+	if cover == nil {
+		cover = first
+	}
+	if cover == nil {
+		return nil
+	}
+	return picture(bytes.Clone(cover))
 }
 
 // mkvFields gathers Matroska tags. Tags apply to a target level: 30 is a track (a song), 50 (the

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -157,6 +161,60 @@ func TestReadTagsWebM(t *testing.T) {
 	}
 }
 
+// attached returns an AttachedFile of name and MIME type holding data.
+func attached(name, mime string, data []byte) []byte {
+	return el(0x61A7, el(0x466E, []byte(name)), el(0x4660, []byte(mime)), el(0x465C, data), ebmlUint(0x46AE, 1))
+}
+
+func attachments(files ...[]byte) []byte { return el(0x1941A469, files...) }
+
+// TestReadTagsWebMCover: the cover is the attachment named cover.*, else the first image, and
+// only if its bytes are an image.
+func TestReadTagsWebMCover(t *testing.T) {
+	jpg := encoded(t, func(w io.Writer, m image.Image) error { return jpeg.Encode(w, m, nil) }, 30, 20)
+	pngData := encoded(t, png.Encode, 31, 21)
+	font := attached("font.ttf", "application/x-truetype-font", []byte("\x00\x01\x00\x00 not an image"))
+	afterClusters := func() []byte {
+		cluster := mkvCluster(unknownSize)
+		pos := seekHeadLen(1) + len(cluster)
+		return mkv(unknownSize, el(0x114D9B74, el(0x4DBB, el(0x53AB, []byte{0x19, 0x41, 0xA4, 0x69}), ebmlUint(0x53AC, uint64(pos)))),
+			cluster, attachments(attached("cover.png", "image/png", pngData)))
+	}
+	big := attached("cover.jpg", "image/jpeg", append(bytes.Clone(jpg), make([]byte, media.MaxPictureSize+2<<20)...))
+	tests := []struct {
+		name string
+		data []byte
+		want []byte // nil: no picture
+		tags track.Tags
+	}{
+		{"cover.jpg after a font", mkv(-2, attachments(font, attached("cover.jpg", "image/jpeg", jpg))), jpg, track.Tags{}},
+		{"cover.* beats an earlier small_cover.*", mkv(-2, attachments(attached("small_cover.png", "image/png", pngData), attached("Cover.JPG", "image/jpeg", jpg))), jpg, track.Tags{}},
+		{"any image when none is cover.*", mkv(-2, attachments(font, attached("back.png", "image/png", pngData))), pngData, track.Tags{}},
+		{"the type from the bytes, not the MIME type", mkv(-2, attachments(attached("cover.jpg", "image/jpeg", pngData))), pngData, track.Tags{}},
+		{"an image MIME type on other bytes", mkv(-2, attachments(attached("cover.jpg", "image/jpeg", []byte("not an image")))), nil, track.Tags{}},
+		{"no image", mkv(-2, attachments(font)), nil, track.Tags{}},
+		{"attachments after the clusters, through the SeekHead", afterClusters(), pngData, track.Tags{}},
+		{"attachments too large skipped, tags after them read", mkv(-2, attachments(big), mkvTags(mkvTag(nil, "TITLE", "Kept"))), nil, track.Tags{Title: "Kept"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tags, pic, err := media.ReadTags(bytes.NewReader(tt.data), media.Format{Name: "webm"})
+			if err != nil {
+				t.Fatalf("ReadTags: %v", err)
+			}
+			if tags != tt.tags {
+				t.Errorf("tags = %+v, want %+v", tags, tt.tags)
+			}
+			switch {
+			case tt.want == nil && pic != nil:
+				t.Errorf("picture of %d bytes, want none", len(pic.Data))
+			case tt.want != nil && (pic == nil || !bytes.Equal(pic.Data, tt.want)):
+				t.Errorf("picture = %v, want the %d bytes attached", pic, len(tt.want))
+			}
+		})
+	}
+}
+
 // TestReadTagsWebMTooLarge: Tags larger than MaxMetadataSize are ErrMetadataTooLarge.
 func TestReadTagsWebMTooLarge(t *testing.T) {
 	big := mkv(-2, mkvTags(mkvTag(nil, "TITLE", "x"), el(0xEC, make([]byte, media.MaxMetadataSize))))
@@ -170,8 +228,11 @@ func TestReadTagsWebMTooLarge(t *testing.T) {
 // Without -fuzz, go test runs it on the seeds alone.
 func FuzzWebMTags(f *testing.F) {
 	dir := mediatest.Dir(f)
-	for _, format := range []string{"webm", "mka"} {
-		b, err := os.ReadFile(mediatest.Generate(f, dir, mediatest.Spec{Format: format, Tags: mediatest.Tags, Seconds: 0.05}))
+	for _, spec := range []mediatest.Spec{
+		{Format: "webm", Tags: mediatest.Tags, Seconds: 0.05},
+		{Format: "mka", Tags: mediatest.Tags, Cover: "jpeg", Seconds: 0.05},
+	} {
+		b, err := os.ReadFile(mediatest.Generate(f, dir, spec))
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -34,7 +34,7 @@ type Spec struct {
 	// Tags are written with -metadata; zero fields are left out.
 	Tags track.Tags
 	// Cover is "", "jpeg" or "png": the file made by Cover, embedded as front cover art. Formats
-	// that cannot carry one here (wav, rf64, aifc, webm, mka, aac, oggflac) fail the test.
+	// that cannot carry one here (wav, rf64, aifc, webm, aac, oggflac) fail the test.
 	Cover string
 }
 
@@ -245,8 +245,15 @@ func generate(bin, dir string, spec Spec, cover string, coverData []byte) (strin
 		ext = ".webm"
 		codec = []string{"-c:a", "libopus", "-b:a", "96k", "-f", "webm"}
 	case "mka":
-		ext = ".mka"
+		ext, coverOK = ".mka", true
 		codec = []string{"-c:a", "libvorbis", "-q:a", "4", "-f", "matroska"}
+		if cover != "" {
+			// An attachment named by the Matroska cover convention; ffmpeg writes it after
+			// the clusters.
+			codec = append(codec, "-attach", cover,
+				"-metadata:s:t", "mimetype=image/"+spec.Cover,
+				"-metadata:s:t", "filename=cover"+filepath.Ext(cover))
+		}
 	case "aac":
 		ext = ".aac"
 		codec = []string{"-c:a", "aac", "-b:a", "128k", "-f", "adts"}
