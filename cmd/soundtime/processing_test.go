@@ -140,8 +140,9 @@ func TestFormatsBecomeReady(t *testing.T) {
 		{"m4a", "audio/mp4", "jpeg", "aac", true},
 		{"ogg", "audio/ogg", "", "vorbis", true},
 		{"opus", "audio/opus", "", "opus", true},
-		{"wav", "audio/wav", "", "pcm_s16le", true}, // RIFF INFO
-		{"webm", "audio/webm", "", "opus", true},    // Matroska tags and the Info Title
+		{"wav", "audio/wav", "", "pcm_s16le", true},   // RIFF INFO
+		{"webm", "audio/webm", "", "opus", true},      // Matroska tags and the Info Title
+		{"mka", "audio/webm", "jpeg", "vorbis", true}, // and a cover attachment
 		{"aiff", "audio/aiff", "png", "pcm_s16be", true},
 	}
 	for _, tc := range cases {
