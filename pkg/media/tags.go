@@ -223,6 +223,20 @@ func (s *scanner) read(p []byte) error {
 	return err
 }
 
+// seek moves to off, backwards too. Past the end of the stream it does not fail, but the next
+// read does.
+func (s *scanner) seek(off int64) error {
+	if off >= s.off {
+		return s.skip(off - s.off)
+	}
+	if _, err := s.r.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	s.off = off
+	s.br.Reset(s.r)
+	return nil
+}
+
 // skip moves n bytes on. Past the end of the stream it does not fail, but the next read does.
 func (s *scanner) skip(n int64) error {
 	if n <= int64(s.br.Buffered()) {

@@ -2,10 +2,8 @@ package media
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/soundtime/soundtime/pkg/track"
@@ -45,21 +43,22 @@ const (
 // are skipped, and the file has no cover.
 const maxAttachmentsSize = MaxPictureSize + 1<<20
 
-// maxSeeks bounds the SeekHead entries followed to Tags and Attachments placed after the
-// clusters; a muxer writes one or two of each.
+// maxSeeks bounds the SeekHead entries followed to Tags, Attachments and further SeekHeads
+// placed after the clusters; a muxer writes one or two of each.
 const maxSeeks = 16
 
 // readWebM reads the tags and cover of a WebM or Matroska file: the SimpleTags of every Tags
 // element of its Segment, the Segment Info Title (the fallback for the title: ffmpeg writes
 // `-metadata title=` there, not into Tags) and an image attachment (see mkvCover). It walks the
 // Segment's top-level elements up to the first Cluster, reading only SeekHead, Info, Tags and
-// Attachments into memory, then follows the SeekHead to Tags and Attachments written after the
-// clusters (mkvmerge puts Tags at the end, ffmpeg its attachments). Every element it reads is
-// cut at the end of the file, and the bytes it reads are bounded by MaxMetadataSize: a declared
-// size past either costs nothing. Only the Segment and the Cluster that ends the walk may have
-// an unknown size; any other element with one ends the walk, since where it ends is unknowable
-// without parsing what it holds. The SeekHead is only followed forwards, to elements not read
-// yet, so a loop of pointers reads nothing twice. A file cut short gives what was read.
+// Attachments into memory, then follows the SeekHeads to Tags, Attachments and further
+// SeekHeads written after the clusters (mkvmerge puts Tags at the end, ffmpeg its attachments,
+// and RFC 9559 §A.2 lets a first SeekHead point at a second). Every element it reads is cut at
+// the end of the file, and the bytes it reads are bounded by MaxMetadataSize: a declared size
+// past either costs nothing. Only the Segment and the Cluster that ends the walk may have an
+// unknown size; any other element with one ends the walk, since where it ends is unknowable
+// without parsing what it holds. No element is read twice and at most maxSeeks entries are
+// followed, so SeekHeads that point at each other end. A file cut short gives what was read.
 func readWebM(r io.ReadSeeker) (track.Tags, *Picture, error) {
 	end, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
@@ -80,6 +79,7 @@ func readWebM(r io.ReadSeeker) (track.Tags, *Picture, error) {
 	var mt mkvFields
 	var pic *Picture
 	var seeks []mkvSeekEntry
+	done := map[int64]bool{} // where the elements read start
 	read := func(id uint64, size int64) error {
 		n := max(min(size, segEnd-sc.off), 0)
 		if id == mkvAttachments && (pic != nil || n > maxAttachmentsSize) {
@@ -95,7 +95,6 @@ func readWebM(r io.ReadSeeker) (track.Tags, *Picture, error) {
 		switch id {
 		case mkvSeekHead:
 			seeks = append(seeks, seekHead(b)...)
-			seeks = seeks[:min(len(seeks), maxSeeks)]
 		case mkvInfo:
 			mt.info(b)
 		case mkvTags:
@@ -110,12 +109,14 @@ walk:
 		if sc.off >= segEnd {
 			break
 		}
+		start := sc.off
 		id, size, err := ebmlHeader(sc)
 		if err != nil || id == mkvCluster || size < 0 {
 			break
 		}
 		switch id {
 		case mkvSeekHead, mkvInfo, mkvTags, mkvAttachments:
+			done[start] = true
 			if err := read(id, size); err != nil {
 				if errors.Is(err, ErrMetadataTooLarge) {
 					return track.Tags{}, nil, err
@@ -128,17 +129,17 @@ walk:
 			}
 		}
 	}
-	slices.SortFunc(seeks, func(a, b mkvSeekEntry) int { return cmp.Compare(a.pos, b.pos) })
-	for _, s := range seeks {
-		off := segStart + s.pos
-		if off < sc.off || off >= segEnd {
-			continue // read already, or nowhere
+	for i := 0; i < len(seeks) && i < maxSeeks; i++ {
+		off := segStart + seeks[i].pos
+		if done[off] || off >= segEnd {
+			continue
 		}
-		if err := sc.skip(off - sc.off); err != nil {
+		done[off] = true
+		if err := sc.seek(off); err != nil {
 			break
 		}
 		id, size, err := ebmlHeader(sc)
-		if err != nil || id != s.id || size < 0 {
+		if err != nil || id != seeks[i].id || size < 0 {
 			continue
 		}
 		if err := read(id, size); errors.Is(err, ErrMetadataTooLarge) {
@@ -229,7 +230,8 @@ type mkvSeekEntry struct {
 	pos int64
 }
 
-// seekHead returns the first maxSeeks entries of a SeekHead that point at Tags or Attachments.
+// seekHead returns the first maxSeeks entries of a SeekHead that point at Tags, Attachments or
+// another SeekHead.
 func seekHead(b []byte) []mkvSeekEntry {
 	var seeks []mkvSeekEntry
 	ebmlChildren(b, func(id uint64, seek []byte) {
@@ -248,7 +250,7 @@ func seekHead(b []byte) []mkvSeekEntry {
 				}
 			}
 		})
-		if (target == mkvTags || target == mkvAttachments) && p >= 0 {
+		if (target == mkvTags || target == mkvAttachments || target == mkvSeekHead) && p >= 0 {
 			seeks = append(seeks, mkvSeekEntry{target, p})
 		}
 	})

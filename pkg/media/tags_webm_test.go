@@ -94,6 +94,20 @@ func TestReadTagsWebM(t *testing.T) {
 		pos := seekHeadLen(2)
 		return mkv(-2, el(0x114D9B74, seekTo(0x1254C367, uint64(pos)), seekTo(0x1254C367, uint64(pos))), mkvTags(full), mkvCluster(-2))
 	}
+	// A first SeekHead pointing at a second at the end, which points back at the Tags before it,
+	// at the first and at itself.
+	chained := func(withTags bool) []byte {
+		info := mkvInfo("Info title")
+		cluster := mkvCluster(unknownSize)
+		tags := mkvTags(full)
+		if !withTags {
+			tags = el(0xEC, make([]byte, len(tags)-9)) // a Void of the same length
+		}
+		posTags := seekHeadLen(1) + len(info) + 2*len(cluster)
+		posSH2 := posTags + len(tags)
+		return mkv(unknownSize, el(0x114D9B74, seekTo(0x114D9B74, uint64(posSH2))), info, cluster, cluster, tags,
+			el(0x114D9B74, seekTo(0x1254C367, uint64(posTags)), seekTo(0x114D9B74, 0), seekTo(0x114D9B74, uint64(posSH2))))
+	}
 	var voids [][]byte
 	for range 2000 {
 		voids = append(voids, el(0xEC))
@@ -113,6 +127,8 @@ func TestReadTagsWebM(t *testing.T) {
 		{"tags after clusters of unknown size, segment of unknown size", afterClusters(unknownSize, unknownSize), fullTags},
 		{"tags after clusters of known size", afterClusters(-2, -2), fullTags},
 		{"a SeekHead listing the same Tags twice", seekTwice(), fullTags},
+		{"a second SeekHead at the end, pointing back at the Tags", chained(true), fullTags},
+		{"SeekHeads pointing at each other and themselves", chained(false), track.Tags{Title: "Info title"}},
 		{"tags after the clusters, no SeekHead", mkv(-2, mkvInfo("Info title"), mkvCluster(-2), mkvTags(full)), track.Tags{Title: "Info title"}},
 		{"Info Title alone", mkv(-2, mkvInfo("Info title")), track.Tags{Title: "Info title"}},
 		{"a TITLE tag beats the Info Title", mkv(-2, mkvInfo("Info title"), mkvTags(mkvTag(nil, "TITLE", "Tag title"))), track.Tags{Title: "Tag title"}},
