@@ -3,7 +3,6 @@ package httpapi
 import (
 	"fmt"
 	"html/template"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -76,7 +75,6 @@ func (s *Server) cardImage(w http.ResponseWriter, r *http.Request) {
 	}
 	png, err := placeholder()
 	if err != nil {
-		s.logger(r).Error("request failed", slog.Any("error", err))
 		s.writeError(w, r, err)
 		return
 	}
