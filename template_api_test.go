@@ -19,6 +19,7 @@ func TestTemplateRoutes(t *testing.T) {
 		"POST /api/tracks/{id}/complete":   "UploadFunction",
 		"GET /t/{id}":                      "TrackFunction",
 		"GET /t/{id}/cover":                "TrackFunction",
+		"GET /t/{id}/card":                 "TrackFunction",
 		"GET /embed/{id}":                  "TrackFunction",
 		"GET /oembed":                      "TrackFunction",
 		"GET /api/tracks/{id}":             "TrackFunction",

@@ -103,6 +103,22 @@ func TestTemplateDistribution(t *testing.T) {
 	if cfn.Scalar(cfn.Get(pc, "DefaultTTL")) != "0" {
 		t.Errorf("pages DefaultTTL = %v, want 0: a page without Cache-Control (processing) is not cached", cfn.Get(pc, "DefaultTTL"))
 	}
+	// A processing track's page says no-store: a MinTTL above 0 would cache it anyway, and a
+	// crawler arriving once the track is ready would get the placeholder's page. The card link's
+	// placeholder (max-age=60) and a ready card's redirect (max-age=300) must fit under MaxTTL.
+	if cfn.Scalar(cfn.Get(pc, "MinTTL")) != "0" {
+		t.Errorf("pages MinTTL = %v, want 0: no-store pages are not cached", cfn.Get(pc, "MinTTL"))
+	}
+	if max, _ := strconv.Atoi(cfn.Scalar(cfn.Get(pc, "MaxTTL"))); max < 300 {
+		t.Errorf("pages MaxTTL = %v, want at least the card redirect's 300 s", cfn.Get(pc, "MaxTTL"))
+	}
+	// oEmbed's size limits change the answer: they are part of the cache key.
+	qs := cfn.List(cfn.Get(pc, "ParametersInCacheKeyAndForwardedToOrigin", "QueryStringsConfig", "QueryStrings"))
+	for _, p := range []string{"url", "format", "maxwidth", "maxheight"} {
+		if !slices.Contains(qs, any(p)) {
+			t.Errorf("pages cache key lacks the query parameter %s: %v", p, qs)
+		}
+	}
 
 	// The site bucket: private, read only by this distribution.
 	sb := tp.Properties("SiteBucket")

@@ -64,6 +64,9 @@ type item struct {
 	PreviewKey     string       `dynamodbav:"previewKey,omitempty"`
 	PlaylistKey    string       `dynamodbav:"playlistKey,omitempty"`
 	WaveformKey    string       `dynamodbav:"waveformKey,omitempty"`
+	CoverWidth     int          `dynamodbav:"coverWidth,omitempty"`
+	CoverHeight    int          `dynamodbav:"coverHeight,omitempty"`
+	CardKey        string       `dynamodbav:"cardKey,omitempty"`
 }
 
 // Marshal returns the attribute map of t.
@@ -80,6 +83,7 @@ func Marshal(t *track.Track) (map[string]types.AttributeValue, error) {
 		Audio: t.Audio, Tags: t.Tags,
 		CoverKey: t.CoverKey, CoverType: t.CoverType, Theme: t.Theme, PreviewKey: t.PreviewKey,
 		PlaylistKey: t.PlaylistKey, WaveformKey: t.WaveformKey,
+		CoverWidth: t.CoverWidth, CoverHeight: t.CoverHeight, CardKey: t.CardKey,
 	}
 	if !t.SweepAt.IsZero() && (t.Status == track.StatusPending || t.Status == track.StatusProcessing) {
 		it.Sweep, it.SweepAt = string(t.Status), t.SweepAt.Unix()
@@ -114,6 +118,7 @@ func Unmarshal(av map[string]types.AttributeValue) (*track.Track, error) {
 		Audio: it.Audio, Tags: it.Tags,
 		CoverKey: it.CoverKey, CoverType: it.CoverType, Theme: it.Theme, PreviewKey: it.PreviewKey,
 		PlaylistKey: it.PlaylistKey, WaveformKey: it.WaveformKey,
+		CoverWidth: it.CoverWidth, CoverHeight: it.CoverHeight, CardKey: it.CardKey,
 	}, nil
 }
 

@@ -32,6 +32,7 @@ const ENotImplemented = "not_implemented"
 func Pages(s *Server, mux *http.ServeMux) {
 	mux.Handle("/t/{id}", methods{http.MethodGet: s.trackPage})
 	mux.Handle("/t/{id}/cover", methods{http.MethodGet: s.coverRedirect})
+	mux.Handle("/t/{id}/card", methods{http.MethodGet: s.cardImage})
 	mux.Handle("/embed/{id}", methods{http.MethodGet: s.embedPage})
 	mux.Handle("/oembed", methods{http.MethodGet: s.oembed})
 }
@@ -49,6 +50,8 @@ type pageData struct {
 	PageURL, EmbedURL, OEmbedURL template.URL
 	CoverURL                     template.URL // the stable cover link of link previews
 	Cover, Preview, Download     template.URL
+	// Image is the link preview's picture (og:image, twitter:image): the cover or the card.
+	Image linkImage
 
 	Width, Height int
 	Theme         *track.Theme // validated #rrggbb colours, nil for the app's own
@@ -202,6 +205,7 @@ func (s *Server) pageData(t *track.Track, m track.MediaURLs) pageData {
 		Cover:     template.URL(m.Cover), Preview: template.URL(m.Preview),
 		CoverURL: template.URL(s.coverURL(t.ID)),
 		Width:    PlayerWidth, Height: PlayerHeight,
+		Image: s.linkImageOf(t, m),
 	}
 	if s.Fediverse != "" && t.Public && t.Status == track.StatusReady {
 		d.ActivityURL = template.URL(s.BaseURL + "/ap/tracks/" + t.ID)
@@ -284,7 +288,11 @@ type oembedJSON struct {
 	Width        int    `json:"width"`
 	Height       int    `json:"height"`
 	HTML         string `json:"html"`
-	ThumbnailURL string `json:"thumbnail_url,omitempty"`
+	// The thumbnail comes with its size or not at all (oEmbed 1.0 §2.3.4), and only when it fits
+	// within maxwidth and maxheight.
+	ThumbnailURL    string `json:"thumbnail_url,omitempty"`
+	ThumbnailWidth  int    `json:"thumbnail_width,omitempty"`
+	ThumbnailHeight int    `json:"thumbnail_height,omitempty"`
 }
 
 func (s *Server) oembed(w http.ResponseWriter, r *http.Request) {
@@ -299,22 +307,31 @@ func (s *Server) oembed(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, track.ErrNotFound)
 		return
 	}
+	width, height, maxW, maxH, fits, err := oembedSize(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	t, m, err := s.peek(r, id)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if !fits {
+		writeJSON(w, http.StatusNotImplemented, errorBody{Error: errorDetail{Code: ENotImplemented,
+			Message: fmt.Sprintf("the player needs at least %d×%d pixels", MinPlayerWidth, PlayerHeight)}})
 		return
 	}
 	title := displayTitle(t)
 	o := oembedJSON{
 		Version: "1.0", Type: "video",
 		ProviderName: "Soundtime", ProviderURL: s.BaseURL,
-		Title: title, Width: PlayerWidth, Height: PlayerHeight,
+		Title: title, Width: width, Height: height,
 		HTML: fmt.Sprintf(`<iframe src="%s" width="%d" height="%d" frameborder="0" allow="autoplay" title="%s"></iframe>`,
-			html.EscapeString(s.embedURL(t.ID)), PlayerWidth, PlayerHeight, html.EscapeString(title)),
-		ThumbnailURL: s.coverURL(t.ID),
+			html.EscapeString(s.embedURL(t.ID)), width, height, html.EscapeString(title)),
 	}
-	if m.Cover == "" {
-		o.ThumbnailURL = ""
+	if img := s.linkImageOf(t, m); within(img.Width, img.Height, maxW, maxH) {
+		o.ThumbnailURL, o.ThumbnailWidth, o.ThumbnailHeight = string(img.URL), img.Width, img.Height
 	}
 	if t.Tags != nil {
 		o.AuthorName = t.Tags.Artist

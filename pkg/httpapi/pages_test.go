@@ -48,7 +48,10 @@ func (h *harness) readyCreated(t testing.TB, body string, tags track.Tags, cover
 	p := track.Processing{Duration: 241.37, Audio: track.Audio{Codec: "mp3"}, Tags: tags}
 	if cover {
 		p.CoverType, p.CoverExt = "image/jpeg", "jpg"
+		p.CoverWidth, p.CoverHeight = 600, 500
 		p.Theme = &pageTheme
+	} else {
+		p.Card = true
 	}
 	done, err := h.svc.Finish(ctx, tr, p)
 	if err != nil {
@@ -192,7 +195,7 @@ func TestTrackPageReady(t *testing.T) {
 
 func TestTrackPageFallbacks(t *testing.T) {
 	h := newPagesHarness(t)
-	// No tags and no cover: the file name is the title and there is no og:image.
+	// No tags and no cover: the file name is the title, and og:image is the card, not a cover.
 	tr := h.readyTrack(t, goodBody, track.Tags{}, false)
 	body := h.do(t, "GET", "/t/"+tr.ID, "").Body.String()
 	if got, _ := pageMeta(body, "og:title"); got != "Song (live).mp3" {
@@ -201,8 +204,8 @@ func TestTrackPageFallbacks(t *testing.T) {
 	if got, _ := pageMeta(body, "og:description"); got != "Listen on Soundtime" {
 		t.Errorf("og:description = %q", got)
 	}
-	if _, ok := pageMeta(body, "og:image"); ok || strings.Contains(body, "<img") {
-		t.Error("a page without a cover shows one")
+	if img, _ := pageMeta(body, "og:image"); img != baseURL+"/t/"+tr.ID+"/card" || strings.Contains(body, "<img") {
+		t.Errorf("a page without a cover: og:image %q, or an <img>", img)
 	}
 }
 
@@ -298,11 +301,12 @@ func TestOEmbed(t *testing.T) {
 		}
 		m := decodeObject(t, rec)
 		wantKeys(t, "oEmbed", m, "version", "type", "provider_name", "provider_url", "title", "author_name",
-			"width", "height", "html", "thumbnail_url")
+			"width", "height", "html", "thumbnail_url", "thumbnail_width", "thumbnail_height")
 		want := map[string]any{
 			"version": "1.0", "type": "video", "provider_name": "Soundtime", "provider_url": baseURL,
 			"title": "Song", "author_name": "Band",
 			"width": json.Number("480"), "height": json.Number("166"),
+			"thumbnail_width": json.Number("600"), "thumbnail_height": json.Number("500"),
 		}
 		for k, v := range want {
 			if m[k] != v {
@@ -319,10 +323,14 @@ func TestOEmbed(t *testing.T) {
 		}
 	}
 
-	// No cover, no artist: those keys are omitted.
+	// No cover, no artist: the thumbnail is the card, and there is no author.
 	bare := h.readyTrack(t, goodBody, track.Tags{}, false)
 	m := decodeObject(t, h.do(t, "GET", "/oembed?format=json&url="+url.QueryEscape(baseURL+"/t/"+bare.ID), ""))
-	wantKeys(t, "bare oEmbed", m, "version", "type", "provider_name", "provider_url", "title", "width", "height", "html")
+	wantKeys(t, "bare oEmbed", m, "version", "type", "provider_name", "provider_url", "title", "width", "height", "html",
+		"thumbnail_url", "thumbnail_width", "thumbnail_height")
+	if m["thumbnail_url"] != baseURL+"/t/"+bare.ID+"/card" || m["thumbnail_width"] != json.Number("1200") || m["thumbnail_height"] != json.Number("630") {
+		t.Errorf("bare oEmbed thumbnail: %v %v×%v", m["thumbnail_url"], m["thumbnail_width"], m["thumbnail_height"])
+	}
 }
 
 func TestOEmbedRefuses(t *testing.T) {
@@ -445,8 +453,8 @@ func TestCoverRedirect(t *testing.T) {
 	plain := h.readyTrack(t, goodBody, pageTags, false)
 	wantError(t, h.do(t, "GET", "/t/"+plain.ID+"/cover", ""), http.StatusNotFound, track.ENotFound)
 	wantError(t, h.do(t, "GET", "/t/AAAAAAAA/cover", ""), http.StatusNotFound, track.ENotFound)
-	if m := decodeObject(t, h.do(t, "GET", "/oembed?format=json&url="+url.QueryEscape(baseURL+"/t/"+plain.ID), "")); m["thumbnail_url"] != nil {
-		t.Errorf("oEmbed thumbnail_url without a cover: %v", m["thumbnail_url"])
+	if m := decodeObject(t, h.do(t, "GET", "/oembed?format=json&url="+url.QueryEscape(baseURL+"/t/"+plain.ID), "")); m["thumbnail_url"] != baseURL+"/t/"+plain.ID+"/card" {
+		t.Errorf("oEmbed thumbnail_url without a cover: %v, want the card", m["thumbnail_url"])
 	}
 }
 

@@ -218,6 +218,9 @@ type setPageData struct {
 	Processing  bool
 	CSS, Script string
 	Theme       *track.Theme
+	// Image is the link preview's picture: the cover of the first track with one, else the
+	// first track's card.
+	Image linkImage
 }
 
 type setPageTrack struct {
@@ -255,7 +258,10 @@ func (s *Server) setPage(w http.ResponseWriter, r *http.Request) {
 			PageURL: pd.PageURL, Cover: pd.Cover,
 		})
 		if d.CoverURL == "" && m.Cover != "" {
-			d.CoverURL, d.Theme = pd.CoverURL, pd.Theme
+			d.CoverURL, d.Theme, d.Image = pd.CoverURL, pd.Theme, pd.Image
+		}
+		if d.Image.URL == "" {
+			d.Image = pd.Image
 		}
 		ready = ready && t.Status == track.StatusReady
 		artists[pd.Artist] = true

@@ -273,13 +273,16 @@ func TestSetPage(t *testing.T) {
 		t.Errorf("scripts %q, want only the set page's entry", scripts)
 	}
 	for k, want := range map[string]string{
-		"og:title":       evil,
-		"og:type":        "music.playlist",
-		"og:url":         baseURL + "/s/" + id,
-		"og:site_name":   "Soundtime",
-		"og:image":       baseURL + "/t/" + es[0].ID + "/cover",
-		"og:description": "3 tracks · 12:04",
-		"twitter:card":   "summary",
+		"og:title":        evil,
+		"og:type":         "music.playlist",
+		"og:url":          baseURL + "/s/" + id,
+		"og:site_name":    "Soundtime",
+		"og:image":        baseURL + "/t/" + es[0].ID + "/cover",
+		"og:image:width":  "600",
+		"og:image:height": "500",
+		"og:image:alt":    "Cover of " + evil + ` by <b>"A&B"</b>`,
+		"og:description":  "3 tracks · 12:04",
+		"twitter:card":    "summary",
 	} {
 		if got, ok := pageMeta(body, k); got != want || !ok {
 			t.Errorf("%s = %q, want %q", k, got, want)

@@ -81,7 +81,9 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 	p := track.Processing{Duration: round(out.Duration(), 3), Audio: out.Audio, Tags: a.tags}
 	if a.pic != nil {
 		p.CoverType, p.CoverExt, p.Theme = a.pic.MIMEType, a.pic.Ext, a.theme
+		p.CoverWidth, p.CoverHeight = coverSize(a.pic.Data)
 	}
+	p.Card = a.pic == nil // publish draws a card for a track without cover art
 	if p.DerivedBytes, err = h.publish(ctx, t.ID, out, peaks, a.pic); err != nil {
 		return err
 	}
@@ -228,13 +230,21 @@ func (h *Handler) timeout(ctx context.Context) time.Duration {
 // place by then, and returns their total size. Keys are deterministic, so a retry writes the
 // same objects again.
 func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, peaks *media.Peaks, pic *media.Picture) (int64, error) {
-	waveform, err := json.Marshal(peaks.Waveform())
+	wf := peaks.Waveform()
+	waveform, err := json.Marshal(wf)
 	if err != nil {
 		return 0, fmt.Errorf("process: waveform: %w", err)
 	}
 	puts := []put{
 		{key: track.PreviewKey(id), path: out.Preview, typ: "audio/ogg"},
 		{key: track.WaveformKey(id), data: waveform, typ: "application/json"},
+	}
+	if pic == nil {
+		c, err := cardPut(id, wf)
+		if err != nil {
+			return 0, err
+		}
+		puts = append(puts, c)
 	}
 	for _, seg := range out.Segments {
 		puts = append(puts, put{key: track.SegmentKey(id, filepath.Base(seg)), path: seg, typ: "video/mp2t"})

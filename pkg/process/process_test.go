@@ -110,8 +110,12 @@ func TestUploadBecomesReady(t *testing.T) {
 	}
 	got, _ := f.store.Get(context.Background(), tr.ID)
 	if got.Status != track.StatusReady || got.Tags == nil || got.Tags.Title != "T" || got.CoverType != "image/jpeg" ||
-		got.Theme == nil || len(got.Theme.Background) != 7 || got.Duration < 4.9 || got.Duration > 5.1 || !got.ExpiresAt.Equal(f.now.Add(336*time.Hour)) {
+		got.Theme == nil || len(got.Theme.Background) != 7 || got.Duration < 4.9 || got.Duration > 5.1 || !got.ExpiresAt.Equal(f.now.Add(336*time.Hour)) ||
+		got.CoverWidth != 500 || got.CoverHeight != 500 || got.CardKey != "" {
 		t.Fatalf("after processing: %+v", got)
+	}
+	if slices.Contains(f.blobs.Keys("derived/"+tr.ID+"/"), track.CardKey(tr.ID)) {
+		t.Error("a card was drawn for a track with cover art")
 	}
 	keys := f.blobs.Keys("derived/" + tr.ID + "/")
 	for _, want := range []string{track.PreviewKey(tr.ID), track.WaveformKey(tr.ID), track.PlaylistKey(tr.ID), track.CoverKey(tr.ID, "jpg"), track.SegmentKey(tr.ID, "seg00000.ts")} {

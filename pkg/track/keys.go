@@ -40,3 +40,6 @@ func SegmentKey(id, name string) string {
 	return DerivedPrefix + id + "/hls/" + name
 }
 func CoverKey(id, ext string) string { return DerivedPrefix + id + "/cover." + ext }
+
+// CardKey is the link-preview picture of a track without cover art (pkg/card).
+func CardKey(id string) string { return DerivedPrefix + id + "/card.png" }

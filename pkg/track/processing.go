@@ -42,6 +42,10 @@ type Processing struct {
 	CoverType string // "" when the file had no usable picture
 	CoverExt  string
 	Theme     *Theme // from the cover; nil when it could not be read
+	// CoverWidth and CoverHeight: the cover's size, 0 when it could not be read.
+	CoverWidth, CoverHeight int
+	// Card: the link-preview picture was stored at CardKey.
+	Card bool
 	// Announced: the track's announcement to the fediverse was queued.
 	Announced bool
 	// Seconds is how long the run took; DerivedBytes what it stored (see Track).
@@ -199,6 +203,11 @@ func (s *Service) Finish(ctx context.Context, t *Track, p Processing) (*Track, e
 	next.CoverKey, next.CoverType, next.Theme = "", "", nil
 	if p.CoverType != "" {
 		next.CoverKey, next.CoverType, next.Theme = CoverKey(t.ID, p.CoverExt), p.CoverType, p.Theme
+		next.CoverWidth, next.CoverHeight = p.CoverWidth, p.CoverHeight
+	}
+	next.CardKey = ""
+	if p.Card {
+		next.CardKey = CardKey(t.ID)
 	}
 	if err := s.Store.Replace(ctx, t, &next); err != nil {
 		if errors.Is(err, ErrConflict) {

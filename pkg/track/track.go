@@ -76,6 +76,13 @@ type Track struct {
 	PreviewKey     string
 	PlaylistKey    string
 	WaveformKey    string
+
+	// CoverWidth and CoverHeight are the cover's size in pixels, 0 when Go could not read it;
+	// link previews announce them (og:image:width, oEmbed's thumbnail_width).
+	CoverWidth, CoverHeight int
+	// CardKey is the link-preview picture drawn from the waveform of a track without cover art
+	// ("" for a track with one, or one processed before cards existed).
+	CardKey string
 }
 
 // Theme is a page's colours derived from the cover art, as #rrggbb: a foreground that reads on

@@ -39,6 +39,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) track.Store) {
 		want.Audio = &track.Audio{Codec: "mp3", Bitrate: 320000, SampleRate: 44100, Channels: 2}
 		want.Tags = &track.Tags{Title: "Song", Artist: "Band", Album: "Live", Year: 2019, Track: 3, Genre: "Rock"}
 		want.CoverKey, want.CoverType = "derived/Rt0000aa/cover.jpg", "image/jpeg"
+		want.CoverWidth, want.CoverHeight = 600, 500
+		want.CardKey = "derived/Rt0000aa/card.png" // not with a cover in practice; a round trip all the same
 		want.Theme = &track.Theme{Background: "#1a2b3c", Foreground: "#fafafa", Accent: "#ff8800"}
 		want.PreviewKey, want.PlaylistKey, want.WaveformKey = "derived/Rt0000aa/preview.ogg", "derived/Rt0000aa/hls/index.m3u8", "derived/Rt0000aa/waveform.json"
 		want.UploadID, want.PartSize, want.PartCount = "2~a.b_c-d", 16<<20, 128
