@@ -343,8 +343,8 @@ func TestMultipartUploadChecksTheWholeMD5(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ := f.store.Get(context.Background(), tr.ID)
-			if got.Status != track.StatusReady || got.Version != 4 {
-				t.Fatalf("after event %d: %s version %d, want ready at version 4 (md5, arrive, lease, finish)", i+1, got.Status, got.Version)
+			if got.Status != track.StatusReady || got.Version != 5 {
+				t.Fatalf("after event %d: %s version %d, want ready at version 5 (md5, arrive, lease, playable, finish)", i+1, got.Status, got.Version)
 			}
 		}
 	})
