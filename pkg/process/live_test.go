@@ -48,7 +48,7 @@ func (w *watchedBlobs) Put(ctx context.Context, key string, body io.ReadSeeker, 
 	return w.MemBlobs.Put(ctx, key, bytes.NewReader(data), size, opt)
 }
 
-func longSong(t *testing.T, seconds float64) []byte {
+func longSong(t testing.TB, seconds float64) []byte {
 	t.Helper()
 	b, err := os.ReadFile(mediatest.Generate(t, mediatest.Dir(t), mediatest.Spec{Format: "mp3", Seconds: seconds}))
 	if err != nil {
