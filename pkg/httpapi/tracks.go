@@ -175,7 +175,7 @@ func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
-	body, err := s.Tracks.Playlist(r.Context(), r.PathValue("id"))
+	body, live, err := s.Tracks.Playlist(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -186,7 +186,11 @@ func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.Write(body)
-	s.count(r, stats.Played(s.now()), metrics.Plays)
+	if !live {
+		// A play is a request for a ready track: a player reloads the EVENT playlist of a
+		// track still processing every few seconds.
+		s.count(r, stats.Played(s.now()), metrics.Plays)
+	}
 }
 
 func (s *Server) deleteTrack(w http.ResponseWriter, r *http.Request) {
@@ -274,16 +278,18 @@ type trackJSONBody struct {
 	Downloadable bool   `json:"downloadable"`
 	Public       bool   `json:"public"`
 	// Announced: the track was announced to the fediverse (a public track that became ready).
-	Announced bool         `json:"announced,omitempty"`
-	Duration  float64      `json:"duration,omitempty"`
-	Audio     *audioJSON   `json:"audio,omitempty"`
-	Tags      *tagsJSON    `json:"tags,omitempty"`
-	Cover     string       `json:"cover,omitempty"`
-	Preview   string       `json:"preview,omitempty"`
-	Stream    string       `json:"stream,omitempty"`
-	Waveform  string       `json:"waveform,omitempty"`
-	Theme     *themeJSON   `json:"theme,omitempty"`
-	Error     *errorDetail `json:"error,omitempty"`
+	Announced bool       `json:"announced,omitempty"`
+	Duration  float64    `json:"duration,omitempty"`
+	Audio     *audioJSON `json:"audio,omitempty"`
+	Tags      *tagsJSON  `json:"tags,omitempty"`
+	Cover     string     `json:"cover,omitempty"`
+	Preview   string     `json:"preview,omitempty"`
+	Stream    string     `json:"stream,omitempty"`
+	// Playable: stream is there, also while the track is still processing.
+	Playable bool         `json:"playable,omitempty"`
+	Waveform string       `json:"waveform,omitempty"`
+	Theme    *themeJSON   `json:"theme,omitempty"`
+	Error    *errorDetail `json:"error,omitempty"`
 }
 
 type audioJSON struct {
@@ -322,8 +328,8 @@ func (s *Server) trackJSON(t *track.Track, m track.MediaURLs) trackJSONBody {
 	if th := t.Theme; th != nil && m.Cover != "" {
 		b.Theme = &themeJSON{Background: th.Background, Foreground: th.Foreground, Accent: th.Accent}
 	}
-	if t.Status == track.StatusReady && t.PlaylistKey != "" {
-		b.Stream = s.BaseURL + "/api/tracks/" + t.ID + "/stream.m3u8"
+	if t.Playable() {
+		b.Stream, b.Playable = s.BaseURL+"/api/tracks/"+t.ID+"/stream.m3u8", true
 	}
 	return b
 }

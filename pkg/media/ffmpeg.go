@@ -48,6 +48,13 @@ type Job struct {
 
 	// PCM receives signed 16-bit little-endian mono PCM at SampleRate while ffmpeg runs.
 	PCM io.Writer
+
+	// Segments, when set, is called while ffmpeg runs with the HLS segments it finished since
+	// the last call, in order (an empty list when there are none: a tick to act on), every
+	// SegmentPoll. A segment passed is whole on disk. It is never called again once Transcode
+	// returns; an error from it stops ffmpeg and is Transcode's error.
+	Segments    func(done []track.Segment) error
+	SegmentPoll time.Duration
 }
 
 // Outputs are what a Job wrote.
@@ -55,8 +62,10 @@ type Outputs struct {
 	Preview  string   // OutDir/preview.ogg
 	Playlist string   // OutDir/hls/index.m3u8
 	Segments []string // OutDir/hls/seg*.ts, in order
-	Samples  int64    // PCM samples written: the exact decoded duration × SampleRate
-	Audio    track.Audio
+	// Entries are the segments with their durations, as ffmpeg's playlist names them.
+	Entries []track.Segment
+	Samples int64 // PCM samples written: the exact decoded duration × SampleRate
+	Audio   track.Audio
 }
 
 // Duration returns the decoded duration in seconds.
@@ -101,14 +110,16 @@ func (j Job) Args() []string {
 		"-fs", maxBytes,
 		"-f", "ogg",
 		filepath.Join(j.OutDir, "preview.ogg"),
-		// Output 2: AAC in MPEG-TS segments for HLS, a VOD playlist with real durations.
+		// Output 2: AAC in MPEG-TS segments for HLS. An EVENT playlist, which ffmpeg rewrites
+		// after each segment it closes (a VOD one is written only at the end): what
+		// Job.Segments watches to publish each segment as soon as it is whole.
 		"-map", "[hls]",
 		"-c:a", "aac",
 		"-b:a", "128k",
 		"-fs", maxBytes,
 		"-f", "hls",
 		"-hls_time", strconv.Itoa(j.SegmentSeconds),
-		"-hls_playlist_type", "vod",
+		"-hls_playlist_type", "event",
 		"-hls_segment_filename", filepath.Join(hls, "seg%05d.ts"),
 		filepath.Join(hls, "index.m3u8"),
 		// Output 3: raw PCM on stdout, folded into peaks while ffmpeg runs.
@@ -143,6 +154,20 @@ func Transcode(ctx context.Context, j Job) (Outputs, error) {
 	if err := cmd.Start(); err != nil {
 		return Outputs{}, fmt.Errorf("media: start ffmpeg: %w", err)
 	}
+	var (
+		watchErr  error
+		stopWatch = func() {}
+	)
+	if j.Segments != nil {
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			if watchErr = watchSegments(filepath.Join(j.OutDir, "hls", "index.m3u8"), j.SegmentPoll, stop, j.Segments); watchErr != nil {
+				cmd.Cancel()
+			}
+		}()
+		stopWatch = func() { close(stop); <-done }
+	}
 	counter := &countingWriter{w: j.PCM}
 	_, copyErr := io.CopyBuffer(counter, stdout, make([]byte, 256<<10))
 	if copyErr != nil {
@@ -150,6 +175,7 @@ func Transcode(ctx context.Context, j Job) (Outputs, error) {
 		cmd.Cancel()
 	}
 	waitErr := cmd.Wait()
+	stopWatch()
 	out := Outputs{
 		Preview:  filepath.Join(j.OutDir, "preview.ogg"),
 		Playlist: filepath.Join(j.OutDir, "hls", "index.m3u8"),
@@ -157,6 +183,8 @@ func Transcode(ctx context.Context, j Job) (Outputs, error) {
 		Audio:    parseAudio(stderr.head()),
 	}
 	switch {
+	case watchErr != nil:
+		return out, fmt.Errorf("media: publish segments: %w", watchErr)
 	case ctx.Err() == context.DeadlineExceeded:
 		return out, fmt.Errorf("%w after %v: %s", ErrTimeout, j.Timeout, stderr.tail())
 	case copyErr != nil:
@@ -177,7 +205,44 @@ func Transcode(ctx context.Context, j Job) (Outputs, error) {
 		return out, fmt.Errorf("%w: no HLS segments written: %s", ErrCorrupt, stderr.tail())
 	}
 	out.Segments = segs
+	playlist, err := os.ReadFile(out.Playlist)
+	if err != nil {
+		return out, fmt.Errorf("media: %w", err)
+	}
+	if out.Entries = track.ParseSegments(playlist); len(out.Entries) != len(segs) {
+		return out, fmt.Errorf("%w: the playlist names %d segments of %d written", ErrCorrupt, len(out.Entries), len(segs))
+	}
 	return out, nil
+}
+
+// watchSegments reads ffmpeg's playlist every poll until stop is closed and passes fn the
+// segments it names that it did not name before. The playlist is read, not the directory: a
+// segment file exists from its first byte, but ffmpeg names it only once it is closed.
+func watchSegments(playlist string, poll time.Duration, stop <-chan struct{}, fn func([]track.Segment) error) error {
+	if poll <= 0 {
+		poll = 50 * time.Millisecond
+	}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	seen := 0
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-tick.C:
+		}
+		var fresh []track.Segment
+		if b, err := os.ReadFile(playlist); err == nil {
+			// A read that caught a rewrite sees fewer entries: they come back at the next.
+			if segs := track.ParseSegments(b); len(segs) > seen {
+				fresh = segs[seen:]
+				seen = len(segs)
+			}
+		}
+		if err := fn(fresh); err != nil {
+			return err
+		}
+	}
 }
 
 type countingWriter struct {

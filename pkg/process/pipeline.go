@@ -2,6 +2,7 @@ package process
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,10 @@ type Media struct {
 // reach them.
 const cacheControl = "private, max-age=31536000, immutable"
 
+// playlistCache of the stored playlist, which grows while the track processes and then becomes
+// the VOD one under the same key.
+const playlistCache = "private, no-cache"
+
 // process makes everything a listener gets from t's original and marks t ready, or failed when
 // the file is at fault. It returns an error only for what a retry may fix.
 func (h *Handler) process(ctx context.Context, t *track.Track, log *slog.Logger) error {
@@ -48,9 +53,13 @@ func (h *Handler) process(ctx context.Context, t *track.Track, log *slog.Logger)
 		log.Warn("file refused", slog.String("code", f.code), slog.Any("cause", err))
 		return h.fail(ctx, t, log, f.code, f.message)
 	}
-	if errors.Is(err, track.ErrNotFound) {
+	switch {
+	case errors.Is(err, track.ErrNotFound):
 		log.Info("original gone: the track was deleted meanwhile")
 		return nil
+	case errors.Is(err, track.ErrConflict):
+		// Marking the track playable found it changed: deleted, expired or failed meanwhile.
+		return h.settle(ctx, t, log)
 	}
 	return err
 }
@@ -73,7 +82,11 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	out, peaks, err := h.transcode(ctx, original, a.format, dir)
+	live, err := h.newLivePublisher(ctx, t, filepath.Join(dir, "out", "hls"), start)
+	if err != nil {
+		return err
+	}
+	out, peaks, err := h.transcode(ctx, original, a.format, dir, live)
 	if err != nil {
 		return err
 	}
@@ -84,7 +97,7 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 		p.CoverWidth, p.CoverHeight = coverSize(a.pic.Data)
 	}
 	p.Card = a.pic == nil // publish draws a card for a track without cover art
-	if p.DerivedBytes, err = h.publish(ctx, t.ID, out, peaks, a.pic); err != nil {
+	if p.DerivedBytes, err = h.publish(ctx, t.ID, out, peaks, a.pic, live.published()); err != nil {
 		return err
 	}
 	if t.Public && h.Announce != nil {
@@ -108,7 +121,8 @@ func (h *Handler) run(ctx context.Context, t *track.Track, log *slog.Logger) err
 	}
 	log.Info("track ready", slog.Float64("duration", p.Duration),
 		slog.Duration("fetch", fetched), slog.Duration("transcode", transcoded),
-		slog.Duration("total", time.Since(start)), slog.Int("segments", len(out.Segments)))
+		slog.Duration("total", time.Since(start)), slog.Int("segments", len(out.Segments)),
+		slog.Duration("playable", live.firstAt))
 	return nil
 }
 
@@ -200,14 +214,16 @@ func analyse(path string, size int64, log *slog.Logger) (analysis, error) {
 // the invocation's end). The file is not to blame: a later run with the whole budget may finish.
 var errOutOfTime = errors.New("process: the run ran out of time")
 
-// transcode runs the one ffmpeg process: preview, HLS and the PCM folded into peaks.
-func (h *Handler) transcode(ctx context.Context, original string, format media.Format, dir string) (media.Outputs, *media.Peaks, error) {
+// transcode runs the one ffmpeg process: preview, HLS and the PCM folded into peaks. live
+// publishes the HLS segments as they are written.
+func (h *Handler) transcode(ctx context.Context, original string, format media.Format, dir string, live *livePublisher) (media.Outputs, *media.Peaks, error) {
 	peaks := media.NewPeaks(media.SampleRate)
 	budget := h.timeout(ctx)
 	out, err := media.Transcode(ctx, media.Job{
 		FFmpeg: h.Media.FFmpeg, Input: original, Format: format, OutDir: filepath.Join(dir, "out"),
 		SegmentSeconds: h.Media.SegmentSeconds, MaxDuration: h.Media.MaxDuration,
 		Timeout: budget, PCM: peaks,
+		Segments: func(done []track.Segment) error { return live.add(ctx, done) },
 	})
 	if errors.Is(err, media.ErrTimeout) && budget < h.Media.Timeout {
 		return media.Outputs{}, nil, fmt.Errorf("%w after %s: %w", errOutOfTime, budget, err)
@@ -226,10 +242,11 @@ func (h *Handler) timeout(ctx context.Context) time.Duration {
 	return d
 }
 
-// publish uploads the outputs, the playlist last: it names the segments, which are all in
-// place by then, and returns their total size. Keys are deterministic, so a retry writes the
-// same objects again.
-func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, peaks *media.Peaks, pic *media.Picture) (int64, error) {
+// publish uploads the outputs but the first published segments (stored while ffmpeg ran), the
+// VOD playlist last: it names the segments, which are all in place by then, and replaces the
+// EVENT playlist under the same key. A track without cover art gets its card. It returns the
+// outputs' total size. Keys are deterministic, so a retry writes the same objects again.
+func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, peaks *media.Peaks, pic *media.Picture, published int) (int64, error) {
 	wf := peaks.Waveform()
 	waveform, err := json.Marshal(wf)
 	if err != nil {
@@ -246,14 +263,24 @@ func (h *Handler) publish(ctx context.Context, id string, out media.Outputs, pea
 		}
 		puts = append(puts, c)
 	}
-	for _, seg := range out.Segments {
-		puts = append(puts, put{key: track.SegmentKey(id, filepath.Base(seg)), path: seg, typ: "video/mp2t"})
-	}
 	if pic != nil {
 		puts = append(puts, put{key: track.CoverKey(id, pic.Ext), data: pic.Data, typ: pic.MIMEType})
 	}
-	playlist := put{key: track.PlaylistKey(id), path: out.Playlist, typ: "application/vnd.apple.mpegurl"}
 	var size int64
+	for i, seg := range out.Segments {
+		p := put{key: track.SegmentKey(id, filepath.Base(seg)), path: seg, typ: "video/mp2t"}
+		if i >= published {
+			puts = append(puts, p)
+			continue
+		}
+		n, err := p.size()
+		if err != nil {
+			return 0, err
+		}
+		size += n
+	}
+	playlist := put{key: track.PlaylistKey(id), data: track.FormatPlaylist(out.Entries, h.Media.SegmentSeconds, true),
+		typ: "application/vnd.apple.mpegurl", cache: playlistCache}
 	for _, p := range append(puts, playlist) {
 		n, err := p.size()
 		if err != nil {
@@ -275,17 +302,23 @@ func (h *Handler) record(ctx context.Context, t *track.Track, p track.Processing
 	if !errors.Is(err, track.ErrConflict) {
 		return err == nil, err
 	}
+	return false, h.settle(ctx, t, log)
+}
+
+// settle handles a track that changed under its run: if it is gone or failed, what the run
+// wrote is removed (the failure's own purge may have run before this run's last writes).
+func (h *Handler) settle(ctx context.Context, t *track.Track, log *slog.Logger) error {
 	now, err := h.Tracks.Get(ctx, t.ID)
 	switch {
 	case errors.Is(err, track.ErrNotFound), err == nil && now.Status == track.StatusFailed:
 		n, err := track.Purge(ctx, h.Blobs, t.ID)
 		log.Info("track gone or failed while processing; outputs removed", slog.Int("objects", n))
-		return false, err
+		return err
 	case err != nil:
-		return false, err
+		return err
 	}
 	log.Info("track changed meanwhile; nothing recorded", slog.String("status", string(now.Status)))
-	return false, nil
+	return nil
 }
 
 // fault is a failure the uploaded file is to blame for: the track fails with this reason.
@@ -329,6 +362,7 @@ func (h *Handler) fail(ctx context.Context, t *track.Track, log *slog.Logger, co
 type put struct {
 	key, path, typ string
 	data           []byte
+	cache          string // Cache-Control; cacheControl when empty
 }
 
 func (p put) size() (int64, error) {
@@ -376,7 +410,7 @@ func (h *Handler) putAll(ctx context.Context, puts []put) error {
 }
 
 func (h *Handler) putOne(ctx context.Context, p put) error {
-	opt := track.PutOptions{ContentType: p.typ, CacheControl: cacheControl}
+	opt := track.PutOptions{ContentType: p.typ, CacheControl: cmp.Or(p.cache, cacheControl)}
 	if p.data != nil {
 		return h.Blobs.Put(ctx, p.key, bytes.NewReader(p.data), int64(len(p.data)), opt)
 	}

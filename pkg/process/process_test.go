@@ -32,7 +32,7 @@ type fixture struct {
 	now   time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	f := &fixture{store: tracktest.NewMemStore(), blobs: tracktest.NewMemBlobs(), now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	f.svc = track.NewService(f.store, f.blobs, track.Config{
 		Retention: 336 * time.Hour, PendingTTL: 10 * time.Minute, FailedTTL: 24 * time.Hour,
@@ -45,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // createWith creates a track announcing data and stores data as its upload.
-func (f *fixture) createWith(t *testing.T, data []byte, typ string) *track.Track {
+func (f *fixture) createWith(t testing.TB, data []byte, typ string) *track.Track {
 	t.Helper()
 	sum := md5.Sum(data)
 	c, err := f.svc.Create(context.Background(), track.UploadRequest{Filename: "a", Type: typ, Size: int64(len(data)), MD5: base64.StdEncoding.EncodeToString(sum[:])})
@@ -75,7 +75,7 @@ func (f *fixture) create(t *testing.T) *track.Track {
 }
 
 // event loads the sample S3 event (as AWS sends it, events/s3-put.json) and points it at key.
-func event(t *testing.T, bucket, key, name string) events.S3Event {
+func event(t testing.TB, bucket, key, name string) events.S3Event {
 	t.Helper()
 	raw, err := os.ReadFile("../../events/s3-put.json")
 	if err != nil {
@@ -347,8 +347,8 @@ func TestMultipartUploadChecksTheWholeMD5(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ := f.store.Get(context.Background(), tr.ID)
-			if got.Status != track.StatusReady || got.Version != 4 {
-				t.Fatalf("after event %d: %s version %d, want ready at version 4 (md5, arrive, lease, finish)", i+1, got.Status, got.Version)
+			if got.Status != track.StatusReady || got.Version != 5 {
+				t.Fatalf("after event %d: %s version %d, want ready at version 5 (md5, arrive, lease, playable, finish)", i+1, got.Status, got.Version)
 			}
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -64,20 +65,39 @@ func (s *Service) SegmentURLTTL(duration float64) time.Duration {
 // 7,200 entries of about 40 bytes.
 const maxPlaylistBytes = 1 << 20
 
-// Playlist returns t's HLS playlist with every segment URI replaced by an absolute signed URL.
-// Reading it counts as a listen. ENotReady while the track is pending or processing,
-// ETrackFailed for a failed track (it never will be ready).
-func (s *Service) Playlist(ctx context.Context, id string) ([]byte, error) {
+// Playable reports whether t can be streamed: it is ready, or processing and its first
+// segments are published (MarkPlayable).
+func (t *Track) Playable() bool {
+	return t.PlaylistKey != "" && (t.Status == StatusReady || t.Status == StatusProcessing)
+}
+
+// Playlist returns t's HLS playlist with every segment URI replaced by an absolute signed URL,
+// and whether it is the growing EVENT playlist of a track still processing (live) rather than
+// the VOD playlist of a ready one. Reading a ready track's counts as a listen. ENotReady while
+// the track is pending, or processing before its first segment is published; ETrackFailed for
+// a failed track (it never will be ready).
+func (s *Service) Playlist(ctx context.Context, id string) (body []byte, live bool, err error) {
 	t, err := s.Listen(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	switch {
 	case t.Status == StatusFailed:
-		return nil, errFailed
-	case t.Status != StatusReady || t.PlaylistKey == "":
-		return nil, Errorf(ENotReady, "the track is not ready to stream yet")
+		return nil, false, errFailed
+	case !t.Playable():
+		return nil, false, Errorf(ENotReady, "the track is not ready to stream yet")
 	}
+	raw, err := s.storedPlaylist(ctx, t)
+	if err != nil {
+		return nil, false, err
+	}
+	body, err = s.signPlaylist(ctx, t, raw)
+	return body, t.Status == StatusProcessing, err
+}
+
+// storedPlaylist reads t's playlist as processing stored it.
+func (s *Service) storedPlaylist(ctx context.Context, t *Track) ([]byte, error) {
+	id := t.ID
 	body, _, err := s.Blobs.Get(ctx, t.PlaylistKey)
 	if err != nil {
 		return nil, fmt.Errorf("track: read playlist %s: %w", id, err)
@@ -90,6 +110,29 @@ func (s *Service) Playlist(ctx context.Context, id string) ([]byte, error) {
 	if len(raw) > maxPlaylistBytes {
 		return nil, fmt.Errorf("track: playlist %s is over %d bytes", id, maxPlaylistBytes)
 	}
+	return raw, nil
+}
+
+// PublishedSegments returns the segments named by the playlist stored for t (none when t has
+// not been made playable): where a new run of a track made playable by a run that died resumes
+// publishing its playlist, which must never shrink under a listener.
+func (s *Service) PublishedSegments(ctx context.Context, t *Track) ([]Segment, error) {
+	if t.PlaylistKey == "" {
+		return nil, nil
+	}
+	raw, err := s.storedPlaylist(ctx, t)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseSegments(raw), nil
+}
+
+// signPlaylist replaces every segment name of raw, t's stored playlist, by a signed URL.
+func (s *Service) signPlaylist(ctx context.Context, t *Track, raw []byte) ([]byte, error) {
+	id := t.ID
 	ttl := s.SegmentURLTTL(t.Duration)
 	var out bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(raw))

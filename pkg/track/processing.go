@@ -183,6 +183,29 @@ func (s *Service) Release(ctx context.Context, t *Track) error {
 	return nil
 }
 
+// MarkPlayable records that the first segments of t, a track processing under this run's lease,
+// and the EVENT playlist naming them are stored: from now on the track is streamed while it
+// processes. It is idempotent (a track already marked is returned as it is) and conditional like
+// every transition. ErrConflict: the track is no longer as this run read it (deleted, expired,
+// or failed by the sweeper), and nothing was written.
+func (s *Service) MarkPlayable(ctx context.Context, t *Track) (*Track, error) {
+	if t.Status != StatusProcessing {
+		return nil, ErrConflict
+	}
+	if t.PlaylistKey != "" {
+		return t, nil
+	}
+	next := *t
+	next.PlaylistKey = PlaylistKey(t.ID)
+	if err := s.Store.Replace(ctx, t, &next); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, ErrConflict
+		}
+		return nil, fmt.Errorf("track: mark %s playable: %w", t.ID, err)
+	}
+	return &next, nil
+}
+
 // Finish records p on t and moves it processing → ready. ErrConflict: the track is no longer as
 // this run read it (deleted, expired, or failed by the sweeper), and nothing was written.
 func (s *Service) Finish(ctx context.Context, t *Track, p Processing) (*Track, error) {

@@ -489,7 +489,7 @@ func TestPlaylistOfAFailedTrack(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	c, _ := f.processing(t)
-	_, err := f.svc.Playlist(ctx, c.Track.ID)
+	_, _, err := f.svc.Playlist(ctx, c.Track.ID)
 	wantCode(t, err, track.ENotReady)
 	run, err := f.svc.Begin(ctx, f.stored(t, c.Track.ID))
 	if err != nil {
@@ -498,6 +498,6 @@ func TestPlaylistOfAFailedTrack(t *testing.T) {
 	if _, err := f.svc.Fail(ctx, run, track.ENotAudio, "not audio"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.Playlist(ctx, c.Track.ID)
+	_, _, err = f.svc.Playlist(ctx, c.Track.ID)
 	wantCode(t, err, track.ETrackFailed)
 }

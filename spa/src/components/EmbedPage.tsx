@@ -28,7 +28,7 @@ export function EmbedPage({ id }: { id: string }) {
                 {track.tags?.artist && <span class="artist">{track.tags.artist}</span>}
               </a>
             </p>
-            {state === 'ready' && <Player track={track} onGone={gone} />}
+            {(state === 'ready' || (state === 'processing' && track.playable)) && <Player track={track} onGone={gone} />}
             {state === 'processing' && <Processing stale={stale} />}
             {state === 'failed' && (
               <p class="error failed" role="alert">

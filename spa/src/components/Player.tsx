@@ -52,7 +52,11 @@ export function Player({ track, onGone, autoPlay = false, onPhase }: Props) {
   const latest = useRef({ track, onGone, autoPlay, onPhase });
   latest.current = { track, onGone, autoPlay, onPhase };
   const [st, setSt] = useState<PlayerState>(INITIAL_STATE);
-  const duration = track.duration ?? 0;
+  // Until processing has measured it, the duration is what is streamable so far: the element's,
+  // which grows with the EVENT playlist.
+  const [streamed, setStreamed] = useState(0);
+  const known = track.duration !== undefined;
+  const duration = track.duration ?? streamed;
 
   // The controller lives as long as the <audio> element.
   useEffect(() => {
@@ -105,7 +109,15 @@ export function Player({ track, onGone, autoPlay = false, onPhase }: Props) {
     latest.current.onPhase?.(st.phase);
   }, [st.phase]);
 
-  // The waveform: peaks from the server, never decoded here.
+  useEffect(() => {
+    const audio = audioRef.current!;
+    const grow = () => setStreamed(Number.isFinite(audio.duration) ? audio.duration : 0);
+    audio.addEventListener('durationchange', grow);
+    return () => audio.removeEventListener('durationchange', grow);
+  }, []);
+
+  // The waveform: peaks from the server, never decoded here. While the track processes there are
+  // none (a flat line); they fill in once it is ready (its duration is known then).
   useEffect(() => {
     let cancelled = false;
     let mq: MediaQueryList | null = null;
@@ -117,7 +129,7 @@ export function Player({ track, onGone, autoPlay = false, onPhase }: Props) {
           container: waveRef.current,
           media: audioRef.current,
           peaks: [peaks],
-          duration: duration || 1,
+          duration: track.duration || 1,
           height: 'auto',
           ...colours(),
           cursorWidth: 1,
@@ -146,7 +158,7 @@ export function Player({ track, onGone, autoPlay = false, onPhase }: Props) {
       ws.current = null;
     };
     // Keyed by the track, not by its (re-signed) waveform URL: the peaks do not change.
-  }, [track.id, duration]);
+  }, [track.id, track.duration]);
 
   const toggle = () => ctl.current?.toggle();
   const warm = () => ctl.current?.warm();
@@ -193,7 +205,10 @@ export function Player({ track, onGone, autoPlay = false, onPhase }: Props) {
           <div class="waveform-canvas" ref={waveRef} />
         </div>
         <p class="time">
-          <span class="elapsed">{formatDuration(current)}</span> / <span class="total">{formatTotal(duration)}</span>
+          <span class="elapsed">{formatDuration(current)}</span> / <span class="total">
+            {formatTotal(duration)}
+            {!known && <span class="growing"> so far</span>}
+          </span>
         </p>
         {st.error ? (
           <p class="player-error" role="alert">

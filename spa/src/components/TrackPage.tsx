@@ -274,7 +274,8 @@ export function TrackPage({ id }: { id: string }) {
             {message}
           </p>
         )}
-        {state === 'ready' && <Player track={track} onGone={gone} />}
+        {/* The same slot while processing and once ready: playback goes on across the change. */}
+        {(state === 'ready' || (state === 'processing' && track.playable)) && <Player track={track} onGone={gone} />}
         {state === 'ready' && <Actions track={track} />}
         <Fediverse track={track} handle={handle} />
         {track.expiresAt && <p class="expires">{expiresIn(track.expiresAt, now)}</p>}

@@ -32,6 +32,8 @@ export interface Track {
   cover?: string;
   preview?: string;
   stream?: string;
+  /** stream is there: also while the track is still processing (an EVENT playlist that grows). */
+  playable?: boolean;
   waveform?: string;
   theme?: Theme;
   error?: { code: string; message: string };

@@ -45,7 +45,10 @@ function onElement(Hls: typeof HlsType | null, audio: HTMLMediaElement): HlsLib 
   if (!Hls?.isSupported()) return null;
   return {
     attach(url, startPosition, on) {
-      const h = new Hls({ startPosition: startPosition > 0 ? startPosition : -1, maxBufferLength: 30, maxMaxBufferLength: 60 });
+      // startPosition 0, never -1 (auto): while the track processes its playlist is an EVENT
+      // one without ENDLIST, which hls.js treats as live and by default joins near its end.
+      // A listener starts at the beginning, as with the VOD playlist it becomes.
+      const h = new Hls({ startPosition: Math.max(startPosition, 0), maxBufferLength: 30, maxMaxBufferLength: 60 });
       h.once(Hls.Events.MANIFEST_PARSED, () => on.manifestParsed());
       h.on(Hls.Events.ERROR, (_e, data) => on.error({ fatal: data.fatal, type: data.type, details: data.details, status: data.response?.code }));
       h.attachMedia(audio);
