@@ -3,11 +3,12 @@
 import { trackTitle } from '../lib/api';
 import { Cover } from './common';
 import { Player } from './Player';
-import { NotFound, Processing, useTrack } from './TrackPage';
+import { NotFound, Processing, useFragmentTime, useTrack } from './TrackPage';
 
 export function EmbedPage({ id }: { id: string }) {
   // Embeds never re-check on visibility: every impression would cost a read (and slide the expiry).
   const { track, state, message, gone, stale } = useTrack(id, { recheck: false });
+  const startAt = useFragmentTime();
   const title = track ? trackTitle(track) : '';
   const href = track?.url ?? `/t/${encodeURIComponent(id)}`;
   return (
@@ -28,7 +29,7 @@ export function EmbedPage({ id }: { id: string }) {
                 {track.tags?.artist && <span class="artist">{track.tags.artist}</span>}
               </a>
             </p>
-            {state === 'ready' && <Player track={track} onGone={gone} />}
+            {state === 'ready' && <Player track={track} onGone={gone} startAt={startAt} />}
             {state === 'processing' && <Processing stale={stale} />}
             {state === 'failed' && (
               <p class="error failed" role="alert">
