@@ -242,9 +242,12 @@ export function Player({ track, onGone, autoPlay = false, onPhase, startAt = nul
         });
         w.on('interaction', (t) => ctl.current?.moved(t));
         ws.current = w;
-        // A position chosen before the drawing existed (a "#t=" link): draw it there.
-        const at = ctl.current?.position ?? 0;
-        if (at > 0) w.setTime(at);
+        // A position chosen before the drawing was ready (a "#t=" link): draw it there. Not
+        // sooner: until its peaks are loaded, wavesurfer clamps every time to a duration of 0.
+        w.once('ready', () => {
+          const at = ctl.current?.position ?? 0;
+          if (at > 0) w.setTime(at);
+        });
         mq = matchMedia('(prefers-color-scheme: dark)');
         mq.addEventListener('change', recolour);
       } catch {
