@@ -23,12 +23,13 @@ export function EmbedPage({ id }: { id: string }) {
         <>
           <Cover src={track.cover} title={title} class="embed-cover" />
           <div class="embed-body">
-            <p class="embed-title">
+            {/* The frame's one level-one heading: a screen reader's "next heading" lands here. */}
+            <h1 class="embed-title">
               <a href={href} target="_blank" rel="noopener">
                 <span class="title">{title}</span>
                 {track.tags?.artist && <span class="artist">{track.tags.artist}</span>}
               </a>
-            </p>
+            </h1>
             {state === 'ready' && <Player track={track} onGone={gone} startAt={startAt} />}
             {state === 'processing' && <Processing stale={stale} />}
             {state === 'failed' && (

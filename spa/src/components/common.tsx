@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { announce, copyText } from '../lib/dom';
+import { announce, copyText, policyAllows } from '../lib/dom';
 import { embedSnippet } from '../lib/embed';
 import { canShare, shareLink, type ShareResult } from '../lib/share';
 import { NoteIcon } from './icons';
@@ -31,7 +31,8 @@ export function CopyButton({ text, label, what, class: cls, children }: { text: 
  */
 export function ShareButton({ url, title }: { url: string; title: string }) {
   const [done, setDone] = useState<ShareResult | null>(null);
-  const nav = typeof navigator === 'undefined' ? undefined : navigator;
+  // In a frame not allowed to share, the sheet would refuse (with an error in the console): copy.
+  const nav = typeof navigator === 'undefined' || !policyAllows('web-share') ? undefined : navigator;
   const label = canShare(nav, { url, title }) ? 'Share' : 'Copy link';
   const share = async () => {
     const r = await shareLink({ url, title }, nav, copyText);
