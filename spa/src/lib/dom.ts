@@ -30,10 +30,15 @@ export function announce(message: string): void {
  * browser cannot tell.
  */
 export function policyAllows(feature: string): boolean {
-  const d = document as Document & { permissionsPolicy?: { allowsFeature(f: string): boolean }; featurePolicy?: { allowsFeature(f: string): boolean } };
+  type Policy = { allowsFeature(f: string): boolean; features?(): string[] };
+  const d = document as Document & { permissionsPolicy?: Policy; featurePolicy?: Policy };
   const policy = d.permissionsPolicy ?? d.featurePolicy;
   try {
-    return !policy || policy.allowsFeature(feature);
+    if (!policy) return true;
+    // A feature the browser's policy does not know (Web Share on desktop Linux) is refused by
+    // allowsFeature, but that says nothing about the API: let the API answer for itself.
+    if (typeof policy.features === 'function' && !policy.features().includes(feature)) return true;
+    return policy.allowsFeature(feature);
   } catch {
     return true;
   }
