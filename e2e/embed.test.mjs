@@ -1,5 +1,6 @@
 // End to end in Chromium: the embed, played inside another site's iframes (a strip and a 16:9
-// card, and a sandboxed link card whose origin is opaque), against the runner (the whole service
+// card, and a sandboxed link card whose origin is opaque; a "#t=" link, Media Session, Copy link
+// at current time, the shortcuts, axe in the frame), against the runner (the whole service
 // on one machine) serving the built SPA. Tracks are uploaded through the API. Run from the
 // repository root, alone or with the other files (see harness.mjs):
 //
@@ -10,8 +11,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { assertAccessible } from './axe.mjs';
 import * as h from './harness.mjs';
-import { audioTime, BASE, browserReady, media, waitPlaying, waitState } from './harness.mjs';
+import { audioTime, BASE, browserReady, media, mmss, waitPlaying, waitPosition, waitState } from './harness.mjs';
+import { clipboard, mediaSession } from './player.mjs';
 
 h.setUp('embed');
 
@@ -53,6 +56,58 @@ describe('embed, in Chromium', () => {
           await page.frameLocator(sel).locator('main.embed button.play').click(); // pause
           await h.waitFor(async () => (await audioTime(frame)).paused, { timeout: 5000, what: `${sel} to pause` });
         }
+      });
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('embed: a "#t=" link starts there, Media Session shows the track, Copy link at current time and M work in the frame; axe finds nothing, loaded or playing', { timeout: 120_000 }, async () => {
+    await browserReady();
+    const t = await h.readyTrack('tagged');
+    const f = media.tagged;
+    const host = await h.hostPage(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A blog that links a moment</title>
+<style>body{font-family:sans-serif;margin:16px}iframe{border:0;display:block}</style></head>
+<body><h1>Skip to the good part</h1>
+<iframe id="strip" src="${BASE}/embed/${t.id}#t=0:06" width="480" height="166" title="Soundtime player" allow="autoplay"></iframe>
+</body></html>`);
+    try {
+      await h.withPage({ viewport: { width: 800, height: 600 } }, async ({ page, context }) => {
+        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(host.url).origin });
+        await page.goto(host.url);
+        const frame = await (await page.$('#strip')).contentFrame();
+        const embed = frame.locator('main.embed');
+        await waitState(embed, 'ready');
+        const slider = embed.locator('div.waveform[role=slider]');
+        await slider.waitFor({ timeout: 20_000 });
+        assert.equal(await slider.getAttribute('aria-label'), `Seek in ${f.title}`);
+        await waitPosition(frame, slider, 5.5, 6.5, '#t=0:06 in the embed');
+        const meta = (await mediaSession(frame)).metadata;
+        assert.deepEqual({ title: meta?.title, artist: meta?.artist, album: meta?.album, artwork: meta?.artwork.length }, { title: f.title, artist: f.artist, album: f.album, artwork: 1 }, 'Media Session metadata in the embed');
+        await assertAccessible(frame, 'the embed (strip), loaded');
+
+        const ui = page.frameLocator('#strip').locator('main.embed');
+        await ui.locator('button.play').click();
+        const first = await h.waitFor(async () => { const a = await audioTime(frame); return !a.paused && a.t > 0 && a; }, { what: 'playback to start in the embed' });
+        assert.ok(first.t >= 5.5 && first.t < 11, `the embed started at ${first.t}, want 0:06`);
+        await waitPlaying(frame, 7);
+        await assertAccessible(frame, 'the embed (strip), playing');
+        await h.shot(page.locator('#strip'), 'embed-strip-playing-at');
+
+        // M in the frame mutes; the button says so.
+        await page.keyboard.press('m');
+        await h.waitFor(() => frame.evaluate(() => document.querySelector('audio').muted), { timeout: 5000, what: 'M to mute the embed' });
+        assert.equal(await ui.getByRole('button', { name: 'Mute' }).getAttribute('aria-pressed'), 'true');
+        await page.keyboard.press('m');
+
+        // Paused, the link at the current time points at the track page, not the embed.
+        await ui.locator('button.play').click();
+        await h.waitFor(async () => (await audioTime(frame)).paused, { timeout: 5000, what: 'the embed to pause' });
+        const at = Math.floor((await audioTime(frame)).t);
+        await ui.getByRole('button', { name: 'Copy link at current time' }).click();
+        const want = `${BASE}/t/${t.id}#t=${mmss(at)}`;
+        assert.equal(await h.waitFor(async () => { const c = await clipboard(page); return c === want && c; }, { timeout: 5000, what: `${want} on the clipboard` }), want);
       });
     } finally {
       await host.close();

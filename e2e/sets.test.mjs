@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { assertAccessible } from './axe.mjs';
 import * as h from './harness.mjs';
 import { audioTime, BASE, browserReady, media, metaMap, tags, waitPlaying, waitState } from './harness.mjs';
 
@@ -136,10 +137,13 @@ describe('sets, in Chromium', () => {
         assert.equal(session.artwork.length, t.file === media.untagged ? 0 : 1, `${what}: Media Session artwork`);
       };
 
+      await assertAccessible(page, 'the set page, loaded');
+
       // A real click starts the first track.
       await play.click();
       await playingNow(one, 'first play');
       await h.shot(page, 'sets-playing');
+      await assertAccessible(page, 'the set page, playing');
 
       // Its end starts the next one by itself: End on the seek slider jumps there.
       const slider = main.locator('div.waveform[role=slider]');

@@ -1,6 +1,7 @@
 // End to end in Chromium: the track page (processing turning into the player, playing, seeking
 // by keyboard, click and drag, a refused segment recovered, Download, untagged and markup titles,
-// 360 px and reduced motion, not found), against the runner (the whole service on one machine)
+// 360 px and reduced motion, not found; Media Session, "#t=" links, Copy link at current time,
+// volume and mute remembered, the page's shortcuts, Share falling back to Copy, the QR code, axe), against the runner (the whole service on one machine)
 // serving the built SPA. Tracks are uploaded through the API. Run from the repository root,
 // alone or with the other files (see harness.mjs):
 //
@@ -13,8 +14,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { assertAccessible } from './axe.mjs';
 import * as h from './harness.mjs';
 import { audioTime, BASE, browserReady, media, mmss, openPlayer, waitPlaying, waitPosition, waitState } from './harness.mjs';
+import { clipboard, decodeQR, mediaSession } from './player.mjs';
 
 const { XSS_TITLE, READY_TIMEOUT } = h;
 
@@ -124,6 +127,161 @@ describe('track page, in Chromium', () => {
       await page.mouse.move(box.x + box.width * 0.5, y, { steps: 5 });
       await page.mouse.up();
       await waitPosition(page, slider, f.duration * 0.5 - 1, f.duration * 0.5 + 1, 'a drag to 50 % of the waveform');
+    });
+  });
+
+  it('a "#t=" link starts there; Media Session shows the track; Copy link at current time; axe finds nothing, loaded or playing', { timeout: 120_000 }, async () => {
+    await browserReady();
+    const t = await h.readyTrack('tagged');
+    const f = media.tagged;
+    await h.withPage(async ({ page, context }) => {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+      const main = await openPlayer(page, `${t.url}#t=0:07`);
+      const slider = main.locator('div.waveform[role=slider]');
+      assert.equal(await slider.getAttribute('aria-label'), `Seek in ${f.title}`, 'the seek slider names the track');
+      // Before any Play (autoplay is not allowed here), the position is already at 0:07.
+      await waitPosition(page, slider, 6.5, 7.5, '#t=0:07 on load');
+      assert.equal(await slider.getAttribute('aria-valuetext'), `0:07 of ${mmss(f.duration)}`);
+      assert.equal((await audioTime(page)).paused, true, 'playing without a gesture');
+
+      // The system's media controls: title, artist, album, the cover with its type and size.
+      const meta = await mediaSession(page);
+      assert.deepEqual(meta.metadata, {
+        title: f.title,
+        artist: f.artist,
+        album: f.album,
+        artwork: [{ src: await main.locator('img.cover').getAttribute('src'), sizes: '320x320', type: 'image/jpeg' }],
+      }, 'navigator.mediaSession.metadata');
+      await assertAccessible(page, 'the track page, loaded');
+
+      // Play starts at 0:07, not at the start.
+      await main.locator('button.play').click();
+      const first = await h.waitFor(async () => { const a = await audioTime(page); return !a.paused && a.t > 0 && a; }, { what: 'playback to start' });
+      assert.ok(first.t >= 6.5 && first.t < 12, `playback started at ${first.t}, want 0:07`);
+      await waitPlaying(page, 8.2);
+      assert.equal((await mediaSession(page)).playbackState, 'playing', 'mediaSession.playbackState while playing');
+      await assertAccessible(page, 'the track page, playing');
+      await h.shot(page, 'track-playing-at', { fullPage: true });
+
+      // Paused, Copy link at current time gives the link at the whole second shown.
+      await main.locator('button.play').click();
+      await h.waitFor(async () => (await audioTime(page)).paused, { timeout: 5000, what: 'the audio to pause' });
+      assert.equal((await mediaSession(page)).playbackState, 'paused', 'mediaSession.playbackState when paused');
+      const at = Math.floor((await audioTime(page)).t);
+      await main.getByRole('button', { name: 'Copy link at current time' }).click();
+      const want = `${t.url}#t=${mmss(at)}`;
+      assert.equal(await h.waitFor(async () => { const c = await clipboard(page); return c === want && c; }, { timeout: 5000, what: `${want} on the clipboard` }), want);
+
+      // A "#t=" link followed on the page itself moves there.
+      await page.evaluate(() => { location.hash = '#t=0:11'; });
+      await waitPosition(page, slider, 10.5, 11.5, 'the fragment changed to #t=0:11');
+
+      // That link, opened afresh, starts there too (plain seconds and 1h2m3s are understood as well).
+      for (const [hash, secs] of [[`#t=${mmss(at)}`, at], ['#t=12', 12], ['#t=0h0m3s', 3]]) {
+        await page.goto('about:blank');
+        const again = await openPlayer(page, `${t.url}${hash}`);
+        await waitPosition(page, again.locator('div.waveform[role=slider]'), secs - 0.5, secs + 0.5, `${hash} on load`);
+      }
+    });
+  });
+
+  it('volume and mute: M and the button mute, the slider sets the level, both remembered; Space and arrows, never while typing', { timeout: 120_000 }, async () => {
+    await browserReady();
+    const t = await h.readyTrack('tagged');
+    await h.withPage(async ({ page }) => {
+      let main = await openPlayer(page, t.url);
+      const audio = () => page.evaluate(() => { const a = document.querySelector('audio'); return { volume: a.volume, muted: a.muted, paused: a.paused, t: a.currentTime }; });
+      const mute = main.getByRole('button', { name: 'Mute' });
+      assert.equal(await mute.getAttribute('aria-pressed'), 'false');
+      assert.deepEqual(await audio().then(({ volume, muted }) => ({ volume, muted })), { volume: 1, muted: false });
+
+      // The shortcuts are listed on the page.
+      await main.locator('details.shortcuts summary').click();
+      const help = await main.locator('details.shortcuts dl').innerText();
+      for (const k of ['Space', '←', '→', 'M']) assert.ok(help.includes(k), `the shortcuts list does not name ${k}: ${help}`);
+
+      // M anywhere on the page (focus on the body) mutes and unmutes.
+      await main.locator('h1.title').click();
+      await page.keyboard.press('m');
+      await h.waitFor(async () => (await audio()).muted, { timeout: 5000, what: 'M to mute' });
+      assert.equal(await mute.getAttribute('aria-pressed'), 'true');
+      // The volume slider, by keyboard: 100 % → 90 %.
+      const level = main.getByRole('slider', { name: 'Volume' });
+      await level.focus();
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      await h.waitFor(async () => Math.abs((await audio()).volume - 0.9) < 0.001, { timeout: 5000, what: 'the volume at 90 %' });
+      assert.equal((await audio()).muted, false, 'moving the volume of a muted player left it muted');
+
+      // Muted with the button; the next visit starts muted at 90 %.
+      await mute.click();
+      await h.waitFor(async () => (await audio()).muted, { timeout: 5000, what: 'the Mute button to mute' });
+      main = await openPlayer(page, t.url);
+      assert.deepEqual(await audio().then(({ volume, muted }) => ({ volume: Math.round(volume * 100), muted })), { volume: 90, muted: true }, 'volume and mute after a reload');
+      assert.equal(await main.getByRole('button', { name: 'Mute' }).getAttribute('aria-pressed'), 'true');
+      assert.equal(await main.getByRole('slider', { name: 'Volume' }).inputValue(), '90');
+      await page.keyboard.press('M');
+      await h.waitFor(async () => !(await audio()).muted, { timeout: 5000, what: 'M (capital) to unmute' });
+
+      // Space plays and pauses, arrows seek 5 s, from anywhere but a field.
+      await main.locator('h1.title').click();
+      await page.keyboard.press('ArrowRight');
+      await h.waitFor(async () => Math.abs((await audio()).t - 5) < 0.5, { timeout: 5000, what: '→ to seek to 0:05' });
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowLeft');
+      await h.waitFor(async () => Math.abs((await audio()).t - 5) < 0.5, { timeout: 5000, what: '→ then ← to come back to 0:05' });
+      await page.keyboard.press(' ');
+      await waitPlaying(page, 5.5);
+      await page.keyboard.press(' ');
+      await h.waitFor(async () => (await audio()).paused, { timeout: 5000, what: 'Space to pause' });
+
+      // Typing in a field is typing: the embed code's text area takes M, Space and arrows.
+      await main.getByRole('button', { name: 'Embed' }).click();
+      const before = await audio();
+      await main.locator('textarea.embed-code').focus();
+      for (const k of ['m', ' ', 'ArrowRight']) await page.keyboard.press(k);
+      const after = await audio();
+      assert.deepEqual({ muted: after.muted, paused: after.paused, t: Math.round(after.t) }, { muted: before.muted, paused: before.paused, t: Math.round(before.t) }, 'keys typed in a field drove the player');
+    });
+  });
+
+  it('Share copies the link where there is no Web Share API, and opens the share sheet where there is; the QR code decodes to the link', { timeout: 120_000 }, async () => {
+    await browserReady();
+    const t = await h.readyTrack('tagged');
+    const f = media.tagged;
+    await h.withPage(async ({ page, context }) => {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+      const main = await openPlayer(page, t.url);
+      // Desktop Chromium on Linux has no navigator.share: the button copies, and says so.
+      assert.equal(await page.evaluate(() => typeof navigator.share), 'undefined', 'this Chromium has navigator.share: the fallback is not tested');
+      const share = main.locator('.actions button.share');
+      assert.equal((await share.innerText()).trim(), 'Copy link');
+      await share.click();
+      await h.waitFor(async () => (await share.innerText()).trim() === 'Copied', { timeout: 5000, what: 'Copied on the button' });
+      assert.equal(await clipboard(page), t.url, 'the clipboard after Copy link');
+
+      // The QR code: an SVG drawn on demand, which a QR reader decodes to the link.
+      await main.getByRole('button', { name: 'QR code' }).click();
+      const svg = main.locator('svg.qr-code');
+      await svg.waitFor({ timeout: 10_000 });
+      assert.equal(await svg.getAttribute('aria-label'), `QR code of the link to ${f.title}`);
+      assert.equal(await decodeQR(context, await svg.screenshot()), t.url, 'the QR code decodes to another text');
+      await assertAccessible(page, 'the track page with its QR code');
+      await h.shot(page, 'track-qr', { fullPage: true });
+    });
+
+    // Where navigator.share exists (phones), the button says Share and hands over the link and title.
+    await h.withPage(async ({ page, context }) => {
+      await context.addInitScript(() => {
+        window.__shared = [];
+        Object.defineProperty(Navigator.prototype, 'share', { configurable: true, value: (d) => (window.__shared.push(d), Promise.resolve()) });
+      });
+      const main = await openPlayer(page, t.url);
+      const share = main.locator('.actions button.share');
+      assert.equal((await share.innerText()).trim(), 'Share');
+      await share.click();
+      const shared = await h.waitFor(async () => { const s = await page.evaluate(() => window.__shared); return s.length && s; }, { timeout: 5000, what: 'navigator.share to be called' });
+      assert.deepEqual(shared, [{ url: t.url, title: f.title }]);
     });
   });
 

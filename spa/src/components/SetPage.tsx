@@ -1,16 +1,16 @@
 // The set page: the list of a set's tracks and one player that plays through it. Next and
 // previous are buttons, keys (N and P, the media keys) and the system's media controls (Media
-// Session); the list's buttons jump to a track, its links open the track's own page. Reading the
+// Session, which the Player shows); the list's buttons jump to a track, its links open the track's own page. Reading the
 // set never slides its tracks' expiry; playing a track does, as on its own page.
 
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, getTrack, trackTitle, type Track } from '../lib/api';
 import { announce, applyTheme } from '../lib/dom';
 import { formatTotal } from '../lib/format';
 import type { Phase } from '../lib/player';
 import { nextPoll, recheckOnVisible } from '../lib/poll';
-import { firstPlayable, getSet, metadataOf, playable, setKey, showInMediaSession, step, totalSeconds, type SetView } from '../lib/sets';
-import { Brand, CopyButton, Cover } from './common';
+import { firstPlayable, getSet, playable, setKey, step, totalSeconds, type SetView } from '../lib/sets';
+import { Brand, Cover, ShareButton } from './common';
 import { Player } from './Player';
 
 type PageState = 'loading' | 'ready' | 'notfound' | 'error';
@@ -166,16 +166,8 @@ export function SetPage({ id }: { id: string }) {
     return () => document.removeEventListener('keydown', onKey);
   }, [goNext, goPrevious]);
 
-  // The system's media controls.
-  useEffect(() => {
-    if (!set || !track) return;
-    const session = typeof navigator !== 'undefined' ? navigator.mediaSession : undefined;
-    const make = typeof MediaMetadata === 'function' ? (m: MediaMetadataInit) => new MediaMetadata(m) : undefined;
-    return showInMediaSession(session, make, metadataOf(track, set), {
-      next: next !== null ? goNext : undefined,
-      previous: previous !== null ? goPrevious : undefined,
-    });
-  }, [set, track, next, previous, goNext, goPrevious]);
+  // The system's media controls (the Player shows the track): next and previous move through the set.
+  const moves = useMemo(() => ({ next: next !== null ? goNext : undefined, previous: previous !== null ? goPrevious : undefined }), [next, previous, goNext, goPrevious]);
 
   useEffect(() => {
     if (track) applyTheme(track.theme);
@@ -213,7 +205,7 @@ export function SetPage({ id }: { id: string }) {
             {set.tracks.length === 1 ? '1 track' : `${set.tracks.length} tracks`}
             {total > 0 && ` · ${formatTotal(total)}`}
           </p>
-          <CopyButton text={set.url} label="Copy link" what="link" />
+          <ShareButton url={set.url} title={set.title} />
         </div>
         {track ? (
           <section class="now-playing" aria-label="Now playing">
@@ -229,7 +221,7 @@ export function SetPage({ id }: { id: string }) {
                 </p>
               </div>
             </div>
-            <Player track={track} onGone={onGone} autoPlay={started} onPhase={onPhase} />
+            <Player track={track} onGone={onGone} autoPlay={started} onPhase={onPhase} album={set.title} moves={moves} />
             <div class="set-controls">
               <button type="button" class="button secondary previous" aria-label="Previous track" aria-keyshortcuts="P" disabled={previous === null} onClick={goPrevious}>
                 Previous
@@ -247,7 +239,8 @@ export function SetPage({ id }: { id: string }) {
         <ol class="set-tracks">
           {set.tracks.map((t, i) => (
             <li key={t.id} class="set-track" data-id={t.id} data-state={t.status} aria-current={i === current ? 'true' : undefined}>
-              <button type="button" class="set-play" aria-label={`Play ${trackTitle(t)}`} disabled={!playable(t)} onClick={() => void select(i)}>
+              {/* The name starts with the number it shows (WCAG 2.5.3, label in name). */}
+              <button type="button" class="set-play" aria-label={`${i + 1}. Play ${trackTitle(t)}`} disabled={!playable(t)} onClick={() => void select(i)}>
                 {i + 1}
               </button>
               <Cover src={t.cover} title={trackTitle(t)} class="set-cover" />

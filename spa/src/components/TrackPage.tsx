@@ -7,7 +7,9 @@ import { applyTheme } from '../lib/dom';
 import { fediverseNotice } from '../lib/fediverse';
 import { expiresIn, formatBitrate, formatBytes, formatChannels, formatDate, formatSampleRate, formatTotal } from '../lib/format';
 import { nextPoll, recheckOnVisible, STILL_PROCESSING } from '../lib/poll';
-import { Brand, CopyButton, Cover, EmbedCode } from './common';
+import { qrCode, type QrDrawing } from '../lib/qr';
+import { fragmentTime } from '../lib/timelink';
+import { Brand, CopyButton, Cover, EmbedCode, ShareButton } from './common';
 import { Player } from './Player';
 
 export type PageState = 'loading' | 'processing' | 'ready' | 'failed' | 'notfound' | 'error';
@@ -99,6 +101,20 @@ export function useTrack(id: string, { recheck = true }: { recheck?: boolean } =
   return { track, state, message, gone, stale };
 }
 
+/**
+ * The start time the page's link asks for ("#t=1:23"), following later changes of the fragment
+ * (a "#t=" link followed on the page itself).
+ */
+export function useFragmentTime(): number | null {
+  const [t, setT] = useState(() => fragmentTime(location.hash));
+  useEffect(() => {
+    const on = () => setT(fragmentTime(location.hash));
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return t;
+}
+
 export function NotFound({ compact }: { compact?: boolean }) {
   return (
     <div class="notfound">
@@ -150,8 +166,36 @@ function Details({ track }: { track: Track }) {
   );
 }
 
+/** The QR code of the track's link, drawn once the encoder has loaded (it loads on first show). */
+function QrCode({ url, title }: { url: string; title: string }) {
+  const [qr, setQr] = useState<{ url: string; d: QrDrawing } | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let live = true;
+    qrCode(url).then(
+      (d) => live && setQr({ url, d }),
+      () => live && setFailed(true),
+    );
+    return () => {
+      live = false;
+    };
+  }, [url]);
+  if (failed) return <p class="error">The QR code could not be made; copy the link instead.</p>;
+  if (!qr || qr.url !== url) return <p class="loading">Making the QR code…</p>;
+  return (
+    <figure class="qr">
+      <svg class="qr-code" role="img" aria-label={`QR code of the link to ${title}`} viewBox={`0 0 ${qr.d.size} ${qr.d.size}`} data-url={url} shape-rendering="crispEdges">
+        <rect width={qr.d.size} height={qr.d.size} fill="#fff" />
+        <path d={qr.d.path} fill="#000" />
+      </svg>
+      <figcaption>Scan it with a phone's camera to open this track there.</figcaption>
+    </figure>
+  );
+}
+
 function Actions({ track }: { track: Track }) {
   const [embedOpen, setEmbedOpen] = useState(false);
+  const [qrOpen, setQrOpen] = useState(false);
   const title = trackTitle(track);
   return (
     <div class="actions-block">
@@ -161,7 +205,16 @@ function Actions({ track }: { track: Track }) {
             Download {formatName(track)} · {formatBytes(track.size)}
           </a>
         )}
-        <CopyButton text={track.url} label="Copy link" what="link" />
+        <ShareButton url={track.url} title={title} />
+        <button
+          type="button"
+          class="button secondary qr-toggle"
+          aria-expanded={qrOpen ? 'true' : 'false'}
+          aria-controls={`qr-panel-${track.id}`}
+          onClick={() => setQrOpen(!qrOpen)}
+        >
+          QR code
+        </button>
         <button
           type="button"
           class="button secondary embed-toggle"
@@ -171,6 +224,9 @@ function Actions({ track }: { track: Track }) {
         >
           Embed
         </button>
+      </div>
+      <div id={`qr-panel-${track.id}`} hidden={!qrOpen}>
+        {qrOpen && <QrCode url={track.url} title={title} />}
       </div>
       <div id={`embed-panel-${track.id}`} hidden={!embedOpen}>
         {embedOpen && <EmbedCode url={track.url} id={track.id} title={title} />}
@@ -226,6 +282,7 @@ function Fediverse({ track, handle }: { track: Track; handle: string | undefined
 export function TrackPage({ id }: { id: string }) {
   const { track, state, message, gone, stale } = useTrack(id);
   const handle = useFediverseHandle(track?.public === true && state !== 'notfound');
+  const startAt = useFragmentTime();
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 60_000);
@@ -275,7 +332,7 @@ export function TrackPage({ id }: { id: string }) {
           </p>
         )}
         {/* The same slot while processing and once ready: playback goes on across the change. */}
-        {(state === 'ready' || (state === 'processing' && track.playable)) && <Player track={track} onGone={gone} />}
+        {(state === 'ready' || (state === 'processing' && track.playable)) && <Player track={track} onGone={gone} startAt={startAt} />}
         {state === 'ready' && <Actions track={track} />}
         <Fediverse track={track} handle={handle} />
         {track.expiresAt && <p class="expires">{expiresIn(track.expiresAt, now)}</p>}

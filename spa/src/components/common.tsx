@@ -1,21 +1,49 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { announce, copyText } from '../lib/dom';
+import { announce, copyText, policyAllows } from '../lib/dom';
 import { embedSnippet } from '../lib/embed';
+import { canShare, shareLink, type ShareResult } from '../lib/share';
 import { NoteIcon } from './icons';
 
-/** A button that copies text and says so, visibly and to screen readers. */
-export function CopyButton({ text, label, what }: { text: string; label: string; what: string }) {
+/**
+ * A button that copies text and says so, visibly and to screen readers. text may be a function,
+ * asked at the click (a link at the current time).
+ */
+export function CopyButton({ text, label, what, class: cls, children }: { text: string | (() => string); label: string; what: string; class?: string; children?: ComponentChildren }) {
   const [done, setDone] = useState<null | boolean>(null);
   const copy = async () => {
-    const ok = await copyText(text);
+    const ok = await copyText(typeof text === 'function' ? text() : text);
     setDone(ok);
     announce(ok ? 'Copied' : `Could not copy the ${what}; select it and copy it yourself.`);
     setTimeout(() => setDone(null), 2000);
   };
   return (
-    <button type="button" class="button secondary copy" onClick={() => void copy()}>
-      {done === true ? 'Copied' : done === false ? 'Copy failed' : label}
+    <button type="button" class={'button secondary copy' + (cls ? ' ' + cls : '')} onClick={() => void copy()}>
+      {children}
+      <span class="copy-label">{done === true ? 'Copied' : done === false ? 'Copy failed' : label}</span>
+    </button>
+  );
+}
+
+/**
+ * Share: the system's share sheet where the browser has one (phones), which says "Share";
+ * elsewhere, or when the sheet cannot open, it copies the link and says "Copy link".
+ */
+export function ShareButton({ url, title }: { url: string; title: string }) {
+  const [done, setDone] = useState<ShareResult | null>(null);
+  // In a frame not allowed to share, the sheet would refuse (with an error in the console): copy.
+  const nav = typeof navigator === 'undefined' || !policyAllows('web-share') ? undefined : navigator;
+  const label = canShare(nav, { url, title }) ? 'Share' : 'Copy link';
+  const share = async () => {
+    const r = await shareLink({ url, title }, nav, copyText);
+    setDone(r);
+    if (r === 'copied') announce('Copied');
+    else if (r === 'failed') announce('Could not copy the link; select it and copy it yourself.');
+    setTimeout(() => setDone(null), 2000);
+  };
+  return (
+    <button type="button" class="button secondary copy share" onClick={() => void share()}>
+      <span class="copy-label">{done === 'copied' ? 'Copied' : done === 'failed' ? 'Copy failed' : label}</span>
     </button>
   );
 }

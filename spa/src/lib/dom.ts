@@ -23,10 +23,31 @@ export function announce(message: string): void {
   }, 50);
 }
 
+/**
+ * Whether the document's permissions policy allows a feature ("clipboard-write", "web-share").
+ * A frame that its host did not grant it (an embed without allow="clipboard-write") is refused,
+ * and Chromium logs an error on every call: such calls are better not made. True where the
+ * browser cannot tell.
+ */
+export function policyAllows(feature: string): boolean {
+  type Policy = { allowsFeature(f: string): boolean; features?(): string[] };
+  const d = document as Document & { permissionsPolicy?: Policy; featurePolicy?: Policy };
+  const policy = d.permissionsPolicy ?? d.featurePolicy;
+  try {
+    if (!policy) return true;
+    // A feature the browser's policy does not know (Web Share on desktop Linux) is refused by
+    // allowsFeature, but that says nothing about the API: let the API answer for itself.
+    if (typeof policy.features === 'function' && !policy.features().includes(feature)) return true;
+    return policy.allowsFeature(feature);
+  } catch {
+    return true;
+  }
+}
+
 /** Copies text; falls back to a hidden textarea where the Clipboard API is missing or refused. */
 export async function copyText(text: string): Promise<boolean> {
   try {
-    if (navigator.clipboard && window.isSecureContext) {
+    if (navigator.clipboard && window.isSecureContext && policyAllows('clipboard-write')) {
       await navigator.clipboard.writeText(text);
       return true;
     }

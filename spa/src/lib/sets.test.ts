@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Track } from './api';
 import type { UploadItem } from './queue';
-import { firstPlayable, metadataOf, setCandidates, setKey, showInMediaSession, step, suggestedTitle, totalSeconds, type KeyLike } from './sets';
+import { firstPlayable, setCandidates, setKey, step, suggestedTitle, totalSeconds, type KeyLike } from './sets';
 
 const track = (id: string, over: Partial<Track> = {}): Track => ({
   id,
@@ -64,38 +64,6 @@ describe('setKey', () => {
     expect(setKey(key('n', { target: { tagName: 'TEXTAREA' } as unknown as EventTarget }))).toBeNull();
     expect(setKey(key('n', { target: { tagName: 'DIV', isContentEditable: true } as unknown as EventTarget }))).toBeNull();
     expect(setKey(key('n', { target: { tagName: 'BUTTON' } as unknown as EventTarget }))).toBe('next');
-  });
-});
-
-describe('Media Session', () => {
-  it('metadata: the tags, the album else the set title, the cover as artwork', () => {
-    const t = track('A', { tags: { title: 'Song', artist: 'Band', album: 'Live' }, cover: 'https://s3/c.jpg' });
-    expect(metadataOf(t, { title: 'My set' })).toEqual({ title: 'Song', artist: 'Band', album: 'Live', artwork: [{ src: 'https://s3/c.jpg' }] });
-    expect(metadataOf(track('B'), { title: 'My set' })).toEqual({ title: 'B.mp3', artist: '', album: 'My set', artwork: [] });
-  });
-
-  it('wires next and previous, clears a missing direction, and takes it back', () => {
-    const handlers = new Map<string, (() => void) | null>();
-    const session = { metadata: null as unknown, setActionHandler: (a: string, h: (() => void) | null) => void handlers.set(a, h) };
-    let moved = '';
-    const undo = showInMediaSession(session, (m) => ({ wrapped: m }), metadataOf(track('A'), { title: 'S' }), { next: () => (moved = 'next') });
-    expect(session.metadata).toEqual({ wrapped: { title: 'A.mp3', artist: '', album: 'S', artwork: [] } });
-    handlers.get('nexttrack')?.();
-    expect(moved).toBe('next');
-    expect(handlers.get('previoustrack')).toBeNull();
-    undo();
-    expect(handlers.get('nexttrack')).toBeNull();
-  });
-
-  it('survives browsers without Media Session or without an action', () => {
-    expect(() => showInMediaSession(undefined, undefined, metadataOf(track('A'), { title: 'S' }), {})()).not.toThrow();
-    const picky = {
-      metadata: null as unknown,
-      setActionHandler: (a: string) => {
-        if (a === 'previoustrack') throw new TypeError('unsupported');
-      },
-    };
-    expect(() => showInMediaSession(picky, (m) => m, metadataOf(track('A'), { title: 'S' }), { previous: () => {} })()).not.toThrow();
   });
 });
 

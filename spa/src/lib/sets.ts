@@ -1,9 +1,10 @@
 // Sets (docs/api.md, "Sets"): the API calls, and what the set page decides without the DOM:
-// which track plays next or before, which keys move through the list, and what the system's
-// media controls show (Media Session metadata).
+// which track plays next or before and which keys move through the list. What the system's
+// media controls show is mediasession.ts's, shared with the track page and the embed.
 
-import { call, trackTitle, type Track } from './api';
+import { call, type Track } from './api';
 import type { UploadItem } from './queue';
+import { typing, type KeyLike } from './shortcuts';
 
 export interface SetView {
   id: string;
@@ -54,16 +55,7 @@ export const firstPlayable = (tracks: Track[]) => step(tracks, -1, 1);
 
 export type SetMove = 'next' | 'previous';
 
-export interface KeyLike {
-  key: string;
-  altKey: boolean;
-  ctrlKey: boolean;
-  metaKey: boolean;
-  /** The element the key went to: typing in a field never moves through the list. */
-  target: EventTarget | null;
-}
-
-const TYPING = /^(INPUT|TEXTAREA|SELECT)$/;
+export type { KeyLike };
 
 /**
  * The set page's keys, anywhere on the page: N or Shift+N for the next track, P or Shift+P for
@@ -71,8 +63,7 @@ const TYPING = /^(INPUT|TEXTAREA|SELECT)$/;
  */
 export function setKey(e: KeyLike): SetMove | null {
   if (e.altKey || e.ctrlKey || e.metaKey) return null;
-  const el = e.target as { tagName?: string; isContentEditable?: boolean } | null;
-  if (el && (TYPING.test(el.tagName ?? '') || el.isContentEditable)) return null;
+  if (typing(e.target)) return null;
   switch (e.key) {
     case 'n':
     case 'N':
@@ -84,57 +75,6 @@ export function setKey(e: KeyLike): SetMove | null {
       return 'previous';
   }
   return null;
-}
-
-export interface Metadata {
-  title: string;
-  artist: string;
-  album: string;
-  artwork: Array<{ src: string }>;
-}
-
-/** What the system's media controls show for t playing in the set: the album tag, else the set's title. */
-export function metadataOf(t: Track, set: Pick<SetView, 'title'>): Metadata {
-  return {
-    title: trackTitle(t),
-    artist: t.tags?.artist ?? '',
-    album: t.tags?.album || set.title,
-    artwork: t.cover ? [{ src: t.cover }] : [],
-  };
-}
-
-/** The parts of navigator.mediaSession the page uses. */
-export interface MediaSessionLike {
-  metadata: unknown;
-  setActionHandler(action: string, handler: (() => void) | null): void;
-}
-
-/**
- * Shows t in the system's media controls (lock screen, headset, keyboard media keys) and wires
- * their next and previous buttons; a missing direction clears its handler, so the button greys
- * out. Returns a function that takes it all back. Does nothing where Media Session is missing.
- */
-export function showInMediaSession(
-  session: MediaSessionLike | undefined,
-  makeMetadata: ((m: Metadata) => unknown) | undefined,
-  m: Metadata,
-  moves: { next?: () => void; previous?: () => void },
-): () => void {
-  if (!session || !makeMetadata) return () => {};
-  const handle = (action: string, fn: (() => void) | null) => {
-    try {
-      session.setActionHandler(action, fn);
-    } catch {
-      // A browser that does not know the action: nothing to wire.
-    }
-  };
-  session.metadata = makeMetadata(m);
-  handle('nexttrack', moves.next ?? null);
-  handle('previoustrack', moves.previous ?? null);
-  return () => {
-    handle('nexttrack', null);
-    handle('previoustrack', null);
-  };
 }
 
 /** The whole set's length in seconds, counting the tracks whose duration is known. */
