@@ -52,8 +52,9 @@ type App struct {
 
 // Load reads the configuration through getenv (os.Getenv in a function's main) for Lambda, where
 // the origin, table and bucket have no default, and builds the clients from the default AWS
-// configuration chain.
+// configuration chain. It sets GOMAXPROCS from the function's CPU share (MaxProcs) first.
 func Load(ctx context.Context, getenv func(string) string) (*App, error) {
+	setMaxProcs(getenv)
 	cfg, err := config.Load(getenv, config.Lambda)
 	if err != nil {
 		return nil, err
