@@ -62,7 +62,7 @@ func (a *App) Federation(ctx context.Context) (*federation.Service, error) {
 	})
 	svc := federation.New(federation.Config{
 		BaseURL: a.Config.PublicBaseURL, Handle: f.Handle, BlockedDomains: f.BlockedDomains, RetryBase: f.RetryBase,
-	}, tracksOf{a}, &dynamo.Followers{API: a.DynamoDB, Table: f.FollowersTable, Counters: a.Counters}, a.queue(), rc, key, a.Log)
+	}, tracksOf{a}, &dynamo.Followers{API: dynamo.NewClient(a.DynamoDB), Table: f.FollowersTable, Counters: a.Counters}, a.queue(), rc, key, a.Log)
 	svc.Metrics = a.Metrics
 	return svc, nil
 }

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/soundtime/soundtime/pkg/app"
@@ -29,5 +31,32 @@ func TestMaxProcs(t *testing.T) {
 				t.Errorf("MaxProcs = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestLambdaAWS(t *testing.T) {
+	env := map[string]string{
+		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
+	}
+	cfg, err := app.LambdaAWS(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Region != "eu-west-1" {
+		t.Errorf("region %q", cfg.Region)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.AccessKeyID != "ASIAEXAMPLE" || creds.SecretAccessKey != "secret" || creds.SessionToken != "token" || creds.CanExpire {
+		t.Errorf("credentials %+v", creds)
+	}
+
+	delete(env, "AWS_SECRET_ACCESS_KEY")
+	delete(env, "AWS_REGION")
+	_, err = app.LambdaAWS(func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "AWS_REGION, AWS_SECRET_ACCESS_KEY not set") {
+		t.Errorf("error = %v, want one naming AWS_REGION and AWS_SECRET_ACCESS_KEY", err)
 	}
 }
