@@ -44,9 +44,9 @@ type App struct {
 	Counters *dynamo.Counters
 	// Metrics go into the log in Embedded Metric Format (METRICS_NAMESPACE).
 	Metrics *metrics.Emitter
-	// SQS and Secrets serve federation. Load leaves them nil, and the methods that need them make
-	// them from AWS on first use (so the API functions' binaries do not link their SDKs); the
-	// local runner sets its own.
+	// SQS and Secrets serve federation. Load leaves them nil: the methods that need SQS make it
+	// from AWS on first use; the mains that federate set Secrets (ssm.ActorKey), so that only
+	// their binaries link Parameter Store's client; the local runner sets its own.
 	SQS     *sqs.Client
 	Secrets federation.Secrets
 }
