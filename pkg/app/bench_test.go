@@ -75,6 +75,9 @@ type benchEnv struct {
 	signer *s3.PresignClient
 	// track is the ready track the reads read.
 	track *track.Track
+	// bareItems counts the items the bare creates have put: each run of the benchmark (-count,
+	// -cpu) puts new ones into the same table.
+	bareItems int
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
@@ -235,7 +238,8 @@ func (env *benchEnv) createPair(b *testing.B) (handler, bare call, prepare func(
 			return
 		}
 		for j := range items {
-			id := fmt.Sprintf("B%07d", i+j)
+			id := fmt.Sprintf("B%09d", env.bareItems)
+			env.bareItems++
 			it := make(map[string]types.AttributeValue, len(item))
 			for k, v := range item {
 				it[k] = v
