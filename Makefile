@@ -120,6 +120,10 @@ bench: tools ## run the benchmarks (several minutes): handlers, peaks, and the p
 	$(GO) build -o $(TOOLS)/bin/benchpipeline ./cmd/benchpipeline
 	taskset -c 0 $(TOOLS)/bin/benchpipeline -minutes 10 -runs 3 -rss-short 1 -rss-long 60
 
+.PHONY: bench-handlers
+bench-handlers: tools ## the API handlers against the bare SDK calls they make, on the local servers, GOMAXPROCS 1 and 2 (a few minutes)
+	$(GO) test -run '^$$' -bench Handlers -benchtime 2000x -count 6 -cpu 1,2 ./pkg/app/
+
 .PHONY: bench-upload
 bench-upload: tools spa browser ## benchmark uploads in Chromium (several minutes): hash-wasm against spark-md5, 1 GB through the page against curl, the page's memory
 	$(GO) build -o $(TOOLS)/bin/soundtime ./cmd/soundtime

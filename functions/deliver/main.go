@@ -10,12 +10,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/soundtime/soundtime/pkg/app"
+	"github.com/soundtime/soundtime/pkg/ssm"
 )
 
 func main() {
 	ctx := context.Background()
 	a, err := app.Load(ctx, os.Getenv)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if a.Secrets, err = ssm.ActorKey(a.AWS, a.Config.Federation.KeyParameter); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

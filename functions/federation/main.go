@@ -12,6 +12,7 @@ import (
 	"github.com/soundtime/soundtime/pkg/apigw"
 	"github.com/soundtime/soundtime/pkg/app"
 	"github.com/soundtime/soundtime/pkg/httpapi"
+	"github.com/soundtime/soundtime/pkg/ssm"
 )
 
 func main() {
@@ -23,6 +24,10 @@ func main() {
 	}
 	var groups []httpapi.Group
 	if a.Config.Federation.Enabled {
+		if a.Secrets, err = ssm.ActorKey(a.AWS, a.Config.Federation.KeyParameter); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 		fed, err := a.Federation(ctx)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -27,6 +28,7 @@ func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPReques
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 		w := newResponseWriter()
+		defer w.release()
 		h.ServeHTTP(w, r)
 		return w.response(), nil
 	}
@@ -77,10 +79,28 @@ func Request(ctx context.Context, e events.APIGatewayV2HTTPRequest) (*http.Reque
 type responseWriter struct {
 	header http.Header
 	status int
-	body   bytes.Buffer
+	body   *bytes.Buffer
 }
 
-func newResponseWriter() *responseWriter { return &responseWriter{header: http.Header{}} }
+// bodies are the buffers responses are written into: the event's body is a string, which copies
+// the bytes anyway, so the buffer (and its growth to the body's size) is reused. A buffer that
+// grew past maxPooledBody is left to the collector.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 256 << 10
+
+func newResponseWriter() *responseWriter {
+	return &responseWriter{header: http.Header{}, body: bodies.Get().(*bytes.Buffer)}
+}
+
+// release returns the body's buffer: the response, built by then, holds a copy.
+func (w *responseWriter) release() {
+	if w.body.Cap() <= maxPooledBody {
+		w.body.Reset()
+		bodies.Put(w.body)
+	}
+	w.body = nil
+}
 
 func (w *responseWriter) Header() http.Header { return w.header }
 
@@ -99,13 +119,16 @@ func (w *responseWriter) response() events.APIGatewayV2HTTPResponse {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	res := events.APIGatewayV2HTTPResponse{StatusCode: w.status, Headers: map[string]string{}}
+	res := events.APIGatewayV2HTTPResponse{StatusCode: w.status, Headers: make(map[string]string, len(w.header))}
 	for k, vs := range w.header {
-		if http.CanonicalHeaderKey(k) == "Set-Cookie" {
+		switch {
+		case http.CanonicalHeaderKey(k) == "Set-Cookie":
 			res.Cookies = append(res.Cookies, vs...)
-			continue
+		case len(vs) == 1:
+			res.Headers[k] = vs[0]
+		default:
+			res.Headers[k] = strings.Join(vs, ", ")
 		}
-		res.Headers[k] = strings.Join(vs, ", ")
 	}
 	if w.body.Len() > 0 && (!textual(w.header.Get("Content-Type")) || !utf8.Valid(w.body.Bytes())) {
 		res.Body = base64.StdEncoding.EncodeToString(w.body.Bytes())

@@ -9,11 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -43,24 +44,26 @@ type App struct {
 	Counters *dynamo.Counters
 	// Metrics go into the log in Embedded Metric Format (METRICS_NAMESPACE).
 	Metrics *metrics.Emitter
-	// SQS and Secrets serve federation. Load leaves them nil, and the methods that need them make
-	// them from AWS on first use (so the API functions' binaries do not link their SDKs); the
-	// local runner sets its own.
+	// SQS and Secrets serve federation. Load leaves them nil: the methods that need SQS make it
+	// from AWS on first use; the mains that federate set Secrets (ssm.ActorKey), so that only
+	// their binaries link Parameter Store's client; the local runner sets its own.
 	SQS     *sqs.Client
 	Secrets federation.Secrets
 }
 
 // Load reads the configuration through getenv (os.Getenv in a function's main) for Lambda, where
-// the origin, table and bucket have no default, and builds the clients from the default AWS
-// configuration chain.
+// the origin, table and bucket have no default, and builds the clients from the region and
+// credentials Lambda gives the function (LambdaAWS). It sets GOMAXPROCS from the function's CPU
+// share (MaxProcs) first.
 func Load(ctx context.Context, getenv func(string) string) (*App, error) {
+	setMaxProcs(getenv)
 	cfg, err := config.Load(getenv, config.Lambda)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := LambdaAWS(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("app: aws configuration: %w", err)
+		return nil, err
 	}
 	// Lambda's own handler: JSON when the function's LoggingConfig says so, the level it sets,
 	// and the invocation's request ID on every line logged with its context.
@@ -69,18 +72,42 @@ func Load(ctx context.Context, getenv func(string) string) (*App, error) {
 	return a, nil
 }
 
+// LambdaAWS is the SDK configuration of a function: the region and the credentials of its
+// execution role, which Lambda puts in the environment of every function (AWS_REGION,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for as long as its execution
+// environment lives. That is what the SDK's default chain (config.LoadDefaultConfig) finds there
+// too, after looking for shared configuration files, SSO, web identity, container and instance
+// credentials that a function never has: linking that chain cost every function about 2 MB of
+// binary (the STS, SSO, SSO OIDC and sign-in clients) and its start-up their initialisation.
+// A missing value is an error naming it: this runs only in Lambda.
+func LambdaAWS(getenv func(string) string) (aws.Config, error) {
+	var missing []string
+	for _, k := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		if getenv(k) == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return aws.Config{}, fmt.Errorf("app: %s not set: Lambda sets them for every function", strings.Join(missing, ", "))
+	}
+	creds := credentials.NewStaticCredentialsProvider(getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN"))
+	return aws.Config{Region: getenv("AWS_REGION"), Credentials: aws.NewCredentialsCache(creds)}, nil
+}
+
 // New builds an App on given clients: the local runner and the benchmarks pass clients of the
 // local servers.
 func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Client) *App {
-	store := dynamo.New(ddb, cfg.TableName)
+	// The store and the rest get the client's calls, never the client itself (dynamo.Client).
+	db := dynamo.NewClient(ddb)
+	store := dynamo.New(db, cfg.TableName)
 	a := &App{Config: cfg, Log: log, DynamoDB: ddb, Store: store, Metrics: &metrics.Emitter{Namespace: cfg.MetricsNamespace, Log: log}}
 	if cfg.StatsTable != "" {
-		a.Counters = &dynamo.Counters{API: ddb, Table: cfg.StatsTable}
+		a.Counters = &dynamo.Counters{API: db, Table: cfg.StatsTable}
 		store.Counters = a.Counters
 	}
 	a.Bucket = s3store.New(s3c, cfg.MediaBucket)
 	a.Tracks = track.NewService(store, a.Bucket, cfg.Track)
-	a.Sets = &track.Sets{Store: &dynamo.Sets{API: ddb, Table: cfg.TableName}, Tracks: a.Tracks}
+	a.Sets = &track.Sets{Store: &dynamo.Sets{API: db, Table: cfg.TableName}, Tracks: a.Tracks}
 	// The counters' hours follow the service's clock, which tests pin.
 	store.Now = func() time.Time { return a.Tracks.Now() }
 	return a

@@ -6,13 +6,11 @@ import (
 	"time"
 
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
-	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/soundtime/soundtime/pkg/dynamo"
 	"github.com/soundtime/soundtime/pkg/federation"
 	"github.com/soundtime/soundtime/pkg/remote"
 	"github.com/soundtime/soundtime/pkg/sqs"
-	"github.com/soundtime/soundtime/pkg/ssm"
 	"github.com/soundtime/soundtime/pkg/track"
 )
 
@@ -47,10 +45,9 @@ func (a *App) Federation(ctx context.Context) (*federation.Service, error) {
 		return nil, errors.New("app: DELIVERY_QUEUE_URL and FOLLOWERS_TABLE are required for federation")
 	}
 	if a.Secrets == nil {
-		if f.KeyParameter == "" {
-			return nil, errors.New("app: ACTOR_KEY_PARAMETER is required for federation")
-		}
-		a.Secrets = ssm.Secret{API: awsssm.NewFromConfig(a.AWS), Name: f.KeyParameter}
+		// The mains that federate set it (ssm.ActorKey in AWS, a file locally): pkg/app does
+		// not import Parameter Store's client, which every other function would then link.
+		return nil, errors.New("app: no store for the actor's key (App.Secrets)")
 	}
 	key, err := federation.LoadKey(ctx, a.Secrets)
 	if err != nil {
@@ -62,7 +59,7 @@ func (a *App) Federation(ctx context.Context) (*federation.Service, error) {
 	})
 	svc := federation.New(federation.Config{
 		BaseURL: a.Config.PublicBaseURL, Handle: f.Handle, BlockedDomains: f.BlockedDomains, RetryBase: f.RetryBase,
-	}, tracksOf{a}, &dynamo.Followers{API: a.DynamoDB, Table: f.FollowersTable, Counters: a.Counters}, a.queue(), rc, key, a.Log)
+	}, tracksOf{a}, &dynamo.Followers{API: dynamo.NewClient(a.DynamoDB), Table: f.FollowersTable, Counters: a.Counters}, a.queue(), rc, key, a.Log)
 	svc.Metrics = a.Metrics
 	return svc, nil
 }

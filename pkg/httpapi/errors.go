@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/soundtime/soundtime/pkg/track"
 )
@@ -72,12 +74,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) { writeJSONCached(w, status, "no-store", v) }
 
-// writeJSONCached is writeJSON with the Cache-Control header cache.
+// writeJSONCached is writeJSON with the Cache-Control header cache. The JSON is encoded into a
+// pooled buffer and written in one piece: no copy of the body per answer beyond the writer's.
 func writeJSONCached(w http.ResponseWriter, status int, cache string, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer putJSONBuffer(buf)
+	// Encode writes the value and a newline, and nothing at all when it fails.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
@@ -86,5 +92,19 @@ func writeJSONCached(w http.ResponseWriter, status int, cache string, v any) {
 	// No JSON answer (the API's, oEmbed's) is a page to index.
 	h.Set("X-Robots-Tag", "noindex")
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(buf.Bytes())
+}
+
+// jsonBuffers hold the JSON answers being written. A buffer that grew past maxPooledJSON (a large
+// set's answer) is left to the collector rather than kept.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledJSON = 64 << 10
+
+func putJSONBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledJSON {
+		return
+	}
+	b.Reset()
+	jsonBuffers.Put(b)
 }

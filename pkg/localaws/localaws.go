@@ -123,9 +123,13 @@ func moduleRoot() (string, error) {
 type Stack struct {
 	S3Endpoint     string
 	DynamoEndpoint string
-	SQSEndpoint    string
-	AccessKey      string
-	SecretKey      string
+	// DynaliteEndpoint is dynalite itself, without the transaction proxy in front of it (which
+	// runs in this process): for benchmarks that must count only their own allocations and CPU,
+	// of calls that need no transaction.
+	DynaliteEndpoint string
+	SQSEndpoint      string
+	AccessKey        string
+	SecretKey        string
 
 	procs []*exec.Cmd
 	done  []chan struct{}
@@ -209,6 +213,7 @@ func Start(ctx context.Context, opt Options) (*Stack, error) {
 			return nil, fmt.Errorf("localaws: %s did not start: %w", w.name, err)
 		}
 	}
+	st.DynaliteEndpoint = st.DynamoEndpoint
 	proxy, err := NewTxProxy(st.DynamoEndpoint)
 	if err == nil {
 		st.DynamoEndpoint, st.stopProxy, err = proxy.Serve(ctx)
