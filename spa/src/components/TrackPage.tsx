@@ -8,6 +8,7 @@ import { fediverseNotice } from '../lib/fediverse';
 import { expiresIn, formatBitrate, formatBytes, formatChannels, formatDate, formatSampleRate, formatTotal } from '../lib/format';
 import { nextPoll, recheckOnVisible, STILL_PROCESSING } from '../lib/poll';
 import { Brand, CopyButton, Cover, EmbedCode } from './common';
+import { useManage } from './Manage';
 import { Player } from './Player';
 
 export type PageState = 'loading' | 'processing' | 'ready' | 'failed' | 'notfound' | 'error';
@@ -226,6 +227,7 @@ function Fediverse({ track, handle }: { track: Track; handle: string | undefined
 export function TrackPage({ id }: { id: string }) {
   const { track, state, message, gone, stale } = useTrack(id);
   const handle = useFediverseHandle(track?.public === true && state !== 'notfound');
+  const manage = useManage(id, track, gone);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 60_000);
@@ -279,6 +281,7 @@ export function TrackPage({ id }: { id: string }) {
         <Fediverse track={track} handle={handle} />
         {track.expiresAt && <p class="expires">{expiresIn(track.expiresAt, now)}</p>}
         {state === 'ready' && <Details track={track} />}
+        {manage}
       </>
     );
   }
