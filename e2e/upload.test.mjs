@@ -54,9 +54,9 @@ describe('upload page, in Chromium', () => {
 
       const res = await page.goto(`${BASE}/`);
       assert.equal(res.status(), 200, 'GET /');
-      const input = page.locator('input#file-input');
+      const input = page.locator('input[type=file]');
       await input.waitFor({ state: 'attached' });
-      assert.equal(await input.count(), 1, 'want one file input for audio');
+      assert.equal(await input.count(), 1, 'want one file input');
       assert.equal(await input.evaluate((e) => e.multiple), true, 'the file input does not take several files');
       const streamOnly = page.getByLabel('Stream only (no download)');
       const pub = page.getByRole('checkbox', { name: 'Public — announce it to the fediverse' });
@@ -369,7 +369,7 @@ describe('upload page: leaving, failures, Retry, manage link, tokens elsewhere, 
         if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/tracks') posts.push(JSON.parse(r.postData() ?? '{}'));
       });
       await page.goto(`${BASE}/`);
-      await page.locator('input#file-input').waitFor({ state: 'attached' });
+      await page.locator('input[type=file]').waitFor({ state: 'attached' });
       await assertAccessible(page, 'the upload page, empty');
 
       // The first PUT to storage is held (in flight) and then refused with S3's XML.
@@ -390,7 +390,7 @@ describe('upload page: leaving, failures, Retry, manage link, tokens elsewhere, 
       };
       await page.route(isUpload, refuseOnce);
 
-      await page.locator('input#file-input').setInputFiles(f.path);
+      await page.locator('input[type=file]').setInputFiles(f.path);
       const row = page.locator('li.upload').filter({ hasText: f.name });
       await h.waitFor(() => putsSeen === 1, { timeout: 30_000, what: 'the PUT to storage' });
       assert.equal(await row.getAttribute('data-state'), 'uploading');
@@ -487,21 +487,28 @@ describe('upload page: leaving, failures, Retry, manage link, tokens elsewhere, 
     await h.withPage(async (s) => {
       const { page } = s;
       await page.goto(`${BASE}/`);
-      await page.locator('#import-input').waitFor({ state: 'attached' });
+      const importButton = page.getByRole('button', { name: 'Import tokens' });
+      await importButton.waitFor();
+      /** Imports a file through the button's file chooser. */
+      const importFile = async (p) => {
+        const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), importButton.click()]);
+        assert.equal(chooser.isMultiple(), false, 'the import takes several files');
+        await chooser.setFiles(p);
+      };
       assert.equal(await page.getByRole('heading', { name: 'Uploaded from this browser' }).count(), 0, 'a fresh browser lists uploads');
       // A file that is not an export: a clear message, nothing imported.
-      await page.locator('#import-input').setInputFiles(media.notAudio.path);
+      await importFile(media.notAudio.path);
       const result = page.locator('.import-result');
       await h.waitFor(async () => /not a Soundtime export/.test(await result.innerText().catch(() => '')), { timeout: 5000, what: 'the refusal of a PNG' });
       assert.equal(await result.getAttribute('role'), 'alert');
       assert.equal(await page.evaluate(() => localStorage.getItem('soundtime.uploads')), null, 'a bad file stored something');
 
-      await page.locator('#import-input').setInputFiles(file);
+      await importFile(file);
       await h.waitFor(async () => (await result.innerText()) === 'Imported 2 tokens.', { timeout: 5000, what: '"Imported 2 tokens."' });
       const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('soundtime.uploads')));
       assert.deepEqual(stored.map((e) => [e.id, e.deleteToken, e.url]).sort(), entries.map((e) => [e.id, e.deleteToken, `${BASE}/t/${e.id}`]).sort());
       for (const e of entries) await page.locator(`.mine-item[data-id="${e.id}"]`).waitFor({ timeout: 5000 });
-      await page.locator('#import-input').setInputFiles(file);
+      await importFile(file);
       await h.waitFor(async () => (await result.innerText()) === 'Imported 0 tokens; 2 were already here.', { timeout: 5000, what: 'a second import adding nothing' });
       await assertAccessible(page, 'the upload page with imported tokens');
 

@@ -222,6 +222,15 @@ function TokenTransfer({ entries, store, onImported }: { entries: StoredUpload[]
     done(true, parts.join('; ') + '.');
     onImported();
   };
+  // A file input made on demand, never in the page: the page's one file input stays the one for
+  // audio, and the button is an ordinary button for the keyboard and screen readers.
+  const pick = () => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = 'application/json,.json';
+    input.addEventListener('change', () => void load(input.files?.[0]));
+    input.click();
+  };
   return (
     <section class="transfer" aria-labelledby="transfer-heading">
       <h2 id="transfer-heading">Delete tokens on another device</h2>
@@ -235,21 +244,9 @@ function TokenTransfer({ entries, store, onImported }: { entries: StoredUpload[]
             Export tokens
           </button>
         )}
-        <input
-          id="import-input"
-          class="file-input"
-          type="file"
-          accept="application/json,.json"
-          onChange={(e) => {
-            const input = e.currentTarget;
-            void load(input.files?.[0]).finally(() => {
-              input.value = '';
-            });
-          }}
-        />
-        <label for="import-input" class="button secondary">
+        <button type="button" class="button secondary import" onClick={pick}>
           Import tokens
-        </label>
+        </button>
       </div>
       {result &&
         (result.ok ? (
