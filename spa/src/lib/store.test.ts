@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserStorage, EXPORT_FORMAT, exportTokens, manageLink, manageToken, parseImport, STORE_KEY, TokenStore, type StorageLike } from './store';
+import { browserStorage, manageLink, manageToken, STORE_KEY, TokenStore, type StorageLike } from './store';
+import { EXPORT_FORMAT, exportTokens, parseImport } from './tokenfile';
 
 class MemoryStorage implements StorageLike {
   data = new Map<string, string>();
