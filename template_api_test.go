@@ -33,6 +33,7 @@ func TestTemplateRoutes(t *testing.T) {
 		"PUT /api/sets/{id}":               "TrackFunction",
 		"DELETE /api/sets/{id}":            "TrackFunction",
 		"GET /s/{id}":                      "TrackFunction",
+		"GET /{proxy+}":                    "TrackFunction",
 		"GET /api/tracks/{id}/download":    "DownloadFunction",
 		"GET /api/getdownloadurl":          "DownloadFunction",
 		"GET /.well-known/webfinger":       "FederationFunction",

@@ -36,8 +36,8 @@ func TestTemplateDistribution(t *testing.T) {
 	if cfn.Scalar(cfn.Get(origins["api"], "CustomOriginConfig", "OriginProtocolPolicy")) != "https-only" {
 		t.Error("api origin is not https-only")
 	}
-	if o := cfn.Scalar(cfn.Get(cfg, "DefaultCacheBehavior", "TargetOriginId")); o != "site" {
-		t.Errorf("default behaviour goes to %q, want site", o)
+	if o := cfn.Scalar(cfn.Get(cfg, "DefaultCacheBehavior", "TargetOriginId")); o != notFoundGroup {
+		t.Errorf("default behaviour goes to %q, want the origin group %s (the site, else the not-found page)", o, notFoundGroup)
 	}
 	const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 	want := map[string]string{"/api/stats": "api", "/api/*": "api", "/healthz": "api", "/t/*": "api", "/s/*": "api", "/embed/*": "api", "/oembed": "api",
@@ -141,6 +141,62 @@ func TestTemplateDistribution(t *testing.T) {
 	}
 	if allows != 1 {
 		t.Errorf("site bucket policy has %d grants, want 1", allows)
+	}
+}
+
+const notFoundGroup = "site-or-not-found"
+
+// A mistyped address gets the app's not-found page, not S3's XML: the default behaviour's origin
+// group tries the site bucket first and, when it answers 403 (a missing key under Origin Access
+// Control) or 404, the API, whose catch-all GET route is the track function's HTML 404
+// (httpapi.NotFound, tested in pkg/httpapi). The API's own errors keep their JSON: no behaviour
+// of the API uses the group, and the distribution has no custom error responses, which would
+// apply to every behaviour.
+func TestTemplateNotFoundFailover(t *testing.T) {
+	tp := loadTemplate(t)
+	cfg := cfn.Get(tp.Properties("Distribution"), "DistributionConfig")
+	groups := cfn.List(cfn.Get(cfg, "OriginGroups", "Items"))
+	if len(groups) != 1 || cfn.Scalar(cfn.Get(cfg, "OriginGroups", "Quantity")) != "1" {
+		t.Fatalf("OriginGroups = %s, want the one group %s", cfn.Describe(cfn.Get(cfg, "OriginGroups")), notFoundGroup)
+	}
+	g := groups[0]
+	if cfn.Scalar(cfn.Get(g, "Id")) != notFoundGroup {
+		t.Errorf("origin group id = %v, want %s", cfn.Get(g, "Id"), notFoundGroup)
+	}
+	var members []string
+	for _, m := range cfn.List(cfn.Get(g, "Members", "Items")) {
+		members = append(members, cfn.Scalar(cfn.Get(m, "OriginId")))
+	}
+	if !slices.Equal(members, []string{"site", "api"}) || cfn.Scalar(cfn.Get(g, "Members", "Quantity")) != "2" {
+		t.Errorf("origin group members = %v, want [site api]: the site first", members)
+	}
+	var codes []string
+	for _, c := range cfn.List(cfn.Get(g, "FailoverCriteria", "StatusCodes", "Items")) {
+		codes = append(codes, cfn.Scalar(c))
+	}
+	// 403 is what S3 answers for a missing key without s3:ListBucket; a 5xx of the bucket must
+	// not send every page to the API.
+	if !slices.Equal(codes, []string{"403", "404"}) || cfn.Scalar(cfn.Get(g, "FailoverCriteria", "StatusCodes", "Quantity")) != "2" {
+		t.Errorf("failover status codes = %v, want [403 404]", codes)
+	}
+	if cfn.Get(cfg, "CustomErrorResponses") != nil {
+		t.Errorf("CustomErrorResponses = %s: they would turn the API's JSON errors into pages", cfn.Describe(cfn.Get(cfg, "CustomErrorResponses")))
+	}
+	// Origin failover works only for GET, HEAD and OPTIONS; the behaviour takes GET and HEAD.
+	for _, m := range cfn.List(cfn.Get(cfg, "DefaultCacheBehavior", "AllowedMethods")) {
+		if s := cfn.Scalar(m); s != "GET" && s != "HEAD" {
+			t.Errorf("default behaviour allows %s: an origin group takes GET and HEAD only", s)
+		}
+	}
+	for _, b := range cfn.List(cfn.Get(cfg, "CacheBehaviors")) {
+		if o := cfn.Scalar(cfn.Get(b, "TargetOriginId")); o == notFoundGroup {
+			t.Errorf("%s uses the origin group: only the site's default behaviour may", cfn.Scalar(cfn.Get(b, "PathPattern")))
+		}
+	}
+	// The API's catch-all is a GET route of the track function, the one that serves the page.
+	r, ok := routes(t, tp)["GET /{proxy+}"]
+	if !ok || r.Function != "TrackFunction" {
+		t.Errorf("GET /{proxy+} = %+v, want a route of TrackFunction", r)
 	}
 }
 

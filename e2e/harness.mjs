@@ -513,11 +513,19 @@ export async function session({ viewport = { width: 1280, height: 900 }, tolerat
       else s.consoleErrors.push(text);
     });
     // No dialog may open (an alert would be injected markup running), unless a test sets
-    // s.acceptDialogs for a step that legitimately asks (a confirmation before deleting).
+    // s.acceptDialogs for a step that legitimately asks (a confirmation before deleting), or
+    // s.expectBeforeUnload for a step where leaving must ask first: that dialog is counted in
+    // s.beforeUnloads and dismissed (the page stays), or accepted (the page goes) when it is
+    // 'leave'; the test asserts the count.
     p.on('dialog', async (d) => {
       if (s.acceptDialogs && d.type() === 'confirm') {
         s.acceptedDialogs.push(d.message());
         await d.accept().catch(() => {});
+        return;
+      }
+      if (s.expectBeforeUnload && d.type() === 'beforeunload') {
+        s.beforeUnloads.push(p.url());
+        await (s.expectBeforeUnload === 'leave' ? d.accept() : d.dismiss()).catch(() => {});
         return;
       }
       s.dialogs.push(`${d.type()}: ${d.message()}`);
@@ -529,6 +537,8 @@ export async function session({ viewport = { width: 1280, height: 900 }, tolerat
   };
   s.acceptDialogs = false;
   s.acceptedDialogs = [];
+  s.expectBeforeUnload = false;
+  s.beforeUnloads = [];
   context.on('page', watch);
   watch(page);
   s.check = () => {

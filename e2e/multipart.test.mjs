@@ -50,7 +50,8 @@ describe('uploads in parts, in Chromium', () => {
     ]);
     const want = await digests(wav);
 
-    await h.withPage(async ({ page, context }) => {
+    await h.withPage(async (sess) => {
+      const { page, context } = sess;
       // Everything the page asks of the API and of storage, in order, with the session it was in.
       let session = 1;
       const log = []; // {session, kind, part?, status?, body?}
@@ -112,10 +113,14 @@ describe('uploads in parts, in Chromium', () => {
       await h.waitFor(() => stored.size >= storedAtPause + 3, { timeout: 120_000, what: 'three more parts stored after Resume' });
       assert.ok(stored.size < plan.partCount, 'the upload finished before the reload: nothing left to resume');
 
-      // Reload in the middle: the tab forgets everything but IndexedDB.
+      // Reload in the middle: the page asks first (parts are in flight), the visitor leaves
+      // anyway, and the tab forgets everything but IndexedDB.
       session = 2;
       const storedBefore = new Set(stored.keys());
+      sess.expectBeforeUnload = 'leave';
       await page.reload();
+      assert.equal(sess.beforeUnloads.length, 1, 'reloading mid-upload did not ask first');
+      sess.expectBeforeUnload = false;
       await page.locator('input[type=file]').waitFor({ state: 'attached' });
       assert.equal(await page.locator('li.upload').count(), 0, 'a fresh page shows no upload');
       await page.locator('input[type=file]').setInputFiles(wav);

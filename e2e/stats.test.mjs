@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { assertAccessible } from './axe.mjs';
 import * as h from './harness.mjs';
 import { BASE, browserReady, openPlayer, waitPlaying } from './harness.mjs';
 
@@ -198,6 +199,8 @@ async function checkStatsPage(s, width, uplot) {
   assert.equal(await page.locator('h1').count(), 1, 'one <h1>');
   assert.ok((await page.locator('h2').count()) >= 4, 'a heading per section');
 
+  await assertAccessible(page, `the stats page at ${width} px`);
+
   assert.ok(requests.includes(uplot), `the stats page did not load ${uplot}: ${requests.join(', ')}`);
   assert.deepEqual(errors, [], 'answers of 400 or more');
   assert.deepEqual(s.failedRequests, [], 'failed requests');
@@ -233,6 +236,7 @@ describe('stats page, in Chromium', () => {
         return c && c.near[0] > 0 && c.near[1] === 0;
       }, { timeout: 10_000, what: 'the status chart in the dark accent' });
       await h.shot(s.page, 'stats-1280-dark', { fullPage: true });
+      await assertAccessible(s.page, 'the stats page in the dark scheme');
     });
   });
 

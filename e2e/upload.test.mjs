@@ -10,10 +10,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm, truncate } from 'node:fs/promises';
+import { readFile, rm, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { assertAccessible } from './axe.mjs';
 import * as h from './harness.mjs';
 import { assertShareURL, BASE, browserReady, media, openPlayer, parseSnippet, waitState } from './harness.mjs';
 
@@ -336,6 +337,185 @@ describe('upload page, in Chromium', () => {
       await page.locator('input[type=file]').waitFor({ state: 'attached' });
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 360, `the upload page is ${width} px wide at 360: it scrolls sideways`);
+    });
+  });
+});
+
+/** An S3 error body, as storage answers a refused PUT. */
+const s3XML = (code, message) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><Resource>/x</Resource><RequestId>E2E</RequestId></Error>`;
+
+/** Every URL a page of the context asks for, with its Referer: where a token must never be. */
+function recordRequests(context) {
+  const seen = [];
+  context.on('request', (r) => seen.push(`${r.method()} ${r.url()} referer=${r.headers().referer ?? ''}`));
+  return seen;
+}
+
+describe('upload page: leaving, failures, Retry, manage link, tokens elsewhere, in Chromium', () => {
+  it('asks before leaving mid-upload and not after; storage XML as a sentence; Retry; the share nudge; the manage link deletes from a fresh browser without the token reaching the server; axe', { timeout: 200_000 }, async () => {
+    await browserReady();
+    const f = media.tagged;
+    let shared = null; // {id, url, token, manage}
+    const uploadURLs = [];
+    // The browser logs the refused PUT that this test makes storage answer with 400.
+    const tolerate = [{ test: ({ text, url }) => /status of 400/.test(text) && new URL(url).pathname.includes('/uploads/'), why: 'the PUT this test refuses on purpose' }];
+    await h.withPage({ tolerate }, async (s) => {
+      const { page, context } = s;
+      uploadURLs.push(...recordRequests(context));
+      const requests = uploadURLs;
+      const posts = [];
+      page.on('request', (r) => {
+        if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/tracks') posts.push(JSON.parse(r.postData() ?? '{}'));
+      });
+      await page.goto(`${BASE}/`);
+      await page.locator('input[type=file]').waitFor({ state: 'attached' });
+      await assertAccessible(page, 'the upload page, empty');
+
+      // The first PUT to storage is held (in flight) and then refused with S3's XML.
+      let release;
+      const held = new Promise((r) => { release = r; });
+      let putsSeen = 0;
+      const isUpload = (url) => url.pathname.includes('/uploads/');
+      const refuseOnce = async (route) => {
+        const req = route.request();
+        if (req.method() !== 'PUT' || putsSeen > 0) return route.fallback();
+        putsSeen++;
+        await held;
+        await route.fulfill({
+          status: 400,
+          headers: { 'Content-Type': 'application/xml', 'Access-Control-Allow-Origin': BASE, 'Access-Control-Expose-Headers': 'ETag' },
+          body: s3XML('BadDigest', 'The Content-MD5 you specified did not match what was received.'),
+        });
+      };
+      await page.route(isUpload, refuseOnce);
+
+      await page.locator('input[type=file]').setInputFiles(f.path);
+      const row = page.locator('li.upload').filter({ hasText: f.name });
+      await h.waitFor(() => putsSeen === 1, { timeout: 30_000, what: 'the PUT to storage' });
+      assert.equal(await row.getAttribute('data-state'), 'uploading');
+
+      // Leaving now asks first (a click gives the page the user activation Chromium wants).
+      await page.locator('h1').click();
+      s.expectBeforeUnload = true;
+      await page.close({ runBeforeUnload: true });
+      await h.waitFor(() => s.beforeUnloads.length === 1, { timeout: 10_000, what: 'the beforeunload dialog mid-upload' });
+      assert.equal(page.isClosed(), false, 'the page closed although leaving was refused');
+      await assertAccessible(page, 'the upload page, mid-upload');
+
+      // Refused: a sentence that says what to do, never the XML, and Retry.
+      release();
+      await waitState(row, 'error', { timeout: 20_000 });
+      const said = (await row.locator('.status').innerText()).trim();
+      assert.match(said, /^Upload failed: The file changed while it was being sent/, `the refusal as shown: ${said}`);
+      const rowText = await row.innerText();
+      for (const raw of ['<', 'BadDigest', 'Content-MD5', 'E2E', 'storage answered']) {
+        assert.ok(!rowText.includes(raw), `the row shows ${raw}: ${rowText}`);
+      }
+      await page.unroute(isUpload, refuseOnce);
+
+      await row.getByRole('button', { name: `Retry upload of ${f.name}` }).click();
+      await waitState(row, 'ready');
+      assert.equal(posts.length, 2, 'Retry makes a second POST /api/tracks');
+      assert.equal(posts[1].md5, posts[0].md5, 'Retry sends the same file (same MD5)');
+
+      // Ready: the nudge, the share link focused, who can listen, the manage link.
+      const link = row.locator('a.share-link');
+      const url = await link.getAttribute('href');
+      const id = assertShareURL(url, f.name);
+      assert.match(await row.locator('.status').innerText(), /Ready.*Share the link/);
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), url, 'the share link is not focused once ready');
+      assert.match(await row.locator('.audience').innerText(), /^Anyone with the link can listen\. It is private: .*only people you give the link to/);
+      const token = (await row.locator('code.delete-token').innerText()).trim();
+      const manage = await row.locator('a.manage-link').getAttribute('href');
+      assert.equal(manage, `${url}#delete=${encodeURIComponent(token)}`, 'the manage link');
+      await assertAccessible(page, 'the upload page, done');
+      shared = { id, url, token, manage };
+
+      // Nothing in flight: leaving asks nothing, and the page closes.
+      await page.close({ runBeforeUnload: true });
+      await h.waitFor(() => page.isClosed(), { timeout: 10_000, what: 'the page to close without asking' });
+      assert.equal(s.beforeUnloads.length, 1, 'leaving asked again with nothing in flight');
+    });
+
+    // Another device: a fresh browser context opens the manage link.
+    await h.withPage(async (s) => {
+      const { page, context } = s;
+      const requests = recordRequests(context);
+      await openPlayer(page, shared.manage);
+      await h.waitFor(async () => (await page.evaluate(() => location.hash)) === '', { timeout: 5000, what: 'the fragment to leave the address bar' });
+      assert.equal(page.url(), shared.url, 'the address bar after opening the manage link');
+      const kept = await page.evaluate(() => localStorage.getItem('soundtime.uploads') ?? '');
+      assert.ok(kept.includes(shared.token) && kept.includes(shared.id), 'the token from the manage link is not kept in this browser');
+      const section = page.locator('section.manage');
+      await section.waitFor({ timeout: 10_000 });
+      s.acceptDialogs = true;
+      await section.getByRole('button', { name: 'Delete track' }).click();
+      await h.waitFor(async () => (await fetch(`${BASE}/api/tracks/${shared.id}`)).status === 404, { timeout: 10_000, what: 'the track deleted through the manage link' });
+      await waitState(page.locator('main.track'), 'notfound', { timeout: 10_000 });
+      assert.equal(s.acceptedDialogs.length, 1, 'Delete asks for confirmation once');
+      assert.ok(!(await page.evaluate(() => localStorage.getItem('soundtime.uploads') ?? '')).includes(shared.token), 'the deleted track stays in this browser');
+
+      // The token reached no server in a URL (nor a Referer), and no log line.
+      for (const r of [...uploadURLs, ...requests]) assert.ok(!r.includes(shared.token), `the token in a request: ${r}`);
+      assert.ok(requests.some((r) => r.startsWith(`DELETE ${BASE}/api/tracks/${shared.id} `)), 'no DELETE request seen');
+      await h.sleep(500); // the log stream's last lines
+      const log = (await readFile(h.rt.logPath, 'utf8')) + h.rt.log();
+      assert.ok(log.includes(`/api/tracks/${shared.id}`), 'the runner log does not show the DELETE: is it the right log?');
+      assert.ok(!log.includes(shared.token), 'the delete token is in the runner log');
+    });
+  });
+
+  it('export the tokens to a file, import it in a fresh browser: the tokens are back and delete; a bad file gets a clear message', { timeout: 120_000 }, async () => {
+    await browserReady();
+    const made = [await h.apiStart(BASE, media.untagged), await h.apiStart(BASE, media.streamOnly)];
+    const entries = made.map((c, i) => ({ id: c.id, url: c.url, filename: `file ${i}.mp3`, deleteToken: c.deleteToken, createdAt: new Date(Date.UTC(2026, 11, 1, i)).toISOString() }));
+    let file;
+    await h.withPage(async ({ page }) => {
+      await page.goto(`${BASE}/`);
+      await page.evaluate((list) => localStorage.setItem('soundtime.uploads', JSON.stringify(list)), entries);
+      await page.reload();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export tokens' }).click()]);
+      assert.match(download.suggestedFilename(), /^soundtime-delete-tokens-\d{4}-\d\d-\d\d\.json$/);
+      file = path.join(media.dir, download.suggestedFilename());
+      await download.saveAs(file);
+      const saved = JSON.parse(await readFile(file, 'utf8'));
+      assert.equal(saved.format, 'soundtime-delete-tokens');
+      assert.deepEqual(saved.uploads.map((e) => [e.id, e.deleteToken]).sort(), entries.map((e) => [e.id, e.deleteToken]).sort());
+    });
+
+    await h.withPage(async (s) => {
+      const { page } = s;
+      await page.goto(`${BASE}/`);
+      const importButton = page.getByRole('button', { name: 'Import tokens' });
+      await importButton.waitFor();
+      /** Imports a file through the button's file chooser. */
+      const importFile = async (p) => {
+        const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }), importButton.click()]);
+        assert.equal(chooser.isMultiple(), false, 'the import takes several files');
+        await chooser.setFiles(p);
+      };
+      assert.equal(await page.getByRole('heading', { name: 'Uploaded from this browser' }).count(), 0, 'a fresh browser lists uploads');
+      // A file that is not an export: a clear message, nothing imported.
+      await importFile(media.notAudio.path);
+      const result = page.locator('.import-result');
+      await h.waitFor(async () => /not a Soundtime export/.test(await result.innerText().catch(() => '')), { timeout: 5000, what: 'the refusal of a PNG' });
+      assert.equal(await result.getAttribute('role'), 'alert');
+      assert.equal(await page.evaluate(() => localStorage.getItem('soundtime.uploads')), null, 'a bad file stored something');
+
+      await importFile(file);
+      await h.waitFor(async () => (await result.innerText()) === 'Imported 2 tokens.', { timeout: 5000, what: '"Imported 2 tokens."' });
+      const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('soundtime.uploads')));
+      assert.deepEqual(stored.map((e) => [e.id, e.deleteToken, e.url]).sort(), entries.map((e) => [e.id, e.deleteToken, `${BASE}/t/${e.id}`]).sort());
+      for (const e of entries) await page.locator(`.mine-item[data-id="${e.id}"]`).waitFor({ timeout: 5000 });
+      await importFile(file);
+      await h.waitFor(async () => (await result.innerText()) === 'Imported 0 tokens; 2 were already here.', { timeout: 5000, what: 'a second import adding nothing' });
+      await assertAccessible(page, 'the upload page with imported tokens');
+
+      // An imported token deletes.
+      s.acceptDialogs = true;
+      await page.locator(`.mine-item[data-id="${entries[0].id}"]`).getByRole('button', { name: /^Delete/ }).click();
+      await h.waitFor(async () => (await fetch(`${BASE}/api/tracks/${entries[0].id}`)).status === 404, { timeout: 10_000, what: 'the track deleted with an imported token' });
     });
   });
 });

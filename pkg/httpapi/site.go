@@ -58,10 +58,18 @@ func Site(dir string) Group {
 		mux.Handle("/assets/", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
 			s.serveApp(w, r, fsys, strings.TrimPrefix(r.URL.Path, "/"))
 		}})
-		mux.Handle("/", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
-			s.pageNotFound(w, r, pagePolicy{})
-		}})
+		NotFound(s, mux)
 	}
+}
+
+// NotFound answers every GET no other route takes with the HTML not-found page, except under
+// /api/, whose unknown paths keep their JSON 404 (Handler's). Site uses it under make dev; in AWS
+// the track function serves it for the distribution's failover from the site bucket (a missing
+// key there is S3's 403 XML), so a mistyped address gets the same page in both.
+func NotFound(s *Server, mux *http.ServeMux) {
+	mux.Handle("/", methods{http.MethodGet: func(w http.ResponseWriter, r *http.Request) {
+		s.pageNotFound(w, r, pagePolicy{})
+	}})
 }
 
 func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) {

@@ -183,3 +183,28 @@ func TestTrackTheme(t *testing.T) {
 		t.Errorf("theme without a cover: %v", m["theme"])
 	}
 }
+
+// The track function as deployed (functions/track): a path it has no route for is the HTML
+// not-found page (CloudFront's failover from the site bucket lands here), while the API keeps
+// its JSON errors, an unknown track included.
+func TestTrackFunctionNotFound(t *testing.T) {
+	h := newHarness(t)
+	h.handler = h.srv.Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets, httpapi.NotFound)
+	for _, p := range []string{"/nope", "/index.htm", "/assets/missing-Ab12Cd34.js", "/stats/x", "/t/", "/wp-login.php"} {
+		rec := h.do(t, "GET", p, "")
+		if !strings.Contains(rec.Body.String(), "not found") {
+			t.Errorf("GET %s: %q, want the not-found page", p, rec.Body)
+		}
+		wantPageHTML(t, rec, http.StatusNotFound, "no-store", false)
+		wantNoIndex(t, rec, true)
+	}
+	if rec := h.do(t, "GET", "/t/", ""); !strings.Contains(rec.Body.String(), "Track not found") {
+		t.Errorf("GET /t/: %q, want the track's not-found page", rec.Body)
+	}
+	wantError(t, h.do(t, "GET", "/api/nope", ""), http.StatusNotFound, track.ENotFound)
+	wantError(t, h.do(t, "GET", "/api/tracks/Zz9Zz9Zz", ""), http.StatusNotFound, track.ENotFound)
+	wantError(t, h.do(t, "DELETE", "/api/tracks/Zz9Zz9Zz", "", "Authorization", "Bearer x"), http.StatusNotFound, track.ENotFound)
+	if rec := h.do(t, "HEAD", "/nope", ""); rec.Code != http.StatusNotFound {
+		t.Errorf("HEAD /nope = %d, want 404", rec.Code)
+	}
+}

@@ -10,6 +10,7 @@ import { nextPoll, recheckOnVisible, STILL_PROCESSING } from '../lib/poll';
 import { qrCode, type QrDrawing } from '../lib/qr';
 import { fragmentTime } from '../lib/timelink';
 import { Brand, CopyButton, Cover, EmbedCode, ShareButton } from './common';
+import { useManage } from './Manage';
 import { Player } from './Player';
 
 export type PageState = 'loading' | 'processing' | 'ready' | 'failed' | 'notfound' | 'error';
@@ -283,6 +284,7 @@ export function TrackPage({ id }: { id: string }) {
   const { track, state, message, gone, stale } = useTrack(id);
   const handle = useFediverseHandle(track?.public === true && state !== 'notfound');
   const startAt = useFragmentTime();
+  const manage = useManage(id, track, gone);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 60_000);
@@ -337,6 +339,7 @@ export function TrackPage({ id }: { id: string }) {
         <Fediverse track={track} handle={handle} />
         {track.expiresAt && <p class="expires">{expiresIn(track.expiresAt, now)}</p>}
         {state === 'ready' && <Details track={track} />}
+        {manage}
       </>
     );
   }

@@ -6,7 +6,8 @@ import { announce } from '../lib/dom';
 import { publicOption } from '../lib/fediverse';
 import { formatBytes, formatDuration, formatSpeed, percent } from '../lib/format';
 import { formatTimeLeft, UploadQueue, type UploadItem } from '../lib/queue';
-import { browserStorage, TokenStore, type StoredUpload } from '../lib/store';
+import { browserStorage, manageLink, TokenStore, type StoredUpload } from '../lib/store';
+import { exportTokens, MAX_IMPORT_BYTES, parseImport } from '../lib/tokenfile';
 import { browserTransport } from '../lib/transport';
 import { Brand, CopyButton, EmbedCode } from './common';
 import { MakeSet } from './MakeSet';
@@ -40,7 +41,12 @@ function StatusLine({ item }: { item: UploadItem }) {
         </p>
       );
     case 'ready':
-      return <p class="status">Ready{item.track?.duration ? ` · ${formatDuration(item.track.duration)}` : ''}</p>;
+      return (
+        <p class="status ready-nudge">
+          Ready{item.track?.duration ? ` · ${formatDuration(item.track.duration)}` : ''}. Share the link: it now shows the
+          title, picture and player wherever you paste it.
+        </p>
+      );
     case 'failed':
       return <p class="status reason">Processing failed: {item.message}</p>;
     case 'cancelled':
@@ -57,12 +63,37 @@ interface RowActions {
   onRetry: () => void;
 }
 
+/** An upload whose bytes are not all stored yet: leaving the page would stop it. */
+const inFlight = (i: UploadItem) => i.state === 'queued' || i.state === 'hashing' || i.state === 'uploading' || i.state === 'paused';
+
+/** Who can listen, said plainly next to the share link. */
+function Audience({ isPublic }: { isPublic: boolean }) {
+  return (
+    <p class="audience">
+      <strong>Anyone with the link can listen.</strong>{' '}
+      {isPublic
+        ? 'It is public: it is announced to the fediverse, and search engines may list its page.'
+        : 'It is private: it is not announced anywhere and search engines do not list it, so only people you give the link to can find it.'}
+    </p>
+  );
+}
+
 function UploadRow({ item, onCancel, onPause, onResume, onRetry }: { item: UploadItem } & RowActions) {
-  const busy = item.state === 'queued' || item.state === 'hashing' || item.state === 'uploading' || item.state === 'paused';
+  const busy = inFlight(item);
   const c = item.created;
   const shared = c && (item.state === 'processing' || item.state === 'ready' || item.state === 'failed');
   const title = item.track ? trackTitle(item.track) : item.name;
   const row = useRef<HTMLLIElement>(null);
+  const link = useRef<HTMLAnchorElement>(null);
+  // Once ready, the share link takes the focus, unless the visitor is busy elsewhere on the page.
+  const wasReady = useRef(item.state === 'ready');
+  useEffect(() => {
+    if (item.state !== 'ready' || wasReady.current) return;
+    wasReady.current = true;
+    const active = document.activeElement;
+    const idle = !active || active === document.body || active.matches('input[type=file]') || row.current?.contains(active);
+    if (idle) link.current?.focus();
+  }, [item.state]);
   return (
     // Focusable so that focus has somewhere to go when its Cancel button disappears.
     <li class="upload" data-state={item.state} tabIndex={-1} ref={row}>
@@ -84,9 +115,9 @@ function UploadRow({ item, onCancel, onPause, onResume, onRetry }: { item: Uploa
           Resume
         </button>
       )}
-      {item.state === 'error' && item.resumable && (
-        <button type="button" class="button primary resume" aria-label={`Resume upload of ${item.name}`} onClick={onRetry}>
-          Resume
+      {item.state === 'error' && (item.resumable || item.retryable) && (
+        <button type="button" class="button primary retry" aria-label={`Retry upload of ${item.name}`} onClick={onRetry}>
+          Retry
         </button>
       )}
       {busy && (
@@ -105,17 +136,25 @@ function UploadRow({ item, onCancel, onPause, onResume, onRetry }: { item: Uploa
       {shared && c && (
         <div class="share">
           <p class="share-row">
-            <a class="share-link" href={c.url}>
+            <a class="share-link" href={c.url} ref={link}>
               {c.url}
             </a>
             <CopyButton text={c.url} label="Copy link" what="link" />
           </p>
+          <Audience isPublic={item.options.public} />
           {item.state !== 'failed' && <EmbedCode url={c.url} id={c.id} title={title} />}
           <p class="token-note">
             Delete token: <code class="delete-token">{c.deleteToken}</code>
             <br />
             Keep it to delete this track later. It is shown only once, and is also kept in this browser.
           </p>
+          <p class="share-row manage-row">
+            <a class="manage-link" href={manageLink(c.url, c.deleteToken)}>
+              Private manage link
+            </a>
+            <CopyButton text={manageLink(c.url, c.deleteToken)} label="Copy manage link" what="manage link" />
+          </p>
+          <p class="token-note">Open the manage link on another device to delete the track there. Whoever has it can delete the track: keep it to yourself.</p>
         </div>
       )}
     </li>
@@ -143,6 +182,81 @@ function MyUploads({ entries, shown, onDelete }: { entries: StoredUpload[]; show
           ))}
         </ul>
       )}
+    </section>
+  );
+}
+
+/** Moving the delete tokens to another browser: a JSON file out, the same file in. */
+function TokenTransfer({ entries, store, onImported }: { entries: StoredUpload[]; store: TokenStore; onImported: () => void }) {
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const save = () => {
+    const blob = new Blob([exportTokens(entries, new Date())], { type: 'application/json' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `soundtime-delete-tokens-${new Date().toISOString().slice(0, 10)}.json`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  };
+  const load = async (file: File | undefined) => {
+    if (!file) return;
+    const done = (ok: boolean, text: string) => {
+      setResult({ ok, text });
+      if (ok) announce(text);
+    };
+    if (file.size > MAX_IMPORT_BYTES) return done(false, `${file.name} is too large to be a file of delete tokens; nothing was imported.`);
+    let text: string;
+    try {
+      text = await file.text();
+    } catch {
+      return done(false, `${file.name} could not be read; nothing was imported.`);
+    }
+    const parsed = parseImport(text, location.origin, new Date());
+    if (!parsed.ok) return done(false, parsed.reason);
+    const added = store.merge(parsed.entries);
+    if (added === null) return done(false, 'This browser refused to store the tokens (private browsing may forbid it); nothing was imported.');
+    const known = parsed.entries.length - added;
+    const parts = [`Imported ${added} ${added === 1 ? 'token' : 'tokens'}`];
+    if (known) parts.push(`${known} ${known === 1 ? 'was' : 'were'} already here`);
+    if (parsed.skipped) parts.push(`${parsed.skipped} ${parsed.skipped === 1 ? 'entry was' : 'entries were'} not valid and skipped`);
+    done(true, parts.join('; ') + '.');
+    onImported();
+  };
+  // A file input made on demand, never in the page: the page's one file input stays the one for
+  // audio, and the button is an ordinary button for the keyboard and screen readers.
+  const pick = () => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = 'application/json,.json';
+    input.addEventListener('change', () => void load(input.files?.[0]));
+    input.click();
+  };
+  return (
+    <section class="transfer" aria-labelledby="transfer-heading">
+      <h2 id="transfer-heading">Delete tokens on another device</h2>
+      <p class="token-note">
+        The tokens kept in this browser let you delete your tracks. To use them elsewhere, export them to a file here and import
+        the file there.
+      </p>
+      <div class="actions">
+        {entries.length > 0 && (
+          <button type="button" class="button secondary export" onClick={save}>
+            Export tokens
+          </button>
+        )}
+        <button type="button" class="button secondary import" onClick={pick}>
+          Import tokens
+        </button>
+      </div>
+      {result &&
+        (result.ok ? (
+          <p class="import-result">{result.text}</p>
+        ) : (
+          <p class="error import-result" role="alert">
+            {result.text}
+          </p>
+        ))}
     </section>
   );
 }
@@ -197,13 +311,26 @@ export function UploadPage() {
         seen.set(i.key, i.state);
         if (i.state === 'refused') announce(`${i.name} not uploaded: ${i.message}`);
         if (i.state === 'processing') announce(`${i.name} uploaded, processing`);
-        if (i.state === 'ready') announce(`${i.name} is ready`);
+        if (i.state === 'ready') announce(`${i.name} is ready: its link is ready to share`);
         if (i.state === 'failed' || i.state === 'error') announce(`${i.name}: ${i.message}`);
         if (i.state === 'cancelled') announce(`Upload of ${i.name} cancelled`);
         if (i.state === 'paused') announce(`Upload of ${i.name} paused`);
       }
     });
   }, [queue]);
+
+  // Leaving (or reloading) while bytes are still going up asks first; nothing else does.
+  const busy = items.some(inFlight);
+  useEffect(() => {
+    if (!busy) return;
+    const ask = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      // Older browsers show the dialog only when returnValue is set.
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [busy]);
 
   const addFiles = async (list: FileList | File[] | null) => {
     const files = list ? Array.from(list) : [];
@@ -329,6 +456,7 @@ export function UploadPage() {
           </p>
         )}
         <MyUploads entries={mine} shown={mineShown.current} onDelete={(e) => void onDelete(e)} />
+        <TokenTransfer entries={mine} store={store} onImported={() => setMine(store.list())} />
       </main>
     </>
   );

@@ -17,7 +17,7 @@
 import Uppy, { type Body, type Meta } from '@uppy/core';
 import AwsS3, { type AwsS3Options } from '@uppy/aws-s3';
 import { ApiError, type Created, type MultipartPlan, type PartsListing, type SignedPart, type Track } from './api';
-import { s3Message } from './uploadapi';
+import { apiSentence, storageSentence } from './sentences';
 
 export interface PartsApi {
   sign(id: string, token: string, part: { number: number; md5: string; size: number }, signal?: AbortSignal): Promise<SignedPart>;
@@ -67,15 +67,11 @@ export class Cancelled extends Error {
 
 const silent = { debug: () => {}, warn: () => {}, error: () => {} };
 
-/** What went wrong, for people: the server's message, storage's, or the connection. */
+/** What went wrong, for people: a sentence for the server's code or storage's, or the connection. */
 export function describe(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) return apiSentence(err);
   const source = (err as { source?: { status?: number; responseText?: string } } | null)?.source;
-  if (source && typeof source.status === 'number') {
-    if (source.status === 0) return 'the connection was lost';
-    const m = s3Message(source.responseText ?? '');
-    return m ? `storage answered ${source.status}: ${m}` : `storage answered ${source.status}`;
-  }
+  if (source && typeof source.status === 'number') return storageSentence(source.status, source.responseText ?? '');
   return err instanceof Error && err.message ? err.message : 'unknown error';
 }
 

@@ -173,6 +173,9 @@ describe('UploadQueue', () => {
     t.puts[0].progress(420, 1000);
     expect(q.items()[0].progress).toBeCloseTo(0.42);
     expect(q.items()[0].speed).toBe(420);
+    // Time left for one PUT too: 580 bytes at 420 B/s.
+    expect(q.items()[0].eta).toBeCloseTo(580 / 420);
+    expect(formatTimeLeft(q.items()[0].eta)).toBe('2 s left');
 
     t.tracks.set('Ab3dEf9Z', [track('Ab3dEf9Z', 'pending'), track('Ab3dEf9Z', 'processing'), track('Ab3dEf9Z', 'ready')]);
     t.puts[0].d.resolve();
@@ -277,7 +280,7 @@ describe('UploadQueue', () => {
     expect(states(q)).toEqual(['cancelled']);
   });
 
-  it('shows the server message when creating fails', async () => {
+  it('says what to do when creating fails, and offers Retry only where trying again can help', async () => {
     const t = new FakeTransport();
     const q = new UploadQueue(t, 1);
     await q.add([file('a.mp3'), file('b.mp3')], opts);
@@ -287,7 +290,52 @@ describe('UploadQueue', () => {
     t.creates[0].d.reject(new ApiError(429, 'rate_limited', 'Too many uploads, try again in a minute.'));
     await flush();
     expect(states(q)).toEqual(['error', 'hashing']);
-    expect(q.items()[0].message).toBe('Too many uploads, try again in a minute.');
+    expect(q.items()[0]).toMatchObject({ message: 'Too many uploads from your connection in a short time. Wait a few minutes, then retry.', retryable: true });
+    t.hashes[1].d.resolve('y');
+    await flush();
+    // A refusal of the file itself would be refused again: no Retry.
+    t.creates[1].d.reject(new ApiError(400, 'invalid_filename', 'bad name'));
+    await flush();
+    expect(q.items()[1]).toMatchObject({ state: 'error', retryable: false });
+    expect(q.items()[1].message).toMatch(/^The file name cannot be used .* Rename the file, then add it again\.$/);
+    q.retry(q.items()[1].key);
+    expect(states(q)).toEqual(['error', 'error']);
+  });
+
+  it('Retry after a failed PUT sends the same file again without hashing it again', async () => {
+    const t = new FakeTransport();
+    const q = new UploadQueue(t, 1);
+    await q.add([file('a.mp3')], opts);
+    await flush();
+    t.hashes[0].d.resolve('md5-a');
+    await flush();
+    t.creates[0].d.resolve(created('aaaaaaaa'));
+    await flush();
+    t.clock = 0;
+    t.puts[0].progress(0, 1000);
+    t.clock = 1000;
+    t.puts[0].progress(500, 1000);
+    t.puts[0].d.reject(new Error('Storage is busy and asked to slow down. Wait a minute, then retry.'));
+    await flush();
+    expect(q.items()[0]).toMatchObject({ state: 'error', retryable: true, speed: undefined, eta: undefined });
+    expect(q.items()[0].message).toBe('Upload failed: Storage is busy and asked to slow down. Wait a minute, then retry.');
+    expect(t.removes).toEqual([['aaaaaaaa', 'token-aaaaaaaa']]);
+
+    q.retry(q.items()[0].key);
+    await flush();
+    expect(t.hashes).toHaveLength(1);
+    expect(t.creates.map((c) => c.req.md5)).toEqual(['md5-a', 'md5-a']);
+    t.creates[1].d.resolve(created('bbbbbbbb'));
+    await flush();
+    expect(t.puts).toHaveLength(2);
+    expect(q.items()[0]).toMatchObject({ state: 'uploading', retryable: false, message: undefined, progress: 0 });
+    t.tracks.set('bbbbbbbb', [track('bbbbbbbb', 'ready')]);
+    t.puts[1].d.resolve();
+    await flush();
+    expect(states(q)).toEqual(['ready']);
+    // Retry does nothing to an upload that has not failed.
+    q.retry(q.items()[0].key);
+    expect(states(q)).toEqual(['ready']);
   });
 
   it('deletes the pending track when the PUT fails', async () => {
@@ -496,7 +544,7 @@ describe('UploadQueue, files in parts', () => {
     const q = new UploadQueue(t, 2);
     await q.add([file('set.wav', 1000)], opts);
     await flush();
-    expect(q.items()[0]).toMatchObject({ state: 'error', message: 'Could not check for an earlier upload of this file: The server could not be reached.' });
+    expect(q.items()[0]).toMatchObject({ state: 'error', message: 'Could not check for an earlier upload of this file: The server could not be reached. Check your connection, then retry.' });
     expect(t.creates).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import type { Created, CreateRequest, MultipartPlan, PartsListing, Track } from 
 import { ApiError } from './api';
 import type { MultipartTask } from './multipart';
 import { pollDelay } from './poll';
+import { errorSentence } from './sentences';
 import type { Resumable } from './resume';
 
 export type UploadState =
@@ -76,8 +77,10 @@ export interface UploadItem {
   multipart?: boolean;
   /** Parts storage already held when this upload was resumed. */
   resumedParts?: number;
-  /** Stopped by a failure, with its parts kept: Resume carries on. */
+  /** Stopped by a failure, with its parts kept: Retry carries on from them. */
   resumable?: boolean;
+  /** Stopped by a failure before its bytes were stored: Retry sends the same file again. */
+  retryable?: boolean;
   /** Why it was refused, failed or went wrong, for people. */
   message?: string;
   created?: Created;
@@ -121,6 +124,8 @@ export class UploadQueue {
   private cancelled = new Set<number>();
   private files = new Map<number, { file: File; type: string }>();
   private tasks = new Map<number, MultipartTask>();
+  /** The MD5 of each file hashed, so that a retry does not hash it again. */
+  private md5s = new Map<number, string>();
 
   constructor(
     private readonly t: Transport,
@@ -193,12 +198,17 @@ export class UploadQueue {
     this.update(key, { state: 'uploading' });
   }
 
-  /** Starts a multipart upload that failed again, from what storage holds. */
+  /**
+   * Starts a failed upload again with the same file: one sent in parts carries on from what
+   * storage holds (found again through the resume record), one sent in one PUT starts over with
+   * the MD5 it already has.
+   */
   retry(key: number): void {
     const item = this.find(key);
     const f = this.files.get(key);
-    if (!item || !f || item.state !== 'error' || !item.resumable) return;
-    this.update(key, { state: 'queued', message: undefined, resumable: false });
+    if (!item || !f || item.state !== 'error' || !(item.resumable || item.retryable)) return;
+    this.cancelled.delete(key);
+    this.update(key, { state: 'queued', message: undefined, resumable: false, retryable: false, progress: 0, speed: undefined, eta: undefined });
     this.waiting.push({ item, file: f.file, type: f.type });
     this.pump();
   }
@@ -252,18 +262,21 @@ export class UploadQueue {
     const item = this.find(key)!;
     const isCancelled = () => this.cancelled.has(key);
 
-    // 1. Hash.
-    this.update(key, { state: 'hashing', progress: 0 });
-    const hashing = this.t.hash(file, (f) => this.update(key, { progress: f }));
-    this.cancels.set(key, () => hashing.cancel());
-    let md5: string;
-    try {
-      md5 = await hashing.promise;
-    } catch (err) {
+    // 1. Hash (once: a retry reuses the MD5).
+    let md5 = this.md5s.get(key);
+    if (md5 === undefined) {
+      this.update(key, { state: 'hashing', progress: 0 });
+      const hashing = this.t.hash(file, (f) => this.update(key, { progress: f }));
+      this.cancels.set(key, () => hashing.cancel());
+      try {
+        md5 = await hashing.promise;
+      } catch (err) {
+        if (isCancelled()) return this.update(key, { state: 'cancelled' });
+        return this.update(key, { state: 'error', message: `Could not read the file: ${errorText(err)}`, retryable: true });
+      }
       if (isCancelled()) return this.update(key, { state: 'cancelled' });
-      return this.update(key, { state: 'error', message: `Could not read the file: ${errorText(err)}` });
+      this.md5s.set(key, md5);
     }
-    if (isCancelled()) return this.update(key, { state: 'cancelled' });
 
     // 2. Create the track. A cancel now is honoured once the server has answered.
     this.update(key, { state: 'uploading', progress: 0, speed: undefined, eta: undefined });
@@ -273,7 +286,7 @@ export class UploadQueue {
       created = await this.t.create({ filename: file.name, type, size: file.size, md5, ...item.options });
     } catch (err) {
       if (isCancelled()) return this.update(key, { state: 'cancelled' });
-      return this.update(key, { state: 'error', message: errorText(err) });
+      return this.update(key, { state: 'error', message: errorText(err), retryable: retryableApiError(err) });
     }
     this.update(key, { created });
     if (isCancelled()) {
@@ -293,7 +306,7 @@ export class UploadQueue {
       // Nothing is left behind: the pending track is deleted whether cancelled or failed.
       await this.t.remove(created.id, created.deleteToken).catch(() => {});
       if (isCancelled()) return this.update(key, { state: 'cancelled' });
-      return this.update(key, { state: 'error', message: `Upload failed: ${errorText(err)}` });
+      return this.update(key, { state: 'error', message: `Upload failed: ${errorText(err)}`, retryable: true, speed: undefined, eta: undefined });
     }
     if (isCancelled()) {
       await this.t.remove(created.id, created.deleteToken).catch(() => {});
@@ -347,7 +360,7 @@ export class UploadQueue {
         if (err instanceof ApiError && (err.code === 'invalid_md5' || (err.code === 'invalid_request' && /\bmd5\b/.test(err.message)))) {
           return this.runSingle(key, file, type);
         }
-        return this.update(key, { state: 'error', message: errorText(err) });
+        return this.update(key, { state: 'error', message: errorText(err), retryable: retryableApiError(err) });
       }
       this.update(key, { created: c });
       if (isCancelled() || c.upload.method !== 'MULTIPART') {
@@ -382,7 +395,7 @@ export class UploadQueue {
     } catch (err) {
       if (isCancelled()) return dropped();
       // The parts stored so far stay: Resume (or dropping the file again) carries on from them.
-      return this.update(key, { state: 'error', message: `Upload stopped: ${errorText(err)}.`, resumable: true, speed: undefined, eta: undefined });
+      return this.update(key, { state: 'error', message: sentence(`Upload stopped: ${errorText(err)}`), resumable: true, speed: undefined, eta: undefined });
     } finally {
       this.tasks.delete(key);
     }
@@ -413,8 +426,22 @@ export class UploadQueue {
   }
 }
 
+/** The error as a sentence for people (never storage's XML; see sentences.ts). */
 function errorText(err: unknown): string {
-  if (err instanceof Error && err.message) return err.message;
-  return 'unknown error';
+  return errorSentence(err);
+}
+
+/** Ends text with a full stop unless it ends with punctuation already. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/**
+ * Whether trying the same request again can succeed: the connection, the server's limits and
+ * its own failures pass; a refusal of the file itself (its type, size or name) does not.
+ */
+function retryableApiError(err: unknown): boolean {
+  if (!(err instanceof ApiError)) return true;
+  return err.status === 0 || err.status === 429 || err.status >= 500;
 }
 

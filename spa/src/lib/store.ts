@@ -48,6 +48,18 @@ export class TokenStore {
     return this.write([entry, ...this.list().filter((e) => e.id !== entry.id)]);
   }
 
+  /**
+   * Adds the entries this browser does not hold yet (an entry for a track it holds keeps its
+   * own token). Returns how many were added, or null if storage refused.
+   */
+  merge(entries: StoredUpload[]): number | null {
+    const list = this.list();
+    const held = new Set(list.map((e) => e.id));
+    const added = entries.filter((e) => !held.has(e.id) && (held.add(e.id), true));
+    if (!added.length) return 0;
+    return this.write([...list, ...added].sort((a, b) => b.createdAt.localeCompare(a.createdAt))) ? added.length : null;
+  }
+
   remove(id: string): boolean {
     return this.write(this.list().filter((e) => e.id !== id));
   }
@@ -69,4 +81,28 @@ export function browserStorage(): StorageLike | null {
   } catch {
     return null;
   }
+}
+
+// The API's tokens are base64url; anything else could not be sent in an Authorization header.
+export const TOKEN = /^[A-Za-z0-9_~.+/=-]{16,200}$/;
+
+/**
+ * The private manage link of a track: its share link with the delete token in the fragment,
+ * which browsers never send to a server (nor in a Referer).
+ */
+export function manageLink(shareURL: string, token: string): string {
+  return `${shareURL}#delete=${encodeURIComponent(token)}`;
+}
+
+/** The delete token of a manage link's fragment ("#delete=TOKEN"), or null. */
+export function manageToken(hash: string): string | null {
+  const m = /^#delete=([^&#]+)$/.exec(hash);
+  if (!m) return null;
+  let token: string;
+  try {
+    token = decodeURIComponent(m[1]);
+  } catch {
+    return null;
+  }
+  return TOKEN.test(token) ? token : null;
 }

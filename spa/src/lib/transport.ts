@@ -3,7 +3,8 @@
 // needs it) for uploads in parts, and the API for the rest.
 
 import { createTrack, deleteTrack, getTrack, type Config } from './api';
-import { completeUpload, listParts, s3Message, signParts } from './uploadapi';
+import { completeUpload, listParts, signParts } from './uploadapi';
+import { storageSentence } from './sentences';
 import type { Hashes } from './multipart';
 import type { Task, Transport, UploadTarget } from './queue';
 import { indexedDBStore, ResumeBook } from './resume';
@@ -56,10 +57,11 @@ function putWithProgress(target: UploadTarget, file: File, onProgress: (loaded: 
         onProgress(file.size, file.size);
         resolve();
       } else {
-        reject(new Error(s3Message(xhr.responseText) ?? `storage answered ${xhr.status}`));
+        // S3's XML body becomes a sentence; the XML itself is never shown.
+        reject(new Error(storageSentence(xhr.status, xhr.responseText)));
       }
     };
-    xhr.onerror = () => reject(new Error('network error'));
+    xhr.onerror = () => reject(new Error(storageSentence(0)));
     xhr.onabort = () => reject(new Error('cancelled'));
     xhr.send(file);
   });

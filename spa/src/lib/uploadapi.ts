@@ -4,12 +4,6 @@
 
 import { call, trackPath, type PartsListing, type SignedPart, type Track } from './api';
 
-/** The message of an S3 XML error body, if there is one. */
-export function s3Message(xml: string): string | null {
-  const m = /<Message>([^<]{1,300})<\/Message>/.exec(xml);
-  return m ? m[1] : null;
-}
-
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 /** A POST of JSON with the track's delete token, as the multipart calls take. */
 const postAsOwner = (token: string, body: unknown, signal?: AbortSignal): RequestInit => ({
