@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -35,18 +33,12 @@ type API interface {
 	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 }
 
-// Presigner is the part of *s3.PresignClient the bucket uses.
-type Presigner interface {
-	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
-	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
-	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
-}
-
 // Bucket implements track.Blobs on one bucket.
 type Bucket struct {
-	API     API
-	Presign Presigner
-	Name    string
+	API API
+	// Sign signs the URLs of the bucket's objects (NewSigner).
+	Sign *Signer
+	Name string
 	// PartsPage is how many parts one ListParts request asks for; 0 is S3's default (1,000).
 	// Tests lower it to see ListParts page.
 	PartsPage int32
@@ -54,7 +46,7 @@ type Bucket struct {
 
 // New returns a Bucket over client. The client should be built with Options (below).
 func New(client *s3.Client, name string) *Bucket {
-	return &Bucket{API: client, Presign: s3.NewPresignClient(client), Name: name}
+	return &Bucket{API: client, Sign: NewSigner(client, name), Name: name}
 }
 
 // Options are the client options every Soundtime S3 client needs. Checksums are computed only
@@ -71,23 +63,13 @@ var _ track.Blobs = (*Bucket)(nil)
 // PresignPut implements track.Blobs. The signature covers Content-Type, Content-Length and
 // Content-MD5, so S3 itself refuses any other type, length or bytes.
 func (b *Bucket) PresignPut(ctx context.Context, key, contentType string, size int64, md5 string, ttl time.Duration) (track.Presigned, error) {
-	req, err := b.Presign.PresignPutObject(ctx, &s3.PutObjectInput{
-		Bucket:        &b.Name,
-		Key:           &key,
-		ContentType:   &contentType,
-		ContentLength: &size,
-		ContentMD5:    &md5,
-	}, s3.WithPresignExpires(ttl))
-	if err != nil {
-		return track.Presigned{}, fmt.Errorf("s3: presign put %s: %w", key, err)
-	}
-	exp, err := expiresAt(req.URL, ttl)
+	url, exp, err := b.Sign.PresignPut(ctx, key, contentType, size, md5, ttl)
 	if err != nil {
 		return track.Presigned{}, fmt.Errorf("s3: presign put %s: %w", key, err)
 	}
 	return track.Presigned{
-		Method: req.Method,
-		URL:    req.URL,
+		Method: http.MethodPut,
+		URL:    url,
 		// Host and Content-Length are set by every HTTP client on its own; these two are the ones
 		// the uploader must send as given.
 		Headers:   map[string]string{"Content-Type": contentType, "Content-MD5": md5},
@@ -97,28 +79,11 @@ func (b *Bucket) PresignPut(ctx context.Context, key, contentType string, size i
 
 // PresignGet implements track.Blobs.
 func (b *Bucket) PresignGet(ctx context.Context, key string, opt track.GetOptions, ttl time.Duration) (track.Presigned, error) {
-	in := &s3.GetObjectInput{Bucket: &b.Name, Key: &key}
-	if opt.ContentDisposition != "" {
-		in.ResponseContentDisposition = &opt.ContentDisposition
-	}
-	if opt.ContentType != "" {
-		in.ResponseContentType = &opt.ContentType
-	}
-	if opt.CacheControl != "" {
-		in.ResponseCacheControl = &opt.CacheControl
-	}
-	if opt.ContentEncoding != "" {
-		in.ResponseContentEncoding = &opt.ContentEncoding
-	}
-	req, err := b.Presign.PresignGetObject(ctx, in, s3.WithPresignExpires(ttl))
+	url, exp, err := b.Sign.PresignGet(ctx, key, opt, ttl)
 	if err != nil {
 		return track.Presigned{}, fmt.Errorf("s3: presign get %s: %w", key, err)
 	}
-	exp, err := expiresAt(req.URL, ttl)
-	if err != nil {
-		return track.Presigned{}, fmt.Errorf("s3: presign get %s: %w", key, err)
-	}
-	return track.Presigned{Method: req.Method, URL: req.URL, ExpiresAt: exp}, nil
+	return track.Presigned{Method: http.MethodGet, URL: url, ExpiresAt: exp}, nil
 }
 
 // Head implements track.Blobs.
@@ -217,29 +182,6 @@ func (b *Bucket) DeletePrefix(ctx context.Context, prefix string) (int, error) {
 	}
 }
 
-// expiresAt reads when a presigned URL dies from the URL itself (X-Amz-Date + X-Amz-Expires),
-// so that the time we report is exactly the one S3 enforces. The date is found in the query
-// without parsing the whole URL (a URL per signature, three per track read): SigV4 writes it as
-// 16 characters that need no escaping.
-func expiresAt(rawURL string, ttl time.Duration) (time.Time, error) {
-	const param = "X-Amz-Date="
-	_, query, _ := strings.Cut(rawURL, "?")
-	var date string
-	for query != "" {
-		var p string
-		p, query, _ = strings.Cut(query, "&")
-		if v, ok := strings.CutPrefix(p, param); ok {
-			date = v
-			break
-		}
-	}
-	signed, err := time.Parse("20060102T150405Z", date)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("signed URL has no X-Amz-Date: %w", err)
-	}
-	return signed.Add(ttl).UTC(), nil
-}
-
 // translate maps S3's "does not exist" answers to track.ErrNotFound and wraps the rest.
 func translate(context string, err error) error {
 	var nsk *types.NoSuchKey
@@ -287,19 +229,11 @@ func (b *Bucket) CreateMultipart(ctx context.Context, key, contentType string) (
 // PresignPart implements track.Blobs. The signature covers Content-Length and Content-MD5, so
 // S3 itself refuses any other length or bytes (BadDigest, SignatureDoesNotMatch).
 func (b *Bucket) PresignPart(ctx context.Context, key, uploadID string, number int, size int64, md5 string, ttl time.Duration) (track.Presigned, error) {
-	n := int32(number)
-	req, err := b.Presign.PresignUploadPart(ctx, &s3.UploadPartInput{
-		Bucket: &b.Name, Key: &key, UploadId: &uploadID, PartNumber: &n,
-		ContentLength: &size, ContentMD5: &md5,
-	}, s3.WithPresignExpires(ttl))
+	url, exp, err := b.Sign.PresignPart(ctx, key, uploadID, number, size, md5, ttl)
 	if err != nil {
 		return track.Presigned{}, fmt.Errorf("s3: presign part %d of %s: %w", number, key, err)
 	}
-	exp, err := expiresAt(req.URL, ttl)
-	if err != nil {
-		return track.Presigned{}, fmt.Errorf("s3: presign part %d of %s: %w", number, key, err)
-	}
-	return track.Presigned{Method: req.Method, URL: req.URL, Headers: map[string]string{"Content-MD5": md5}, ExpiresAt: exp}, nil
+	return track.Presigned{Method: http.MethodPut, URL: url, Headers: map[string]string{"Content-MD5": md5}, ExpiresAt: exp}, nil
 }
 
 // ListParts implements track.Blobs, page after page.
