@@ -35,5 +35,5 @@ func main() {
 		}
 		groups = append(groups, httpapi.Federation(fed))
 	}
-	lambda.Start(apigw.Handler(a.API().Handler(groups...)))
+	lambda.Start(apigw.NewHandler(a.API().Handler(groups...)))
 }

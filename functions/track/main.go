@@ -23,5 +23,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	lambda.Start(apigw.Handler(a.API().Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets, httpapi.NotFound)))
+	lambda.Start(apigw.NewHandler(a.API().Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets, httpapi.NotFound)))
 }

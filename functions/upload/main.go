@@ -19,5 +19,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	lambda.Start(apigw.Handler(a.API().Handler(httpapi.Uploads)))
+	lambda.Start(apigw.NewHandler(a.API().Handler(httpapi.Uploads)))
 }

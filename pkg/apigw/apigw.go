@@ -21,6 +21,8 @@ const RequestIDHeader = "X-Request-Id"
 
 // Handler returns a Lambda handler that serves each event with h. An event that cannot be turned
 // into a request is an error (API Gateway answers 500); a handler's errors are its responses.
+// The functions start NewHandler, which does the same without the SDK's event types; this one is
+// the reference its tests compare it with.
 func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		r, err := Request(ctx, e)
@@ -36,6 +38,17 @@ func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPReques
 
 // Request builds the *http.Request that e describes.
 func Request(ctx context.Context, e events.APIGatewayV2HTTPRequest) (*http.Request, error) {
+	var l event
+	l.RawPath, l.RawQueryString, l.Cookies, l.Headers = e.RawPath, e.RawQueryString, e.Cookies, e.Headers
+	l.Body, l.IsBase64Encoded = e.Body, e.IsBase64Encoded
+	rc := &l.RequestContext
+	rc.DomainName, rc.RequestID = e.RequestContext.DomainName, e.RequestContext.RequestID
+	rc.HTTP.Method, rc.HTTP.Path, rc.HTTP.SourceIP = e.RequestContext.HTTP.Method, e.RequestContext.HTTP.Path, e.RequestContext.HTTP.SourceIP
+	return l.request(ctx)
+}
+
+// request builds the *http.Request that e describes.
+func (e *event) request(ctx context.Context) (*http.Request, error) {
 	body := []byte(e.Body)
 	if e.IsBase64Encoded {
 		var err error
@@ -116,27 +129,45 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 }
 
 func (w *responseWriter) response() events.APIGatewayV2HTTPResponse {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	res := events.APIGatewayV2HTTPResponse{StatusCode: w.status, Headers: make(map[string]string, len(w.header))}
-	for k, vs := range w.header {
-		switch {
-		case http.CanonicalHeaderKey(k) == "Set-Cookie":
-			res.Cookies = append(res.Cookies, vs...)
-		case len(vs) == 1:
-			res.Headers[k] = vs[0]
-		default:
-			res.Headers[k] = strings.Join(vs, ", ")
-		}
-	}
-	if w.body.Len() > 0 && (!textual(w.header.Get("Content-Type")) || !utf8.Valid(w.body.Bytes())) {
+	res := events.APIGatewayV2HTTPResponse{StatusCode: w.statusCode(), Headers: make(map[string]string, len(w.header))}
+	w.headers(func(k, v string) { res.Headers[k] = v }, func(c string) { res.Cookies = append(res.Cookies, c) })
+	if w.binary() {
 		res.Body = base64.StdEncoding.EncodeToString(w.body.Bytes())
 		res.IsBase64Encoded = true
 	} else {
 		res.Body = w.body.String()
 	}
 	return res
+}
+
+func (w *responseWriter) statusCode() int {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.status
+}
+
+// headers calls header for each header of the response, repeated values joined by commas,
+// and cookie for each Set-Cookie value: API Gateway takes those from the response's cookies.
+func (w *responseWriter) headers(header func(k, v string), cookie func(c string)) {
+	for k, vs := range w.header {
+		switch {
+		case http.CanonicalHeaderKey(k) == "Set-Cookie":
+			for _, c := range vs {
+				cookie(c)
+			}
+		case len(vs) == 1:
+			header(k, vs[0])
+		default:
+			header(k, strings.Join(vs, ", "))
+		}
+	}
+}
+
+// binary reports whether the body goes base64-encoded: the event's body is a JSON string,
+// which holds UTF-8 text only.
+func (w *responseWriter) binary() bool {
+	return w.body.Len() > 0 && (!textual(w.header.Get("Content-Type")) || !utf8.Valid(w.body.Bytes()))
 }
 
 func textual(ct string) bool {

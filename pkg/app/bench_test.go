@@ -36,8 +36,8 @@ import (
 // cannot avoid, in one process, against the same local servers, interleaved call by call so that
 // both sides see the same machine:
 //
-//   - get: the track function's handler (lambda.NewHandler over apigw.Handler over the routes of
-//     functions/track, as lambda.Start runs it: the event's JSON in, the response's JSON out)
+//   - get: the track function's handler (apigw.NewHandler over the routes of functions/track,
+//     whose Invoke lambda.Start calls as it is: the event's JSON in, the response's JSON out)
 //     serving GET /api/tracks/{id} of a ready track with a cover, against a bare GetItem and the
 //     three PresignGetObject calls of its cover, preview and waveform;
 //   - create: the upload function's handler serving POST /api/tracks, against a bare
@@ -171,7 +171,7 @@ func apiEvent(method, path, body, viewer string) []byte {
 }
 
 func (env *benchEnv) getPair(b *testing.B) (handler, bare call) {
-	h := lambda.NewHandler(apigw.Handler(env.app.API().Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets)))
+	h := lambda.NewHandler(apigw.NewHandler(env.app.API().Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets)))
 	payload := apiEvent("GET", "/api/tracks/"+env.track.ID, "", "203.0.113.7")
 	ctx := context.Background()
 	handler = func(b *testing.B, _ int) {
@@ -204,7 +204,7 @@ const viewers = 4096
 // createPair returns the two sides of a create and prepare, which makes the bare side's items
 // before call i (outside the timing).
 func (env *benchEnv) createPair(b *testing.B) (handler, bare call, prepare func(i int)) {
-	h := lambda.NewHandler(apigw.Handler(env.app.API().Handler(httpapi.Uploads)))
+	h := lambda.NewHandler(apigw.NewHandler(env.app.API().Handler(httpapi.Uploads)))
 	const body = `{"filename":"Set at the Roundhouse (live).mp3","type":"audio/mpeg","size":9876543,"md5":"1B2M2Y8AsgTpgAmY7PhCfg==","downloadable":true,"public":true}`
 	payloads := make([][]byte, viewers)
 	for i := range payloads {
