@@ -43,7 +43,8 @@ describe('track page, in Chromium', () => {
       // the file for download.
       const offered = new Set(); // the states in which a download link showed
       await h.waitFor(async () => {
-        const [state, downloads] = await Promise.all([main.getAttribute('data-state'), main.locator('a.download').count()]);
+        // One read in the page's own turn: two reads could straddle the change to ready.
+        const [state, downloads] = await main.evaluate((el) => [el.getAttribute('data-state'), el.querySelectorAll('a.download').length]);
         if (state !== 'ready' && downloads > 0) offered.add(state);
         return state === 'ready' || state === 'failed';
       }, { timeout: READY_TIMEOUT, interval: 100, what: 'the track to be ready' });
