@@ -183,7 +183,7 @@ node_modules/.ffmpeg-verified: node_modules/.installed layers/ffmpeg/pins.mk
 # The functions: each functions/<name>/Makefile has the build-<Name>Function target sam build
 # runs (template.yaml: CodeUri functions/<name>, BuildMethod makefile), with the build line of
 # functions/lambda.mk.
-FUNCTIONS := upload track download process sweep federation deliver expire unlist reconcile
+FUNCTIONS := upload track pages download process sweep federation deliver expire unlist reconcile
 
 .PHONY: lambdas
 lambdas: ## cross-compile every function for Lambda (arm64) into .aws-sam-check/, as sam build does

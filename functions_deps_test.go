@@ -14,11 +14,11 @@ func TestFunctionImports(t *testing.T) {
 	forbidden := map[string][]string{
 		// The SDK's default configuration chain (STS, SSO, SSO OIDC, sign-in clients): the
 		// functions read Lambda's environment (app.LambdaAWS).
-		"github.com/aws/aws-sdk-go-v2/config": {"upload", "track", "download", "process", "sweep", "federation", "deliver", "expire", "unlist", "reconcile"},
+		"github.com/aws/aws-sdk-go-v2/config": {"upload", "track", "pages", "download", "process", "sweep", "federation", "deliver", "expire", "unlist", "reconcile"},
 		// Parameter Store: only deliver and federation read the actor's key.
-		"github.com/aws/aws-sdk-go-v2/service/ssm": {"upload", "track", "download", "process", "sweep", "expire", "unlist", "reconcile"},
+		"github.com/aws/aws-sdk-go-v2/service/ssm": {"upload", "track", "pages", "download", "process", "sweep", "expire", "unlist", "reconcile"},
 	}
-	for _, fn := range []string{"upload", "track", "download", "process", "sweep", "federation", "deliver", "expire", "unlist", "reconcile"} {
+	for _, fn := range []string{"upload", "track", "pages", "download", "process", "sweep", "federation", "deliver", "expire", "unlist", "reconcile"} {
 		t.Run(fn, func(t *testing.T) {
 			cmd := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "./functions/"+fn)
 			cmd.Env = append(cmd.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")

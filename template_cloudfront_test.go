@@ -193,10 +193,10 @@ func TestTemplateNotFoundFailover(t *testing.T) {
 			t.Errorf("%s uses the origin group: only the site's default behaviour may", cfn.Scalar(cfn.Get(b, "PathPattern")))
 		}
 	}
-	// The API's catch-all is a GET route of the track function, the one that serves the page.
+	// The API's catch-all is a GET route of the pages function, the one that serves the page.
 	r, ok := routes(t, tp)["GET /{proxy+}"]
-	if !ok || r.Function != "TrackFunction" {
-		t.Errorf("GET /{proxy+} = %+v, want a route of TrackFunction", r)
+	if !ok || r.Function != "PagesFunction" {
+		t.Errorf("GET /{proxy+} = %+v, want a route of PagesFunction", r)
 	}
 }
 
@@ -412,8 +412,8 @@ func TestTemplateOriginVerify(t *testing.T) {
 			t.Errorf("%s ORIGIN_VERIFY_SECRET = %s, want !Sub %q", id, cfn.Describe(cfn.Get(tp.Function(id), "Environment", "Variables", "ORIGIN_VERIFY_SECRET")), ref)
 		}
 	}
-	// Starting uploads and making sets (the track function's POST /api/sets) share the limit.
-	for _, id := range []string{"UploadFunction", "TrackFunction"} {
+	// Starting uploads and making sets (the pages function's POST /api/sets) share the limit.
+	for _, id := range []string{"UploadFunction", "PagesFunction"} {
 		if v := cfn.Get(tp.Function(id), "Environment", "Variables", "LIMITS_TABLE"); !cfn.IsRef(v, "LimitsTable") {
 			t.Errorf("%s LIMITS_TABLE = %s, want !Ref LimitsTable", id, cfn.Describe(v))
 		}

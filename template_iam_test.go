@@ -88,16 +88,23 @@ func TestTemplatePolicies(t *testing.T) {
 			{"s3:ListMultipartUploadParts", objects("uploads/"), ""},
 			{"s3:AbortMultipartUpload", objects("uploads/"), ""},
 		},
-		// Sets live in the tracks table: put whole, their tracks read in bulk.
 		"TrackFunction": {
 			{"dynamodb:GetItem", table, ""},
 			{"dynamodb:UpdateItem", table, ""},
 			{"dynamodb:DeleteItem", table, ""},
-			{"dynamodb:PutItem", table, ""},
-			{"dynamodb:BatchGetItem", table, ""},
-			{"dynamodb:UpdateItem", cfn.Describe(cfn.GetAtt("LimitsTable", "Arn")), ""},
 			{"dynamodb:UpdateItem", stats, ""},
 			{"dynamodb:BatchGetItem", stats, ""},
+			{"s3:GetObject", objects("derived/"), ""},
+		},
+		// Sets live in the tracks table: put whole, their tracks read in bulk. The pages only
+		// sign GETs of derived media.
+		"PagesFunction": {
+			{"dynamodb:GetItem", table, ""},
+			{"dynamodb:PutItem", table, ""},
+			{"dynamodb:UpdateItem", table, ""},
+			{"dynamodb:DeleteItem", table, ""},
+			{"dynamodb:BatchGetItem", table, ""},
+			{"dynamodb:UpdateItem", cfn.Describe(cfn.GetAtt("LimitsTable", "Arn")), ""},
 			{"s3:GetObject", objects("derived/"), ""},
 		},
 		"DownloadFunction": {

@@ -51,7 +51,7 @@ const (
 
 // The design's functions, by logical ID. The Makefile's build-<LogicalId> targets and the
 // functions/<name> directories follow these names.
-var functionIDs = []string{"UploadFunction", "TrackFunction", "DownloadFunction", "ProcessFunction", "SweepFunction", "FederationFunction", "DeliverFunction", "ExpireFunction", "UnlistFunction", "ReconcileFunction"}
+var functionIDs = []string{"UploadFunction", "TrackFunction", "PagesFunction", "DownloadFunction", "ProcessFunction", "SweepFunction", "FederationFunction", "DeliverFunction", "ExpireFunction", "UnlistFunction", "ReconcileFunction"}
 
 // loadTemplate parses template.yaml with the CloudFormation reader of internal/cfn.
 func loadTemplate(t *testing.T) *cfn.Template {

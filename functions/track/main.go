@@ -1,8 +1,8 @@
 // Command track is the track function: API Gateway HTTP API events for the httpapi.Tracks routes
-// and the server-rendered pages (/t/{id}, /embed/{id}, /oembed), which read the same way, and the
-// httpapi.Sets routes (/api/sets, /s/{id}), which read and sign tracks alike; and the HTML
-// not-found page of any other path (httpapi.NotFound), which CloudFront falls back to when the
-// site bucket has no such file.
+// (GET/DELETE /api/tracks/{id}, its playlist, gettrackinfo, healthz, /api/stats). The pages, the
+// sets and the not-found page are the pages function's (functions/pages): they execute
+// html/template, and a binary that does and holds an *s3.Client keeps all of S3's operations
+// (docs/design.md, "Handlers at the floor").
 package main
 
 import (
@@ -23,5 +23,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	lambda.Start(apigw.NewHandler(a.API().Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets, httpapi.NotFound)))
+	lambda.Start(apigw.NewHandler(a.API().Handler(httpapi.Tracks)))
 }

@@ -72,6 +72,27 @@ func Load(ctx context.Context, getenv func(string) string) (*App, error) {
 	return a, nil
 }
 
+// LoadSigning is Load for a function that reads the bucket only through signed URLs (the pages):
+// its Bucket signs (s3.NewSignerFromOptions) and has no client (Bucket.API is nil, and any call
+// on it panics), so the binary never calls s3.New (docs/design.md, "Handlers at the floor").
+func LoadSigning(ctx context.Context, getenv func(string) string) (*App, error) {
+	setMaxProcs(getenv)
+	cfg, err := config.Load(getenv, config.Lambda)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := LambdaAWS(getenv)
+	if err != nil {
+		return nil, err
+	}
+	o := s3.Options{Region: awsCfg.Region, Credentials: awsCfg.Credentials}
+	s3store.Options(&o)
+	bucket := &s3store.Bucket{Sign: s3store.NewSignerFromOptions(o, cfg.MediaBucket), Name: cfg.MediaBucket}
+	a := NewOn(cfg, slog.New(lambdacontext.NewLogHandler()), bucket, dynamodb.NewFromConfig(awsCfg))
+	a.AWS = awsCfg
+	return a, nil
+}
+
 // LambdaAWS is the SDK configuration of a function: the region and the credentials of its
 // execution role, which Lambda puts in the environment of every function (AWS_REGION,
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) for as long as its execution
@@ -97,6 +118,11 @@ func LambdaAWS(getenv func(string) string) (aws.Config, error) {
 // New builds an App on given clients: the local runner and the benchmarks pass clients of the
 // local servers.
 func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Client) *App {
+	return NewOn(cfg, log, s3store.New(s3c, cfg.MediaBucket), ddb)
+}
+
+// NewOn builds an App on a given bucket: LoadSigning passes one that only signs.
+func NewOn(cfg config.Config, log *slog.Logger, bucket *s3store.Bucket, ddb *dynamodb.Client) *App {
 	// The store and the rest get the client's calls, never the client itself (dynamo.Client).
 	db := dynamo.NewClient(ddb)
 	store := dynamo.New(db, cfg.TableName)
@@ -105,7 +131,7 @@ func New(cfg config.Config, log *slog.Logger, s3c *s3.Client, ddb *dynamodb.Clie
 		a.Counters = &dynamo.Counters{API: db, Table: cfg.StatsTable}
 		store.Counters = a.Counters
 	}
-	a.Bucket = s3store.New(s3c, cfg.MediaBucket)
+	a.Bucket = bucket
 	a.Tracks = track.NewService(store, a.Bucket, cfg.Track)
 	a.Sets = &track.Sets{Store: &dynamo.Sets{API: db, Table: cfg.TableName}, Tracks: a.Tracks}
 	// The counters' hours follow the service's clock, which tests pin.

@@ -171,7 +171,7 @@ func apiEvent(method, path, body, viewer string) []byte {
 }
 
 func (env *benchEnv) getPair(b *testing.B) (handler, bare call) {
-	h := lambda.NewHandler(apigw.NewHandler(env.app.API().Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets)))
+	h := lambda.NewHandler(apigw.NewHandler(env.app.API().Handler(httpapi.Tracks)))
 	payload := apiEvent("GET", "/api/tracks/"+env.track.ID, "", "203.0.113.7")
 	ctx := context.Background()
 	handler = func(b *testing.B, _ int) {

@@ -184,12 +184,15 @@ func TestTrackTheme(t *testing.T) {
 	}
 }
 
-// The track function as deployed (functions/track): a path it has no route for is the HTML
-// not-found page (CloudFront's failover from the site bucket lands here), while the API keeps
-// its JSON errors, an unknown track included.
-func TestTrackFunctionNotFound(t *testing.T) {
+// The pages function as deployed (functions/pages, the HTTP API's GET /{proxy+}): a path it has
+// no route for is the HTML not-found page (CloudFront's failover from the site bucket lands
+// here), while under /api/ it answers the API's JSON error; the track function
+// (functions/track) keeps its JSON errors, an unknown track included.
+func TestPagesFunctionNotFound(t *testing.T) {
 	h := newHarness(t)
-	h.handler = h.srv.Handler(httpapi.Tracks, httpapi.Pages, httpapi.Sets, httpapi.NotFound)
+	pages := h.srv.Handler(httpapi.Pages, httpapi.Sets, httpapi.NotFound)
+	tracks := h.srv.Handler(httpapi.Tracks)
+	h.handler = pages
 	for _, p := range []string{"/nope", "/index.htm", "/assets/missing-Ab12Cd34.js", "/stats/x", "/t/", "/wp-login.php"} {
 		rec := h.do(t, "GET", p, "")
 		if !strings.Contains(rec.Body.String(), "not found") {
@@ -202,9 +205,10 @@ func TestTrackFunctionNotFound(t *testing.T) {
 		t.Errorf("GET /t/: %q, want the track's not-found page", rec.Body)
 	}
 	wantError(t, h.do(t, "GET", "/api/nope", ""), http.StatusNotFound, track.ENotFound)
-	wantError(t, h.do(t, "GET", "/api/tracks/Zz9Zz9Zz", ""), http.StatusNotFound, track.ENotFound)
-	wantError(t, h.do(t, "DELETE", "/api/tracks/Zz9Zz9Zz", "", "Authorization", "Bearer x"), http.StatusNotFound, track.ENotFound)
 	if rec := h.do(t, "HEAD", "/nope", ""); rec.Code != http.StatusNotFound {
 		t.Errorf("HEAD /nope = %d, want 404", rec.Code)
 	}
+	h.handler = tracks
+	wantError(t, h.do(t, "GET", "/api/tracks/Zz9Zz9Zz", ""), http.StatusNotFound, track.ENotFound)
+	wantError(t, h.do(t, "DELETE", "/api/tracks/Zz9Zz9Zz", "", "Authorization", "Bearer x"), http.StatusNotFound, track.ENotFound)
 }

@@ -42,7 +42,14 @@ type Signer struct {
 // resolved as the SDK resolves it (its EndpointResolverV2 on the client's region, base endpoint and
 // addressing style); an error there is kept and returned by every signature.
 func NewSigner(client *s3.Client, bucket string) *Signer {
-	o := client.Options()
+	return NewSignerFromOptions(client.Options(), bucket)
+}
+
+// NewSignerFromOptions returns the Signer of bucket's objects as a client made with o would presign
+// them, without the client: a function that only signs (the pages) never calls s3.New, which
+// stores the client in an interface and so keeps every S3 operation in a binary that executes
+// templates (docs/design.md, "Handlers at the floor").
+func NewSignerFromOptions(o s3.Options, bucket string) *Signer {
 	s := &Signer{
 		region: o.Region,
 		creds:  o.Credentials,
