@@ -56,6 +56,25 @@ type App struct {
 // credentials Lambda gives the function (LambdaAWS). It sets GOMAXPROCS from the function's CPU
 // share (MaxProcs) first.
 func Load(ctx context.Context, getenv func(string) string) (*App, error) {
+	return load(getenv, func(cfg config.Config, awsCfg aws.Config) *s3store.Bucket {
+		return s3store.New(s3.NewFromConfig(awsCfg, s3store.Options), cfg.MediaBucket)
+	})
+}
+
+// LoadSigning is Load for a function that reads the bucket only through signed URLs (the pages):
+// its Bucket signs (s3.NewSignerFromOptions) and has no client (Bucket.API is nil, and any call
+// on it panics), so the binary never calls s3.New (docs/design.md, "Handlers at the floor").
+func LoadSigning(ctx context.Context, getenv func(string) string) (*App, error) {
+	return load(getenv, func(cfg config.Config, awsCfg aws.Config) *s3store.Bucket {
+		o := s3.Options{Region: awsCfg.Region, Credentials: awsCfg.Credentials}
+		s3store.Options(&o)
+		return &s3store.Bucket{Sign: s3store.NewSignerFromOptions(o, cfg.MediaBucket), Name: cfg.MediaBucket}
+	})
+}
+
+// load is Load and LoadSigning but for the bucket, which bucket makes: each main links only the
+// bucket it uses.
+func load(getenv func(string) string, bucket func(config.Config, aws.Config) *s3store.Bucket) (*App, error) {
 	setMaxProcs(getenv)
 	cfg, err := config.Load(getenv, config.Lambda)
 	if err != nil {
@@ -67,28 +86,7 @@ func Load(ctx context.Context, getenv func(string) string) (*App, error) {
 	}
 	// Lambda's own handler: JSON when the function's LoggingConfig says so, the level it sets,
 	// and the invocation's request ID on every line logged with its context.
-	a := New(cfg, slog.New(lambdacontext.NewLogHandler()), s3.NewFromConfig(awsCfg, s3store.Options), dynamodb.NewFromConfig(awsCfg))
-	a.AWS = awsCfg
-	return a, nil
-}
-
-// LoadSigning is Load for a function that reads the bucket only through signed URLs (the pages):
-// its Bucket signs (s3.NewSignerFromOptions) and has no client (Bucket.API is nil, and any call
-// on it panics), so the binary never calls s3.New (docs/design.md, "Handlers at the floor").
-func LoadSigning(ctx context.Context, getenv func(string) string) (*App, error) {
-	setMaxProcs(getenv)
-	cfg, err := config.Load(getenv, config.Lambda)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := LambdaAWS(getenv)
-	if err != nil {
-		return nil, err
-	}
-	o := s3.Options{Region: awsCfg.Region, Credentials: awsCfg.Credentials}
-	s3store.Options(&o)
-	bucket := &s3store.Bucket{Sign: s3store.NewSignerFromOptions(o, cfg.MediaBucket), Name: cfg.MediaBucket}
-	a := NewOn(cfg, slog.New(lambdacontext.NewLogHandler()), bucket, dynamodb.NewFromConfig(awsCfg))
+	a := NewOn(cfg, slog.New(lambdacontext.NewLogHandler()), bucket(cfg, awsCfg), dynamodb.NewFromConfig(awsCfg))
 	a.AWS = awsCfg
 	return a, nil
 }
